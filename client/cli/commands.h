@@ -1,0 +1,19 @@
+// File: commands.h
+//
+// The neurofeat subcommands run by the embedded engine. Each returns the
+// process exit code (0 success, 1 failure, 2 usage error) and writes its
+// errors to stderr as "neurofeat <command>: error: <message>".
+#ifndef NEUROFEAT_CLIENT_CLI_COMMANDS_H_
+#define NEUROFEAT_CLIENT_CLI_COMMANDS_H_
+
+namespace neurofeat::client {
+
+// neurofeat preprocess --input IN.npy --fs HZ --pipeline P.json --output OUT.npy ...
+int RunPreprocessCommand(int argc, char** argv);
+
+// neurofeat generate --output X.npy [--channels 384] [--duration 10s] ...
+int RunGenerateCommand(int argc, char** argv);
+
+}  // namespace neurofeat::client
+
+#endif  // NEUROFEAT_CLIENT_CLI_COMMANDS_H_

@@ -1,0 +1,37 @@
+// neurofeat: the command-line client. Subcommands run the embedded engine
+// in-process.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "client/cli/commands.h"
+
+namespace {
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "usage: neurofeat COMMAND [flags]\n\n"
+               "commands:\n"
+               "  preprocess   filter / re-reference an .npy recording (chunked) into an .npy file\n"
+               "  generate     write a synthetic extracellular recording to .npy\n\n"
+               "'neurofeat COMMAND --help' lists a command's flags.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  if (command == "preprocess") return neurofeat::client::RunPreprocessCommand(argc, argv);
+  if (command == "generate") return neurofeat::client::RunGenerateCommand(argc, argv);
+  if (command == "--help" || command == "help" || command == "-h") {
+    PrintUsage(stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "neurofeat: unknown command '%s'\n", command.c_str());
+  PrintUsage(stderr);
+  return 2;
+}

@@ -1,0 +1,21 @@
+# nf_cc_library(NAME name SRCS ... [HDRS ...] [DEPS ...] [PRIVATE_DEPS ...])
+# One static library per folder, aliased as neurofeat::<name without nf_>.
+function(nf_cc_library)
+  cmake_parse_arguments(NF "" "NAME" "SRCS;HDRS;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${NF_NAME} STATIC ${NF_SRCS} ${NF_HDRS})
+  target_include_directories(${NF_NAME} PUBLIC "${PROJECT_SOURCE_DIR}")
+  target_link_libraries(${NF_NAME} PUBLIC ${NF_DEPS} PRIVATE ${NF_PRIVATE_DEPS})
+  string(REGEX REPLACE "^nf_" "" alias_name "${NF_NAME}")
+  add_library(neurofeat::${alias_name} ALIAS ${NF_NAME})
+endfunction()
+
+# nf_cc_test(NAME name SRCS ... DEPS ...): one gtest executable, discovered by ctest.
+function(nf_cc_test)
+  cmake_parse_arguments(NF "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${NF_NAME} ${NF_SRCS})
+  target_link_libraries(${NF_NAME} PRIVATE ${NF_DEPS} nf_testing GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${NF_NAME} PRIVATE
+    NF_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
+    NF_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${NF_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+endfunction()

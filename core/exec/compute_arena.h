@@ -1,0 +1,31 @@
+// File: compute_arena.h
+//
+// The process-wide oneTBB arena all compute runs in. Its concurrency comes
+// from DetectCpuLimits(); nested parallel loops (chunks outside, channel
+// stripes and time blocks inside) share it by work stealing, so one request
+// can use every core and many requests never oversubscribe.
+//
+// Example:
+//   InitComputeArena(limits.threads);   // once, in main()
+//   RunInArena([&] { status = RunChunked(...); });
+#ifndef NEUROFEAT_CORE_EXEC_COMPUTE_ARENA_H_
+#define NEUROFEAT_CORE_EXEC_COMPUTE_ARENA_H_
+
+#include <functional>
+
+namespace neurofeat {
+
+// InitComputeArena() sizes the arena; later calls are ignored (the first
+// size wins). Thread-safe.
+void InitComputeArena(int threads);
+
+// ComputeArenaThreads() is the arena's concurrency (initialising it from the
+// detected limits if nobody did).
+int ComputeArenaThreads();
+
+// RunInArena() runs `fn` inside the arena and waits for it.
+void RunInArena(const std::function<void()>& fn);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_EXEC_COMPUTE_ARENA_H_

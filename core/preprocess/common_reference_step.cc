@@ -1,0 +1,242 @@
+#include "core/preprocess/common_reference_step.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/dsp/row_median.h"
+#include "core/preprocess/filter_step.h"
+#include "core/status_macros.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
+
+namespace neurofeat {
+
+float PairwiseSumFloat32(const float* a, int64_t n) {
+  if (n < 8) {
+    float res = 0.0f;
+    for (int64_t i = 0; i < n; ++i) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    float r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    int64_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
+    }
+    float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  int64_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return PairwiseSumFloat32(a, n2) + PairwiseSumFloat32(a + n2, n - n2);
+}
+
+namespace {
+
+constexpr int64_t kRowsPerTask = 512;
+
+const char* KindName(ReferenceKind k) {
+  switch (k) {
+    case ReferenceKind::kGlobal:
+      return "global";
+    case ReferenceKind::kSingle:
+      return "single";
+    case ReferenceKind::kLocal:
+      return "local";
+  }
+  return "?";
+}
+
+// The reference value of one row over `cols` (all columns when empty),
+// gathered into `buf` first.
+float RowShiftFloat(const float* row, const std::vector<int>& cols, int64_t channels,
+                    ReferenceOperator op, bool sequential, std::vector<float>& buf) {
+  const int n = cols.empty() ? static_cast<int>(channels) : static_cast<int>(cols.size());
+  const float* values = row;
+  if (!cols.empty()) {
+    for (int i = 0; i < n; ++i) buf[i] = row[cols[i]];
+    values = buf.data();
+  }
+  if (op == ReferenceOperator::kMedian) return MedianFloat32(values, n, buf.data() + n);
+  float sum;
+  if (sequential) {
+    sum = values[0];
+    for (int i = 1; i < n; ++i) sum += values[i];
+  } else {
+    sum = PairwiseSumFloat32(values, n);
+  }
+  return sum / static_cast<float>(n);
+}
+
+double RowShiftInt16(const int16_t* row, const std::vector<int>& cols, int64_t channels,
+                     ReferenceOperator op, std::vector<float>& buf, std::vector<int16_t>& gathered) {
+  const int n = cols.empty() ? static_cast<int>(channels) : static_cast<int>(cols.size());
+  const int16_t* values = row;
+  if (!cols.empty()) {
+    for (int i = 0; i < n; ++i) gathered[i] = row[cols[i]];
+    values = gathered.data();
+  }
+  if (op == ReferenceOperator::kMedian) return MedianInt16(values, n, buf.data());
+  // Sums of int16 in float64 are exact whatever the order.
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += values[i];
+  return sum / n;
+}
+
+int16_t RoundToInt16(double v) {
+  double r = std::nearbyint(v);
+  r = std::fmin(std::fmax(r, -32768.0), 32767.0);
+  return static_cast<int16_t>(r);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create(
+    const CommonReferenceOptions& options, std::shared_ptr<const TraceSource> parent,
+    SampleType output_type, const std::string& path) {
+  const RecordingInfo& info = parent->info();
+  const int64_t channels = static_cast<int64_t>(info.channel_ids.size());
+  if (channels == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": the recording has no channels"));
+  }
+  if (output_type == SampleType::kFloat64) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": float64 output is not supported"));
+  }
+  auto step = std::unique_ptr<CommonReferenceStep>(new CommonReferenceStep());
+  step->options_ = options;
+  step->output_type_ = output_type;
+  for (size_t i = 0; i < options.ref_channel_ids.size(); ++i) {
+    const std::string& id = options.ref_channel_ids[i];
+    auto it = std::find(info.channel_ids.begin(), info.channel_ids.end(), id);
+    if (it == info.channel_ids.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ".ref_channel_ids[", i, "]=\"", id, "\" is not a channel of the recording (",
+          channels, " channels, ids ", info.channel_ids.front(), "..", info.channel_ids.back(),
+          ")"));
+    }
+    step->ref_indices_.push_back(static_cast<int>(it - info.channel_ids.begin()));
+  }
+  if (options.reference == ReferenceKind::kSingle && step->ref_indices_.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ".ref_channel_ids has ", step->ref_indices_.size(),
+        " entries; reference=\"single\" needs exactly one channel id"));
+  }
+  if (options.reference == ReferenceKind::kLocal) {
+    if (!step->ref_indices_.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".ref_channel_ids is not used with reference=\"local\""));
+    }
+    if (!(options.local_radius_inner >= 0) || !(options.local_radius_inner < options.local_radius_outer)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ".local_radius=[", options.local_radius_inner, ", ", options.local_radius_outer,
+          "] must satisfy 0 <= inner < outer"));
+    }
+    if (info.channel_locations.size() != static_cast<size_t>(channels)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": reference=\"local\" needs channel locations, and the recording has ",
+          info.channel_locations.size(), " for ", channels, " channels"));
+    }
+    for (int64_t i = 0; i < channels; ++i) {
+      std::vector<std::pair<double, int>> by_distance;
+      for (int64_t j = 0; j < channels; ++j) {
+        const double dx = info.channel_locations[i][0] - info.channel_locations[j][0];
+        const double dy = info.channel_locations[i][1] - info.channel_locations[j][1];
+        by_distance.emplace_back(std::sqrt(dx * dx + dy * dy), static_cast<int>(j));
+      }
+      std::stable_sort(by_distance.begin(), by_distance.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::vector<int> nb;
+      for (const auto& [dist, j] : by_distance) {
+        if (dist > options.local_radius_inner && dist <= options.local_radius_outer) nb.push_back(j);
+      }
+      step->neighbors_.push_back(std::move(nb));
+    }
+  }
+  step->sequential_sum_ = dynamic_cast<const FilterStep*>(parent.get()) != nullptr &&
+                          step->ref_indices_.empty();
+  step->canonical_ = absl::StrCat(
+      "common_reference(reference=", KindName(options.reference),
+      ",operator=", options.op == ReferenceOperator::kMedian ? "median" : "average",
+      ",ref_channel_ids=[", absl::StrJoin(options.ref_channel_ids, ","), "]",
+      options.reference == ReferenceKind::kLocal
+          ? absl::StrCat(",local_radius=[", options.local_radius_inner, ",",
+                         options.local_radius_outer, "]")
+          : "",
+      ",dtype=", SampleTypeName(output_type), ")");
+  step->parent_ = std::move(parent);
+  return step;
+}
+
+absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end) const {
+  NF_RETURN_IF_ERROR(CheckFrameRange(start, end, num_frames()));
+  NF_ASSIGN_OR_RETURN(Traces raw, parent_->GetTraces(start, end));
+  // The reference is computed in the output's arithmetic: float32 data in
+  // float32, int16 data exactly in float64.
+  Traces in = raw.type() == output_type_ ? std::move(raw) : ConvertTraces(raw, output_type_);
+  const int64_t frames = in.frames();
+  const int64_t channels = in.channels();
+  Traces out = Traces::Uninitialized(output_type_, frames, channels);
+  const ReferenceKind kind = options_.reference;
+  const ReferenceOperator op = options_.op;
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, frames, kRowsPerTask),
+      [&](const tbb::blocked_range<int64_t>& r) {
+        std::vector<float> buf(static_cast<size_t>(2 * channels + 32));
+        std::vector<int16_t> gathered(static_cast<size_t>(channels));
+        std::vector<double> local_shift(static_cast<size_t>(channels));
+        for (int64_t t = r.begin(); t < r.end(); ++t) {
+          if (output_type_ == SampleType::kFloat32) {
+            const float* x = in.row<float>(t);
+            float* y = out.row<float>(t);
+            if (kind == ReferenceKind::kSingle) {
+              const float ref = x[ref_indices_[0]];
+              for (int64_t c = 0; c < channels; ++c) y[c] = x[c] - ref;
+            } else if (kind == ReferenceKind::kGlobal) {
+              const float shift = RowShiftFloat(x, ref_indices_, channels, op, sequential_sum_, buf);
+              for (int64_t c = 0; c < channels; ++c) y[c] = x[c] - shift;
+            } else {
+              float global = 0;
+              bool have_global = false;
+              for (int64_t c = 0; c < channels; ++c) {
+                const auto& nb = neighbors_[c];
+                float shift;
+                if (nb.empty()) {
+                  if (!have_global) {
+                    global = RowShiftFloat(x, {}, channels, op, sequential_sum_, buf);
+                    have_global = true;
+                  }
+                  shift = global;
+                } else {
+                  shift = RowShiftFloat(x, nb, channels, op, false, buf);
+                }
+                y[c] = x[c] - shift;
+              }
+            }
+          } else {
+            const int16_t* x = in.row<int16_t>(t);
+            int16_t* y = out.row<int16_t>(t);
+            if (kind == ReferenceKind::kSingle) {
+              const double ref = x[ref_indices_[0]];
+              for (int64_t c = 0; c < channels; ++c) y[c] = RoundToInt16(x[c] - ref);
+            } else if (kind == ReferenceKind::kGlobal) {
+              const double shift = RowShiftInt16(x, ref_indices_, channels, op, buf, gathered);
+              for (int64_t c = 0; c < channels; ++c) y[c] = RoundToInt16(x[c] - shift);
+            } else {
+              for (int64_t c = 0; c < channels; ++c) {
+                const auto& nb = neighbors_[c];
+                const double shift = RowShiftInt16(x, nb, channels, op, buf, gathered);
+                y[c] = RoundToInt16(x[c] - shift);
+              }
+            }
+          }
+        }
+      });
+  return out;
+}
+
+}  // namespace neurofeat

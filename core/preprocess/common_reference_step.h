@@ -1,0 +1,82 @@
+// File: common_reference_step.h
+//
+// CommonReferenceStep: SpikeInterface's common_reference. For every frame it
+// subtracts a reference computed across channels: the median or mean of all
+// (or of `ref_channel_ids`) channels ("global"), one channel ("single"), or
+// for each channel the channels in an annulus around it ("local"). Medians
+// follow numpy.median exactly; means follow numpy's summation order
+// (sequential in float32 behind a filter, whose output SpikeInterface holds
+// in Fortran order; pairwise otherwise), so results are bit-identical.
+// Work is split across time blocks in the current oneTBB arena.
+//
+// Example:
+//   CommonReferenceOptions opt;  // global median
+//   NF_ASSIGN_OR_RETURN(auto step, CommonReferenceStep::Create(
+//       opt, parent, SampleType::kFloat32, "preprocess[1].common_reference"));
+#ifndef NEUROFEAT_CORE_PREPROCESS_COMMON_REFERENCE_STEP_H_
+#define NEUROFEAT_CORE_PREPROCESS_COMMON_REFERENCE_STEP_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/preprocess/trace_source.h"
+
+namespace neurofeat {
+
+enum class ReferenceKind { kGlobal, kSingle, kLocal };
+enum class ReferenceOperator { kMedian, kAverage };
+
+struct CommonReferenceOptions {
+  // Default: global (SpikeInterface).
+  ReferenceKind reference = ReferenceKind::kGlobal;
+  // Default: median (SpikeInterface).
+  ReferenceOperator op = ReferenceOperator::kMedian;
+  // global: channels forming the reference (default: all). single: exactly
+  // one channel id.
+  std::vector<std::string> ref_channel_ids;
+  // local: neighbours of a channel lie at inner < distance <= outer, in the
+  // units of the channel locations. Default: (30, 55) (SpikeInterface).
+  double local_radius_inner = 30.0;
+  double local_radius_outer = 55.0;
+};
+
+class CommonReferenceStep final : public TraceSource {
+ public:
+  // Create() validates the options against the parent's channels.
+  // Errors: InvalidArgument naming the field and value (unknown channel id,
+  // single without exactly one id, local without channel locations or with
+  // inner >= outer).
+  static absl::StatusOr<std::unique_ptr<CommonReferenceStep>> Create(
+      const CommonReferenceOptions& options, std::shared_ptr<const TraceSource> parent,
+      SampleType output_type, const std::string& path);
+
+  const RecordingInfo& info() const override { return parent_->info(); }
+  int64_t num_frames() const override { return parent_->num_frames(); }
+  SampleType sample_type() const override { return output_type_; }
+  absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override;
+  const std::string& canonical() const { return canonical_; }
+
+ private:
+  CommonReferenceStep() = default;
+
+  std::shared_ptr<const TraceSource> parent_;
+  CommonReferenceOptions options_;
+  SampleType output_type_ = SampleType::kFloat32;
+  // Reference channel indices (global, single).
+  std::vector<int> ref_indices_;
+  // local: neighbours of each channel, nearest first; empty lists fall back
+  // to the global reference (SpikeInterface's backup_reference="global").
+  std::vector<std::vector<int>> neighbors_;
+  // Whether the mean sums channels one after another (behind a filter).
+  bool sequential_sum_ = false;
+  std::string canonical_;
+};
+
+// PairwiseSumFloat32() is numpy's pairwise summation of a contiguous float32
+// array (blocks of 8 partial sums up to 128 elements, halving above).
+float PairwiseSumFloat32(const float* a, int64_t n);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_PREPROCESS_COMMON_REFERENCE_STEP_H_

@@ -1,0 +1,25 @@
+// File: finite_check.h
+//
+// CheckFinite(): refuses traces holding NaN or infinity, naming the first
+// such sample. Filters would spread one NaN over the whole chunk, so the
+// chain checks its input once, up front.
+//
+// Example:
+//   NF_RETURN_IF_ERROR(CheckFinite(chunk, first_frame));
+#ifndef NEUROFEAT_CORE_PREPROCESS_FINITE_CHECK_H_
+#define NEUROFEAT_CORE_PREPROCESS_FINITE_CHECK_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "core/traces.h"
+
+namespace neurofeat {
+
+// CheckFinite() returns InvalidArgument naming the frame and channel of the
+// first non-finite sample; `first_frame` numbers row 0. int16 is always OK.
+absl::Status CheckFinite(const Traces& traces, int64_t first_frame);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_PREPROCESS_FINITE_CHECK_H_

@@ -1,0 +1,83 @@
+// File: preprocess_chain.h
+//
+// PreprocessChain: the ordered preprocess steps of a pipeline built over a
+// source recording. Each step wraps the previous one, so a request for
+// frames [start, end) of the chain's output pulls exactly the margins
+// SpikeInterface would pull (they add up along the chain). Non-finite input
+// samples are refused before any step sees them.
+//
+// Example:
+//   ChainSpec spec;
+//   spec.steps.push_back({"preprocess[0].bandpass", ButterworthOptions{}});
+//   spec.steps.push_back({"preprocess[1].common_reference", CommonReferenceOptions{}});
+//   NF_ASSIGN_OR_RETURN(auto chain, PreprocessChain::Build(spec, source,
+//                                                          SampleType::kFloat32));
+//   NF_ASSIGN_OR_RETURN(Traces t, chain->output().GetTraces(0, 30000));
+#ifndef NEUROFEAT_CORE_PREPROCESS_PREPROCESS_CHAIN_H_
+#define NEUROFEAT_CORE_PREPROCESS_PREPROCESS_CHAIN_H_
+
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/preprocess/common_reference_step.h"
+#include "core/preprocess/filter_step.h"
+#include "core/preprocess/scale_step.h"
+#include "core/preprocess/trace_source.h"
+
+namespace neurofeat {
+
+using StepOptions =
+    std::variant<ButterworthOptions, NotchOptions, CommonReferenceOptions, ScaleOptions>;
+
+struct PreprocessStepSpec {
+  // Where the step sits in the pipeline, for messages:
+  // "preprocess[0].bandpass".
+  std::string path;
+  StepOptions options;
+};
+
+struct ChainSpec {
+  std::vector<PreprocessStepSpec> steps;
+};
+
+class PreprocessChain {
+ public:
+  // Build() creates every step over `source`; each step outputs
+  // `output_type` (float32 or int16).
+  // Errors: InvalidArgument from the first step whose options do not fit the
+  // recording (naming the step path, field and value).
+  static absl::StatusOr<std::unique_ptr<PreprocessChain>> Build(
+      const ChainSpec& spec, std::shared_ptr<const TraceSource> source, SampleType output_type);
+
+  // output() is the last step (or the converted source for an empty chain).
+  const TraceSource& output() const { return *output_; }
+  std::shared_ptr<const TraceSource> shared_output() const { return output_; }
+  // canonical() lists the steps with defaults filled in, e.g.
+  // "bandpass(...)|common_reference(...)".
+  const std::string& canonical() const { return canonical_; }
+
+ private:
+  std::shared_ptr<const TraceSource> output_;
+  std::string canonical_;
+};
+
+// FiniteCheckSource wraps a float source and refuses blocks holding NaN or
+// infinity with InvalidArgument naming the frame and channel.
+class FiniteCheckSource final : public TraceSource {
+ public:
+  explicit FiniteCheckSource(std::shared_ptr<const TraceSource> parent)
+      : parent_(std::move(parent)) {}
+  const RecordingInfo& info() const override { return parent_->info(); }
+  int64_t num_frames() const override { return parent_->num_frames(); }
+  SampleType sample_type() const override { return parent_->sample_type(); }
+  absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override;
+
+ private:
+  std::shared_ptr<const TraceSource> parent_;
+};
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_PREPROCESS_PREPROCESS_CHAIN_H_

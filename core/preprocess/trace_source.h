@@ -1,0 +1,58 @@
+// File: trace_source.h
+//
+// TraceSource: anything that yields traces of a recording for a frame range:
+// a file reader, or a preprocessing step wrapping its parent (the
+// SpikeInterface pattern: a step pulls [start - margin, end + margin) from its
+// parent, transforms, crops). Sources are immutable after construction and
+// safe to call from several threads at once.
+//
+// Example:
+//   NF_ASSIGN_OR_RETURN(Traces t, source.GetTraces(30000, 60000));
+#ifndef NEUROFEAT_CORE_PREPROCESS_TRACE_SOURCE_H_
+#define NEUROFEAT_CORE_PREPROCESS_TRACE_SOURCE_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/traces.h"
+
+namespace neurofeat {
+
+// RecordingInfo: what a step may need to know about the recording besides
+// the samples.
+struct RecordingInfo {
+  // Sampling rate in Hz, > 0.
+  double sampling_rate_hz = 0;
+  // One id per channel, in column order.
+  std::vector<std::string> channel_ids;
+  // Channel positions (x, y), in µm, one per channel; empty when unknown.
+  std::vector<std::array<double, 2>> channel_locations;
+};
+
+class TraceSource {
+ public:
+  virtual ~TraceSource() = default;
+
+  virtual const RecordingInfo& info() const = 0;
+  // num_frames() is the recording length in frames.
+  virtual int64_t num_frames() const = 0;
+  int64_t num_channels() const { return static_cast<int64_t>(info().channel_ids.size()); }
+  // sample_type() is the type GetTraces() returns.
+  virtual SampleType sample_type() const = 0;
+
+  // GetTraces() returns frames [start, end) x all channels.
+  // Errors: OutOfRange if not 0 <= start <= end <= num_frames(); any error of
+  // the underlying reader or step (each names what failed).
+  virtual absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const = 0;
+};
+
+// CheckFrameRange() is the OutOfRange check every source applies.
+absl::Status CheckFrameRange(int64_t start, int64_t end, int64_t num_frames);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_PREPROCESS_TRACE_SOURCE_H_

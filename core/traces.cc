@@ -1,0 +1,122 @@
+#include "core/traces.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "absl/strings/str_cat.h"
+
+namespace neurofeat {
+
+const char* SampleTypeName(SampleType type) {
+  switch (type) {
+    case SampleType::kInt16:
+      return "int16";
+    case SampleType::kFloat32:
+      return "float32";
+    case SampleType::kFloat64:
+      return "float64";
+  }
+  return "unknown";
+}
+
+size_t SampleTypeSize(SampleType type) {
+  switch (type) {
+    case SampleType::kInt16:
+      return 2;
+    case SampleType::kFloat32:
+      return 4;
+    case SampleType::kFloat64:
+      return 8;
+  }
+  return 0;
+}
+
+absl::StatusOr<SampleType> ParseSampleType(const std::string& name, const std::string& field) {
+  if (name == "int16") return SampleType::kInt16;
+  if (name == "float32") return SampleType::kFloat32;
+  if (name == "float64") return SampleType::kFloat64;
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, "=\"", name, "\" is not a sample type (int16, float32, float64)"));
+}
+
+void Traces::FreeDeleter::operator()(std::byte* p) const { std::free(p); }
+
+Traces Traces::Uninitialized(SampleType type, int64_t frames, int64_t channels) {
+  Traces t;
+  t.type_ = type;
+  t.frames_ = frames;
+  t.channels_ = channels;
+  size_t bytes = t.size_bytes();
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded == 0) rounded = 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  t.data_.reset(static_cast<std::byte*>(p));
+  return t;
+}
+
+Traces Traces::Zeros(SampleType type, int64_t frames, int64_t channels) {
+  Traces t = Uninitialized(type, frames, channels);
+  std::memset(t.bytes(), 0, t.size_bytes());
+  return t;
+}
+
+Traces CopyFrames(const Traces& src, int64_t begin, int64_t end) {
+  Traces out = Traces::Uninitialized(src.type(), end - begin, src.channels());
+  size_t row_bytes = static_cast<size_t>(src.channels()) * SampleTypeSize(src.type());
+  std::memcpy(out.bytes(), src.bytes() + begin * row_bytes, (end - begin) * row_bytes);
+  return out;
+}
+
+namespace {
+
+template <typename To, typename From>
+void ConvertAll(const From* src, To* dst, int64_t n) {
+  if constexpr (std::is_same_v<To, int16_t> && !std::is_same_v<From, int16_t>) {
+    for (int64_t i = 0; i < n; ++i) {
+      double v = std::nearbyint(static_cast<double>(src[i]));
+      v = std::fmin(std::fmax(v, -32768.0), 32767.0);
+      dst[i] = static_cast<int16_t>(v);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i]);
+  }
+}
+
+template <typename To>
+void ConvertFrom(const Traces& src, To* dst) {
+  switch (src.type()) {
+    case SampleType::kInt16:
+      ConvertAll(src.data<int16_t>(), dst, src.size());
+      break;
+    case SampleType::kFloat32:
+      ConvertAll(src.data<float>(), dst, src.size());
+      break;
+    case SampleType::kFloat64:
+      ConvertAll(src.data<double>(), dst, src.size());
+      break;
+  }
+}
+
+}  // namespace
+
+Traces ConvertTraces(const Traces& src, SampleType type) {
+  Traces out = Traces::Uninitialized(type, src.frames(), src.channels());
+  switch (type) {
+    case SampleType::kInt16:
+      ConvertFrom(src, out.data<int16_t>());
+      break;
+    case SampleType::kFloat32:
+      ConvertFrom(src, out.data<float>());
+      break;
+    case SampleType::kFloat64:
+      ConvertFrom(src, out.data<double>());
+      break;
+  }
+  return out;
+}
+
+}  // namespace neurofeat

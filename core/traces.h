@@ -1,0 +1,109 @@
+// File: traces.h
+//
+// Traces: an owning, contiguous, time-major block of samples (frames x
+// channels, channel index fastest), like SpikeInterface's get_traces() and the
+// Neuropixels binary formats. Samples are int16, float32 or float64.
+//
+// Example:
+//   Traces t = Traces::Uninitialized(SampleType::kFloat32, 30000, 384);
+//   float* row = t.row<float>(10);
+//   row[3] = 1.5f;
+#ifndef NEUROFEAT_CORE_TRACES_H_
+#define NEUROFEAT_CORE_TRACES_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace neurofeat {
+
+enum class SampleType { kInt16, kFloat32, kFloat64 };
+
+// SampleTypeName() returns "int16", "float32" or "float64".
+const char* SampleTypeName(SampleType type);
+// SampleTypeSize() returns the size of one sample in bytes.
+size_t SampleTypeSize(SampleType type);
+// ParseSampleType() accepts the names SampleTypeName() returns; otherwise
+// InvalidArgument naming `field` and the value.
+absl::StatusOr<SampleType> ParseSampleType(const std::string& name, const std::string& field);
+
+template <typename T>
+constexpr SampleType SampleTypeOf();
+template <>
+constexpr SampleType SampleTypeOf<int16_t>() {
+  return SampleType::kInt16;
+}
+template <>
+constexpr SampleType SampleTypeOf<float>() {
+  return SampleType::kFloat32;
+}
+template <>
+constexpr SampleType SampleTypeOf<double>() {
+  return SampleType::kFloat64;
+}
+
+// Traces owns frames x channels samples of one SampleType, 64-byte aligned.
+// Move-only. Not thread-safe for concurrent writes to the same rows.
+class Traces {
+ public:
+  Traces() = default;
+  // Uninitialized() allocates without touching the memory (large blocks are
+  // written once by the producer, so zero-filling would only cost time).
+  static Traces Uninitialized(SampleType type, int64_t frames, int64_t channels);
+  static Traces Zeros(SampleType type, int64_t frames, int64_t channels);
+
+  Traces(Traces&&) noexcept = default;
+  Traces& operator=(Traces&&) noexcept = default;
+  Traces(const Traces&) = delete;
+  Traces& operator=(const Traces&) = delete;
+
+  SampleType type() const { return type_; }
+  int64_t frames() const { return frames_; }
+  int64_t channels() const { return channels_; }
+  int64_t size() const { return frames_ * channels_; }
+  size_t size_bytes() const { return static_cast<size_t>(size()) * SampleTypeSize(type_); }
+
+  std::byte* bytes() { return data_.get(); }
+  const std::byte* bytes() const { return data_.get(); }
+
+  // data<T>() REQUIRES: SampleTypeOf<T>() == type().
+  template <typename T>
+  T* data() {
+    return reinterpret_cast<T*>(data_.get());
+  }
+  template <typename T>
+  const T* data() const {
+    return reinterpret_cast<const T*>(data_.get());
+  }
+  template <typename T>
+  T* row(int64_t frame) {
+    return data<T>() + frame * channels_;
+  }
+  template <typename T>
+  const T* row(int64_t frame) const {
+    return data<T>() + frame * channels_;
+  }
+
+ private:
+  struct FreeDeleter {
+    void operator()(std::byte* p) const;
+  };
+  SampleType type_ = SampleType::kFloat32;
+  int64_t frames_ = 0;
+  int64_t channels_ = 0;
+  std::unique_ptr<std::byte[], FreeDeleter> data_;
+};
+
+// CopyFrames() returns rows [begin, end) of `src` as a new Traces.
+Traces CopyFrames(const Traces& src, int64_t begin, int64_t end);
+
+// ConvertTraces() casts every sample to `type`. To int16, values are rounded
+// half to even and saturated at the int16 range.
+Traces ConvertTraces(const Traces& src, SampleType type);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_TRACES_H_

@@ -1,0 +1,34 @@
+// File: pipeline_convert.h
+//
+// Between the v1 API's Pipeline message (and its JSON form, the user-facing
+// contract) and core's option structs. Parsing is strict: unknown keys,
+// wrong types and missing required values are InvalidArgument errors naming
+// the JSON path and value, and an unknown key's message lists the keys that
+// are known at that place.
+//
+// Example:
+//   NF_ASSIGN_OR_RETURN(v1::Pipeline p, ParsePipelineJson(text));
+//   NF_ASSIGN_OR_RETURN(ChainSpec chain, ToChainSpec(p));
+#ifndef NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
+#define NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/preprocess/preprocess_chain.h"
+#include "neurofeat/v1/pipeline.pb.h"
+
+namespace neurofeat {
+
+// ParsePipelineJson() parses the pipeline contract with protobuf's JSON
+// mapping (snake_case or lowerCamelCase keys).
+absl::StatusOr<v1::Pipeline> ParsePipelineJson(const std::string& json);
+
+// ToChainSpec() turns the preprocess list into core options, filling in
+// SpikeInterface's defaults and checking what can be checked without the
+// recording (names of references, operators, directions; required fields).
+absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
