@@ -157,8 +157,18 @@ absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create
       step->neighbors_.push_back(std::move(nb));
     }
   }
-  step->sequential_sum_ = dynamic_cast<const FilterStep*>(parent.get()) != nullptr &&
-                          step->ref_indices_.empty();
+  switch (options.sum_order) {
+    case CommonReferenceOptions::SumOrder::kAuto:
+      step->sequential_sum_ = dynamic_cast<const FilterStep*>(parent.get()) != nullptr &&
+                              step->ref_indices_.empty();
+      break;
+    case CommonReferenceOptions::SumOrder::kSequential:
+      step->sequential_sum_ = true;
+      break;
+    case CommonReferenceOptions::SumOrder::kPairwise:
+      step->sequential_sum_ = false;
+      break;
+  }
   step->canonical_ = absl::StrCat(
       "common_reference(reference=", KindName(options.reference),
       ",operator=", options.op == ReferenceOperator::kMedian ? "median" : "average",

@@ -39,6 +39,13 @@ struct CommonReferenceOptions {
   // units of the channel locations. Default: (30, 55) (SpikeInterface).
   double local_radius_inner = 30.0;
   double local_radius_outer = 55.0;
+  // Summation order of the mean. kAuto: one channel after another in float32
+  // when the parent is a filter (SpikeInterface's filters hand back
+  // Fortran-ordered arrays, which numpy sums sequentially), numpy's pairwise
+  // order otherwise (C-ordered parents, channel subsets). The two differ by
+  // about 1 ulp in a third of the rows. Default: kAuto.
+  enum class SumOrder { kAuto, kSequential, kPairwise };
+  SumOrder sum_order = SumOrder::kAuto;
 };
 
 class CommonReferenceStep final : public TraceSource {

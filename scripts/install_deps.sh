@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency from Debian 12's apt
+# repositories. Nothing else is downloaded.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config ccache \
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+  libabsl-dev libfftw3-dev libtbb-dev librocksdb-dev prometheus-cpp-dev \
+  libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev libedf-dev \
+  python3-scipy python3-numpy python3-pandas python3-grpcio python3-protobuf \
+  > /dev/null

@@ -1,0 +1,84 @@
+#include "core/preprocess/common_reference_step.h"
+
+#include "core/preprocess/in_memory_source.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace neurofeat {
+namespace {
+
+using ::neurofeat::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// Five channels on a line, 20 um apart; one frame of known values.
+std::shared_ptr<InMemorySource> Line(std::vector<float> values, bool with_locations = true) {
+  Traces t = Traces::Uninitialized(SampleType::kFloat32, 1, static_cast<int64_t>(values.size()));
+  for (size_t i = 0; i < values.size(); ++i) t.data<float>()[i] = values[i];
+  RecordingInfo info;
+  info.sampling_rate_hz = 1000;
+  info.channel_ids = {"a", "b", "c", "d", "e"};
+  info.channel_ids.resize(values.size());
+  if (with_locations) {
+    for (size_t i = 0; i < values.size(); ++i) info.channel_locations.push_back({0, 20.0 * i});
+  }
+  return std::make_shared<InMemorySource>(std::move(t), info);
+}
+
+std::vector<float> Row(const TraceSource& s) {
+  absl::StatusOr<Traces> t = s.GetTraces(0, 1);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return std::vector<float>(t->data<float>(), t->data<float>() + t->channels());
+}
+
+TEST(CommonReferenceStepTest, GlobalMedianOfHandPickedValues) {
+  auto step = CommonReferenceStep::Create({}, Line({1, 9, 3, 7, 5}), SampleType::kFloat32, "p");
+  ASSERT_TRUE(step.ok());
+  EXPECT_THAT(Row(**step), ::testing::ElementsAre(-4, 4, -2, 2, 0));  // median 5
+}
+
+TEST(CommonReferenceStepTest, GlobalMedianOverReferenceSubset) {
+  CommonReferenceOptions o;
+  o.ref_channel_ids = {"a", "b"};  // median of {1, 9} = 5
+  auto step = CommonReferenceStep::Create(o, Line({1, 9, 3, 7, 6}), SampleType::kFloat32, "p");
+  ASSERT_TRUE(step.ok());
+  EXPECT_THAT(Row(**step), ::testing::ElementsAre(-4, 4, -2, 2, 1));
+}
+
+TEST(CommonReferenceStepTest, LocalAnnulusUsesNeighboursBetweenRadii) {
+  // (inner, outer] = (30, 55]: channels 40 um away (two positions) qualify,
+  // 20 and 60 um do not.
+  CommonReferenceOptions o;
+  o.reference = ReferenceKind::kLocal;
+  o.op = ReferenceOperator::kAverage;
+  o.local_radius_inner = 30;
+  o.local_radius_outer = 55;
+  auto step = CommonReferenceStep::Create(o, Line({1, 2, 4, 8, 16}), SampleType::kFloat32, "p");
+  ASSERT_TRUE(step.ok()) << step.status();
+  // a: {c} -> 1-4; b: {d} -> 2-8; c: {a, e} -> 4-8.5; d: {b} -> 8-2; e: {c} -> 16-4
+  EXPECT_THAT(Row(**step), ::testing::ElementsAre(-3, -6, -4.5, 6, 12));
+}
+
+TEST(CommonReferenceStepTest, RejectsBadOptionsNamingFieldAndValue) {
+  CommonReferenceOptions unknown;
+  unknown.ref_channel_ids = {"a", "zz"};
+  EXPECT_THAT(CommonReferenceStep::Create(unknown, Line({1, 2, 3}), SampleType::kFloat32,
+                                          "preprocess[1].common_reference"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("preprocess[1].common_reference.ref_channel_ids[1]=\"zz\" is not "
+                                 "a channel")));
+  CommonReferenceOptions single;
+  single.reference = ReferenceKind::kSingle;
+  EXPECT_THAT(CommonReferenceStep::Create(single, Line({1, 2, 3}), SampleType::kFloat32, "p"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exactly one channel id")));
+  CommonReferenceOptions local;
+  local.reference = ReferenceKind::kLocal;
+  EXPECT_THAT(CommonReferenceStep::Create(local, Line({1, 2, 3}, false), SampleType::kFloat32, "p"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs channel locations")));
+  local.local_radius_inner = 60;
+  EXPECT_THAT(CommonReferenceStep::Create(local, Line({1, 2, 3}), SampleType::kFloat32, "p"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("local_radius=[60, 55]")));
+}
+
+}  // namespace
+}  // namespace neurofeat
