@@ -42,19 +42,12 @@ absl::StatusOr<SampleType> ParseSampleType(const std::string& name, const std::s
       absl::StrCat(field, "=\"", name, "\" is not a sample type (int16, float32, float64)"));
 }
 
-void Traces::FreeDeleter::operator()(std::byte* p) const { std::free(p); }
-
 Traces Traces::Uninitialized(SampleType type, int64_t frames, int64_t channels) {
   Traces t;
   t.type_ = type;
   t.frames_ = frames;
   t.channels_ = channels;
-  size_t bytes = t.size_bytes();
-  size_t rounded = (bytes + 63) / 64 * 64;
-  if (rounded == 0) rounded = 64;
-  void* p = std::aligned_alloc(64, rounded);
-  if (p == nullptr) throw std::bad_alloc();
-  t.data_.reset(static_cast<std::byte*>(p));
+  t.data_ = BufferPool::Default().Acquire(t.size_bytes());
   return t;
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/buffer_pool.h"
 
 namespace neurofeat {
 
@@ -88,13 +89,10 @@ class Traces {
   }
 
  private:
-  struct FreeDeleter {
-    void operator()(std::byte* p) const;
-  };
   SampleType type_ = SampleType::kFloat32;
   int64_t frames_ = 0;
   int64_t channels_ = 0;
-  std::unique_ptr<std::byte[], FreeDeleter> data_;
+  BufferPool::Block data_;
 };
 
 // CopyFrames() returns rows [begin, end) of `src` as a new Traces.

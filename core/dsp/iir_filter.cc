@@ -8,6 +8,7 @@
 #include "core/dsp/sosfilt.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
+#include "oneapi/tbb/scalable_allocator.h"
 
 namespace neurofeat {
 namespace {
@@ -27,29 +28,54 @@ double OddExt(In edge, In mirror) {
   }
 }
 
-// Fills stripe rows with the (optionally odd-extended) input of channels
-// [c0, c0 + width); lanes past `width` are zero.
-template <typename In>
-void FillStripe(const Traces& in, int64_t c0, int width, int64_t pad, double* stripe) {
+// Channels are filtered in groups of kGroupStripes stripes (16 channels: one
+// 64-byte line of float32 per row), so reading the time-major input and
+// writing the output use whole cache lines.
+constexpr int kGroupStripes = 4;
+constexpr int kGroupLanes = kGroupStripes * kLanes;
+
+struct Group {
+  int64_t c0;  // first channel
+  int width;   // channels in the group, 1..kGroupLanes
+  double* stripes[kGroupStripes];
+};
+
+// Copies one input row (or an odd-extension row) into row `row` of each
+// stripe; lanes past the group's width are zero.
+template <typename In, int kWidth>
+inline void PutRow(const Group& g, int64_t row, const In* src, const In* edge, bool odd) {
+  const int width = kWidth > 0 ? kWidth : g.width;
+  for (int s = 0; s < kGroupStripes; ++s) {
+    double* dst = g.stripes[s] + row * kLanes;
+    for (int l = 0; l < kLanes; ++l) {
+      const int ch = s * kLanes + l;
+      if (ch < width) {
+        dst[l] = odd ? OddExt<In>(edge[ch], src[ch]) : static_cast<double>(src[ch]);
+      } else {
+        dst[l] = 0.0;
+      }
+    }
+  }
+}
+
+template <typename In, int kWidth>
+void FillGroupImpl(const Traces& in, const Group& g, int64_t pad) {
   const int64_t n = in.frames();
   const int64_t c = in.channels();
-  const In* x = in.data<In>();
-  auto put = [&](int64_t row, auto value_of) {
-    double* dst = stripe + row * kLanes;
-    for (int l = 0; l < kLanes; ++l) dst[l] = l < width ? value_of(l) : 0.0;
-  };
-  for (int64_t i = 0; i < pad; ++i) {
-    put(i, [&](int l) { return OddExt<In>(x[c0 + l], x[(pad - i) * c + c0 + l]); });
-  }
-  for (int64_t t = 0; t < n; ++t) {
-    const In* row = x + t * c + c0;
-    double* dst = stripe + (pad + t) * kLanes;
-    for (int l = 0; l < kLanes; ++l) dst[l] = l < width ? static_cast<double>(row[l]) : 0.0;
-  }
+  const In* x = in.data<In>() + g.c0;
+  for (int64_t i = 0; i < pad; ++i) PutRow<In, kWidth>(g, i, x + (pad - i) * c, x, true);
+  for (int64_t t = 0; t < n; ++t) PutRow<In, kWidth>(g, pad + t, x + t * c, nullptr, false);
   for (int64_t j = 0; j < pad; ++j) {
-    put(pad + n + j, [&](int l) {
-      return OddExt<In>(x[(n - 1) * c + c0 + l], x[(n - 2 - j) * c + c0 + l]);
-    });
+    PutRow<In, kWidth>(g, pad + n + j, x + (n - 2 - j) * c, x + (n - 1) * c, true);
+  }
+}
+
+template <typename In>
+void FillGroup(const Traces& in, const Group& g, int64_t pad) {
+  if (g.width == kGroupLanes) {
+    FillGroupImpl<In, kGroupLanes>(in, g, pad);
+  } else {
+    FillGroupImpl<In, 0>(in, g, pad);
   }
 }
 
@@ -64,15 +90,28 @@ Out CastOut(double v) {
   }
 }
 
-template <typename Out>
-void DrainStripe(const double* stripe, int64_t first_row, int64_t rows, int64_t c0, int width,
-                 Traces* out) {
+template <typename Out, int kWidth>
+void DrainGroupImpl(const Group& g, int64_t first_row, int64_t rows, Traces* out) {
+  const int width = kWidth > 0 ? kWidth : g.width;
   const int64_t c = out->channels();
-  Out* y = out->data<Out>();
+  Out* y = out->data<Out>() + g.c0;
   for (int64_t t = 0; t < rows; ++t) {
-    const double* src = stripe + (first_row + t) * kLanes;
-    Out* dst = y + t * c + c0;
-    for (int l = 0; l < width; ++l) dst[l] = CastOut<Out>(src[l]);
+    Out* dst = y + t * c;
+    for (int s = 0; s < kGroupStripes; ++s) {
+      const double* src = g.stripes[s] + (first_row + t) * kLanes;
+      for (int l = 0; l < kLanes; ++l) {
+        if (s * kLanes + l < width) dst[s * kLanes + l] = CastOut<Out>(src[l]);
+      }
+    }
+  }
+}
+
+template <typename Out>
+void DrainGroup(const Group& g, int64_t first_row, int64_t rows, Traces* out) {
+  if (g.width == kGroupLanes) {
+    DrainGroupImpl<Out, kGroupLanes>(g, first_row, rows, out);
+  } else {
+    DrainGroupImpl<Out, 0>(g, first_row, rows, out);
   }
 }
 
@@ -123,47 +162,56 @@ void ScaledZi(const IirFilter& f, const double* row, double* state) {
   }
 }
 
+// Scratch from tbbmalloc's cache, so a group costs no page faults.
+using ScratchVector = std::vector<double, tbb::scalable_allocator<double>>;
+
 template <typename In, typename Out>
-void FilterOneStripe(const StripeJob& job, const Traces& in, int64_t c0, int width,
-                     int64_t keep_begin, int64_t keep_end, std::vector<double>& stripe,
-                     std::vector<double>& state, Traces* out) {
+void FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int width,
+                    int64_t keep_begin, int64_t keep_end, ScratchVector& scratch,
+                    ScratchVector& state, Traces* out) {
   const IirFilter& f = *job.filter;
-  const int64_t n = in.frames();
   const int64_t pad = job.pad;
-  const int64_t total = n + 2 * pad;
-  stripe.resize(static_cast<size_t>(total) * kLanes);
-  state.assign(f.zi_flat().size() * kLanes, 0.0);
-  FillStripe<In>(in, c0, width, pad, stripe.data());
-  switch (job.direction) {
-    case FilterDirection::kForwardBackward:
-      ScaledZi(f, stripe.data(), state.data());
-      RunPass(f, state.data(), stripe.data(), total, /*reverse=*/false);
-      ScaledZi(f, stripe.data() + (total - 1) * kLanes, state.data());
-      RunPass(f, state.data(), stripe.data(), total, /*reverse=*/true);
-      break;
-    case FilterDirection::kForward:
-      RunPass(f, state.data(), stripe.data(), total, /*reverse=*/false);
-      break;
-    case FilterDirection::kBackward:
-      RunPass(f, state.data(), stripe.data(), total, /*reverse=*/true);
-      break;
+  const int64_t total = in.frames() + 2 * pad;
+  const size_t stripe_doubles = static_cast<size_t>(total) * kLanes;
+  if (scratch.size() < stripe_doubles * kGroupStripes) scratch.resize(stripe_doubles * kGroupStripes);
+  Group g{c0, width, {}};
+  for (int s = 0; s < kGroupStripes; ++s) g.stripes[s] = scratch.data() + s * stripe_doubles;
+  FillGroup<In>(in, g, pad);
+  const int stripes_used = (width + kLanes - 1) / kLanes;
+  for (int s = 0; s < stripes_used; ++s) {
+    double* stripe = g.stripes[s];
+    state.assign(f.zi_flat().size() * kLanes, 0.0);
+    switch (job.direction) {
+      case FilterDirection::kForwardBackward:
+        ScaledZi(f, stripe, state.data());
+        RunPass(f, state.data(), stripe, total, /*reverse=*/false);
+        ScaledZi(f, stripe + (total - 1) * kLanes, state.data());
+        RunPass(f, state.data(), stripe, total, /*reverse=*/true);
+        break;
+      case FilterDirection::kForward:
+        RunPass(f, state.data(), stripe, total, /*reverse=*/false);
+        break;
+      case FilterDirection::kBackward:
+        RunPass(f, state.data(), stripe, total, /*reverse=*/true);
+        break;
+    }
   }
-  DrainStripe<Out>(stripe.data(), pad + keep_begin, keep_end - keep_begin, c0, width, out);
+  DrainGroup<Out>(g, pad + keep_begin, keep_end - keep_begin, out);
 }
 
 template <typename In, typename Out>
 void FilterAll(const StripeJob& job, const Traces& in, int64_t keep_begin, int64_t keep_end,
                Traces* out) {
   const int64_t c = in.channels();
-  const int64_t stripes = (c + kLanes - 1) / kLanes;
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, stripes, 1),
+  const int64_t groups = (c + kGroupLanes - 1) / kGroupLanes;
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, groups, 1),
                     [&](const tbb::blocked_range<int64_t>& r) {
-                      std::vector<double> stripe, state;
-                      for (int64_t s = r.begin(); s < r.end(); ++s) {
-                        const int64_t c0 = s * kLanes;
-                        const int width = static_cast<int>(std::min<int64_t>(kLanes, c - c0));
-                        FilterOneStripe<In, Out>(job, in, c0, width, keep_begin, keep_end, stripe,
-                                                 state, out);
+                      ScratchVector scratch, state;
+                      for (int64_t gi = r.begin(); gi < r.end(); ++gi) {
+                        const int64_t c0 = gi * kGroupLanes;
+                        const int width = static_cast<int>(std::min<int64_t>(kGroupLanes, c - c0));
+                        FilterOneGroup<In, Out>(job, in, c0, width, keep_begin, keep_end, scratch,
+                                                state, out);
                       }
                     });
 }

@@ -8,7 +8,7 @@
 // bit-identical to SpikeInterface's.
 //
 // Example:
-//   std::vector<float> scratch(n);
+//   std::vector<float> scratch(MedianScratchFloats(n));
 //   float m = MedianFloat32(row, n, scratch.data());
 #ifndef NEUROFEAT_CORE_DSP_ROW_MEDIAN_H_
 #define NEUROFEAT_CORE_DSP_ROW_MEDIAN_H_
@@ -17,13 +17,31 @@
 
 namespace neurofeat {
 
-// MedianFloat32() returns the median of values[0..n). `scratch` holds at
-// least n + 16 floats and is overwritten. REQUIRES: n >= 1, no NaN.
+// MedianScratchFloats() is the scratch size the functions below need.
+int MedianScratchFloats(int n);
+
+// MedianFloat32() returns the median of values[0..n) (values untouched).
+// `scratch` holds MedianScratchFloats(n) floats. A vectorised quickselect:
+// runtime-dispatched SIMD partition passes, then insertion sort of the last
+// few. REQUIRES: n >= 1, no NaN. Thread-compatible.
 float MedianFloat32(const float* values, int n, float* scratch);
 
 // MedianInt16() returns the median of values[0..n) in float64 (exact).
-// `scratch` holds at least n + 16 floats. REQUIRES: n >= 1.
+// `scratch` holds MedianScratchFloats(n) floats. REQUIRES: n >= 1.
 double MedianInt16(const int16_t* values, int n, float* scratch);
+
+// RowMedianTracker computes exact medians of consecutive rows faster than
+// MedianFloat32() by bracketing each around the previous row's median (one
+// vectorised pass, then a few dozen values). Results are identical to
+// MedianFloat32(); only the speed depends on how close successive medians
+// are. One tracker per thread; scratch as for MedianFloat32().
+class RowMedianTracker {
+ public:
+  float Median(const float* values, int n, float* scratch);
+
+ private:
+  float state_[2] = {0.0f, 0.0f};  // centre, half width (0: unknown)
+};
 
 // MedianFloat32Reference() is the plain std::nth_element version, for tests.
 float MedianFloat32Reference(const float* values, int n);

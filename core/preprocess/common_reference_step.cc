@@ -55,14 +55,18 @@ const char* KindName(ReferenceKind k) {
 // The reference value of one row over `cols` (all columns when empty),
 // gathered into `buf` first.
 float RowShiftFloat(const float* row, const std::vector<int>& cols, int64_t channels,
-                    ReferenceOperator op, bool sequential, std::vector<float>& buf) {
+                    ReferenceOperator op, bool sequential, std::vector<float>& buf,
+                    RowMedianTracker* tracker = nullptr) {
   const int n = cols.empty() ? static_cast<int>(channels) : static_cast<int>(cols.size());
   const float* values = row;
   if (!cols.empty()) {
     for (int i = 0; i < n; ++i) buf[i] = row[cols[i]];
     values = buf.data();
   }
-  if (op == ReferenceOperator::kMedian) return MedianFloat32(values, n, buf.data() + n);
+  if (op == ReferenceOperator::kMedian) {
+    return tracker != nullptr ? tracker->Median(values, n, buf.data() + n + 64)
+                              : MedianFloat32(values, n, buf.data() + n + 64);
+  }
   float sum;
   if (sequential) {
     sum = values[0];
@@ -196,9 +200,9 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, frames, kRowsPerTask),
       [&](const tbb::blocked_range<int64_t>& r) {
-        std::vector<float> buf(static_cast<size_t>(2 * channels + 32));
+        std::vector<float> buf(static_cast<size_t>(channels + 64 + MedianScratchFloats(static_cast<int>(channels))));
         std::vector<int16_t> gathered(static_cast<size_t>(channels));
-        std::vector<double> local_shift(static_cast<size_t>(channels));
+        RowMedianTracker tracker;
         for (int64_t t = r.begin(); t < r.end(); ++t) {
           if (output_type_ == SampleType::kFloat32) {
             const float* x = in.row<float>(t);
@@ -207,7 +211,8 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
               const float ref = x[ref_indices_[0]];
               for (int64_t c = 0; c < channels; ++c) y[c] = x[c] - ref;
             } else if (kind == ReferenceKind::kGlobal) {
-              const float shift = RowShiftFloat(x, ref_indices_, channels, op, sequential_sum_, buf);
+              const float shift =
+                  RowShiftFloat(x, ref_indices_, channels, op, sequential_sum_, buf, &tracker);
               for (int64_t c = 0; c < channels; ++c) y[c] = x[c] - shift;
             } else {
               float global = 0;

@@ -21,7 +21,7 @@ TEST(RowMedianTest, MatchesSortedMedianForAllSizesUpTo400) {
   std::mt19937 rng(3);
   std::normal_distribution<float> noise(0.0f, 30.0f);
   std::uniform_int_distribution<int> small(-3, 3);
-  std::vector<float> scratch(512);
+  std::vector<float> scratch(MedianScratchFloats(400));
   for (int n = 1; n <= 400; ++n) {
     for (int trial = 0; trial < 20; ++trial) {
       std::vector<float> v(n);
@@ -39,13 +39,13 @@ TEST(RowMedianTest, EvenCountAveragesInFloat32) {
   // pair where they disagree.
   const float a = 16777216.0f, b = 16777218.0f;  // 2^24 and 2^24 + 2
   std::vector<float> v = {b, a};
-  std::vector<float> scratch(32);
+  std::vector<float> scratch(MedianScratchFloats(8));
   EXPECT_EQ(MedianFloat32(v.data(), 2, scratch.data()), (a + b) / 2.0f);
 }
 
 TEST(RowMedianTest, Int16MedianIsExactHalfInteger) {
   const int16_t v[4] = {3, -2, 10, 4};
-  std::vector<float> scratch(32);
+  std::vector<float> scratch(MedianScratchFloats(8));
   EXPECT_EQ(MedianInt16(v, 4, scratch.data()), 3.5);
   const int16_t w[3] = {-32768, 32767, 0};
   EXPECT_EQ(MedianInt16(w, 3, scratch.data()), 0.0);

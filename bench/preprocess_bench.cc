@@ -1,0 +1,155 @@
+// Times the preprocessing engine on a (frames, channels) float32 .npy
+// recording and prints one JSON object; bench/preprocess_bench.py runs the
+// scipy/numpy reference on the same file and prints the ratios.
+//
+//   preprocess_bench --input X.npy --fs 30000 [--reps 3]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/io/npy.h"
+#include "core/preprocess/chunked_runner.h"
+#include "core/preprocess/in_memory_source.h"
+#include "core/preprocess/preprocess_chain.h"
+#include "tbb/task_arena.h"
+
+namespace neurofeat {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+template <typename F>
+double BestOf(int reps, F&& f) {
+  double best = 1e300;
+  for (int i = 0; i < reps; ++i) {
+    const double t0 = Now();
+    f();
+    best = std::min(best, Now() - t0);
+  }
+  return best;
+}
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    std::exit(1);
+  }
+}
+
+// Whole-recording output of `source` over [0, n) in chunks into `out`.
+void RunInto(const TraceSource& source, int64_t chunk, Traces* out) {
+  const size_t row_bytes = static_cast<size_t>(out->channels()) * SampleTypeSize(out->type());
+  ChunkOptions o;
+  o.chunk_frames = chunk;
+  Check(RunChunked(source, o, 0, out->frames(), [&](int64_t first, const Traces& t) {
+    std::memcpy(out->bytes() + first * row_bytes, t.bytes(), t.size_bytes());
+    return absl::OkStatus();
+  }));
+}
+
+int Main(int argc, char** argv) {
+  std::string input;
+  double fs = 30000;
+  int reps = 3;
+  int64_t bench_frames = 1000000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--input") input = argv[i + 1];
+    if (k == "--fs") fs = std::stod(argv[i + 1]);
+    if (k == "--reps") reps = std::stoi(argv[i + 1]);
+    if (k == "--frames") bench_frames = std::stoll(argv[i + 1]);
+  }
+  absl::StatusOr<NpyArray> arr = ReadNpy(input);
+  Check(arr.status());
+  absl::StatusOr<Traces> all = NpyToTraces(*arr, input);
+  Check(all.status());
+  arr->data.clear();
+  arr->data.shrink_to_fit();
+  const int64_t c = all->channels();
+  const int64_t n = std::min(bench_frames, all->frames());
+  RecordingInfo info{fs, DefaultChannelIds(c), {}};
+  // The throughput runs use the first n frames; the viewer case reads
+  // seconds 60-61 of the whole file.
+  auto full = std::make_shared<InMemorySource>(std::move(*all), info);
+  absl::StatusOr<Traces> head = full->GetTraces(0, n);
+  Check(head.status());
+  auto src = std::make_shared<InMemorySource>(std::move(*head), info);
+
+  ChainSpec bandpass_only, chain_spec, median_only;
+  bandpass_only.steps.push_back({"preprocess[0].bandpass", ButterworthOptions{}});
+  chain_spec = bandpass_only;
+  chain_spec.steps.push_back({"preprocess[1].common_reference", CommonReferenceOptions{}});
+  median_only.steps.push_back({"preprocess[0].common_reference", CommonReferenceOptions{}});
+
+  std::printf("{\"frames\": %lld, \"channels\": %lld, \"fs\": %g", static_cast<long long>(n),
+              static_cast<long long>(c), fs);
+  Traces filtered = Traces::Uninitialized(SampleType::kFloat32, n, c);
+  Traces out = Traces::Uninitialized(SampleType::kFloat32, n, c);
+  // Touch the output pages once so no run pays for first-touch faults.
+  std::memset(filtered.bytes(), 0, filtered.size_bytes());
+  std::memset(out.bytes(), 0, out.size_bytes());
+
+  for (int threads : {1, 2}) {
+    tbb::task_arena arena(threads);
+    double t_filter = 0, t_median = 0, t_chain = 0;
+    arena.execute([&] {
+      auto bp = *PreprocessChain::Build(bandpass_only, src, SampleType::kFloat32);
+      // The zero-phase filter alone, in SpikeInterface's 1 s chunks.
+      t_filter = BestOf(reps, [&] { RunInto(bp->output(), static_cast<int64_t>(fs), &filtered); });
+      auto filtered_src = std::make_shared<InMemorySource>(CopyFrames(filtered, 0, n), info);
+      auto med = *PreprocessChain::Build(median_only, filtered_src, SampleType::kFloat32);
+      t_median = BestOf(reps, [&] { RunInto(med->output(), static_cast<int64_t>(fs), &out); });
+      auto chain = *PreprocessChain::Build(chain_spec, src, SampleType::kFloat32);
+      // The SpikeInterface chain, 1 s chunks.
+      t_chain = BestOf(reps, [&] { RunInto(chain->output(), static_cast<int64_t>(fs), &out); });
+    });
+    std::printf(", \"t%d_filter_s\": %.4f, \"t%d_median_s\": %.4f, \"t%d_chain_s\": %.4f", threads,
+                t_filter, threads, t_median, threads, t_chain);
+  }
+
+  // Copy bandwidth: one large memcpy, bytes read + written per second.
+  {
+    std::vector<char> a(1ull << 30), b(1ull << 30);
+    std::memset(a.data(), 1, a.size());
+    std::memset(b.data(), 2, b.size());
+    const double t = BestOf(3, [&] { std::memcpy(b.data(), a.data(), a.size()); });
+    const double bw = 2.0 * static_cast<double>(a.size()) / t;
+    // The chain must read the float32 input and write the float32 output.
+    const double bytes = 2.0 * static_cast<double>(n * c) * 4.0;
+    std::printf(", \"copy_bandwidth_gbps\": %.3f, \"chain_bytes\": %.0f, \"bandwidth_floor_s\": %.4f",
+                bw / 1e9, bytes, bytes / bw);
+  }
+
+  // Viewer: seconds 60-61 (margins included) through the chain, all cores.
+  if (full->num_frames() >= static_cast<int64_t>(61 * fs) + 600) {
+    tbb::task_arena arena(tbb::this_task_arena::max_concurrency());
+    std::vector<double> lat;
+    arena.execute([&] {
+      auto chain = *PreprocessChain::Build(chain_spec, full, SampleType::kFloat32);
+      for (int i = 0; i < 30; ++i) {
+        const double t0 = Now();
+        absl::StatusOr<Traces> t = chain->output().GetTraces(static_cast<int64_t>(60 * fs),
+                                                             static_cast<int64_t>(61 * fs));
+        Check(t.status());
+        lat.push_back(Now() - t0);
+      }
+    });
+    std::sort(lat.begin(), lat.end());
+    std::printf(", \"viewer_threads\": %d, \"viewer_median_ms\": %.2f, \"viewer_p90_ms\": %.2f",
+                tbb::this_task_arena::max_concurrency(), 1e3 * lat[lat.size() / 2],
+                1e3 * lat[lat.size() * 9 / 10]);
+  }
+  std::printf("}\n");
+  return 0;
+}
+
+}  // namespace
+}  // namespace neurofeat
+
+int main(int argc, char** argv) { return neurofeat::Main(argc, argv); }

@@ -1,0 +1,85 @@
+#include "core/buffer_pool.h"
+
+#include <cstdlib>
+#include <new>
+
+namespace neurofeat {
+namespace {
+
+constexpr size_t kAlignment = 64;
+// Below this, the general allocator's own caches do well.
+constexpr size_t kPoolMinBytes = 1 << 20;
+
+}  // namespace
+
+void BufferPool::Deleter::operator()(std::byte* p) const {
+  if (p == nullptr) return;
+  if (pool == nullptr) {
+    std::free(p);
+  } else {
+    pool->Release(p, capacity);
+  }
+}
+
+BufferPool::~BufferPool() {
+  for (auto& [cap, p] : free_) std::free(p);
+}
+
+BufferPool& BufferPool::Default() {
+  static BufferPool pool(size_t{1} << 30);
+  return pool;
+}
+
+BufferPool::Block BufferPool::Acquire(size_t bytes) {
+  size_t capacity = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  if (capacity == 0) capacity = kAlignment;
+  if (capacity >= kPoolMinBytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = free_.lower_bound(capacity);
+    if (it != free_.end() && it->first <= capacity + capacity / 4) {
+      std::byte* p = it->second;
+      const size_t cap = it->first;
+      cached_bytes_ -= cap;
+      free_.erase(it);
+      return Block(p, Deleter{this, cap});
+    }
+  }
+  void* p = std::aligned_alloc(kAlignment, capacity);
+  if (p == nullptr) throw std::bad_alloc();
+  return Block(static_cast<std::byte*>(p),
+               Deleter{capacity >= kPoolMinBytes ? this : nullptr, capacity});
+}
+
+void BufferPool::Release(std::byte* p, size_t capacity) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (capacity > max_cached_bytes_) {
+    std::free(p);
+    return;
+  }
+  free_.emplace(capacity, p);
+  cached_bytes_ += capacity;
+  TrimLocked();
+}
+
+void BufferPool::TrimLocked() {
+  // Drop the largest blocks first: they are the likeliest one-offs.
+  while (cached_bytes_ > max_cached_bytes_ && !free_.empty()) {
+    auto last = std::prev(free_.end());
+    cached_bytes_ -= last->first;
+    std::free(last->second);
+    free_.erase(last);
+  }
+}
+
+void BufferPool::SetMaxCachedBytes(size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  max_cached_bytes_ = bytes;
+  TrimLocked();
+}
+
+size_t BufferPool::cached_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cached_bytes_;
+}
+
+}  // namespace neurofeat

@@ -1,0 +1,62 @@
+// File: buffer_pool.h
+//
+// BufferPool: recycles the large, short-lived sample buffers of chunked
+// processing (tens of MB per chunk and step). Allocators hand blocks that big
+// back to the kernel on free, so every chunk would touch fresh pages and pay
+// a page fault per 4 KiB; on virtual machines that costs more than filtering
+// the chunk. The pool keeps freed blocks (up to a byte cap) and reuses one of
+// similar size. It is the process's memory cache for samples, as the compute
+// arena is its CPU pool: the one other sanctioned process-wide object.
+//
+// Example:
+//   BufferPool::Block b = BufferPool::Default().Acquire(bytes);
+//   std::memset(b.get(), 0, bytes);   // returned to the pool when b dies
+#ifndef NEUROFEAT_CORE_BUFFER_POOL_H_
+#define NEUROFEAT_CORE_BUFFER_POOL_H_
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace neurofeat {
+
+class BufferPool {
+ public:
+  struct Deleter {
+    BufferPool* pool = nullptr;
+    size_t capacity = 0;
+    void operator()(std::byte* p) const;
+  };
+  using Block = std::unique_ptr<std::byte[], Deleter>;
+
+  // `max_cached_bytes`: free blocks kept for reuse beyond that are released.
+  explicit BufferPool(size_t max_cached_bytes) : max_cached_bytes_(max_cached_bytes) {}
+  ~BufferPool();
+  BufferPool(const BufferPool&) = delete;
+  BufferPool& operator=(const BufferPool&) = delete;
+
+  // Default() is the process-wide pool (cap 1 GiB until SetMaxCachedBytes).
+  static BufferPool& Default();
+
+  // Acquire() returns a 64-byte aligned block of at least `bytes`, reusing a
+  // cached block of up to 1.25x that size when there is one. Thread-safe.
+  Block Acquire(size_t bytes);
+
+  // SetMaxCachedBytes() changes the cap and releases blocks above it.
+  void SetMaxCachedBytes(size_t bytes);
+  size_t cached_bytes() const;
+
+ private:
+  void Release(std::byte* p, size_t capacity);
+  void TrimLocked();
+
+  mutable std::mutex mu_;
+  size_t max_cached_bytes_;
+  size_t cached_bytes_ = 0;
+  std::multimap<size_t, std::byte*> free_;  // capacity -> block
+};
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_BUFFER_POOL_H_
