@@ -16,10 +16,10 @@
 #define NF_STATUS_CONCAT_INNER_(a, b) a##b
 #define NF_STATUS_CONCAT_(a, b) NF_STATUS_CONCAT_INNER_(a, b)
 
-#define NF_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::absl::Status nf_status_ = (expr);           \
-    if (!nf_status_.ok()) return nf_status_;      \
+#define NF_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status nf_status_ = (expr);      \
+    if (!nf_status_.ok()) return nf_status_; \
   } while (false)
 
 #define NF_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \

@@ -22,7 +22,8 @@ std::optional<std::string> ParsedArgs::GetOptional(const std::string& name) cons
 
 absl::StatusOr<std::string> ParsedArgs::Required(const std::string& name) const {
   auto it = values_.find(name);
-  if (it == values_.end()) return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
+  if (it == values_.end())
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " is required"));
   return it->second;
 }
 
@@ -51,8 +52,8 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(int argc, char** argv, int first) co
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg,
-                                                     "\"; flags start with --"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", arg, "\"; flags start with --"));
     }
     std::string name = arg.substr(2);
     std::optional<std::string> value;
@@ -66,16 +67,18 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(int argc, char** argv, int first) co
     }
     if (spec == nullptr) {
       std::string known;
-      for (const FlagSpec& f : flags_) absl::StrAppend(&known, known.empty() ? "" : ", ", "--", f.name);
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " for '", command_,
-                                                     "' (known: ", known, ")"));
+      for (const FlagSpec& f : flags_)
+        absl::StrAppend(&known, known.empty() ? "" : ", ", "--", f.name);
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " for '", command_, "' (known: ", known, ")"));
     }
     if (out.values_.count(name) > 0) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, " is given more than once"));
     }
     if (spec->takes_value) {
       if (!value.has_value()) {
-        if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+        if (i + 1 >= argc)
+          return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
         value = argv[++i];
       }
     } else if (value.has_value()) {

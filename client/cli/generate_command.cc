@@ -19,14 +19,13 @@ namespace neurofeat::client {
 namespace {
 
 const ArgParser& Parser() {
-  static const ArgParser parser(
-      "generate", {{"output", true, "X.npy to write, (frames, channels)"},
-                   {"channels", true, "number of channels. Default 384"},
-                   {"duration", true, "length, e.g. 10s. Default 10s"},
-                   {"fs", true, "sampling rate in Hz. Default 30000"},
-                   {"dtype", true, "int16|float32. Default int16"},
-                   {"seed", true, "random seed. Default 1"},
-                   {"help", false, "show this help"}});
+  static const ArgParser parser("generate", {{"output", true, "X.npy to write, (frames, channels)"},
+                                             {"channels", true, "number of channels. Default 384"},
+                                             {"duration", true, "length, e.g. 10s. Default 10s"},
+                                             {"fs", true, "sampling rate in Hz. Default 30000"},
+                                             {"dtype", true, "int16|float32. Default int16"},
+                                             {"seed", true, "random seed. Default 1"},
+                                             {"help", false, "show this help"}});
   return parser;
 }
 
@@ -36,13 +35,15 @@ absl::Status Run(const ParsedArgs& args) {
   NF_ASSIGN_OR_RETURN(std::optional<int64_t> channels, args.GetInt("channels"));
   if (channels.has_value()) {
     if (*channels < 1 || *channels > 65536) {
-      return absl::InvalidArgumentError(absl::StrCat("--channels=", *channels, " must be in 1..65536"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--channels=", *channels, " must be in 1..65536"));
     }
     opt.channels = *channels;
   }
   NF_ASSIGN_OR_RETURN(std::optional<double> fs, args.GetDouble("fs"));
   if (fs.has_value()) {
-    if (!(*fs > 0)) return absl::InvalidArgumentError(absl::StrCat("--fs=", *fs, " must be positive"));
+    if (!(*fs > 0))
+      return absl::InvalidArgumentError(absl::StrCat("--fs=", *fs, " must be positive"));
     opt.sampling_rate_hz = *fs;
   }
   double duration = 10.0;
@@ -60,11 +61,11 @@ absl::Status Run(const ParsedArgs& args) {
   if (seed.has_value()) opt.seed = static_cast<uint64_t>(*seed);
   InitComputeArena(DetectCpuLimits(CpuLimitInputs::FromSystem(std::nullopt)).threads);
   SyntheticRecording rec(opt);
-  NF_ASSIGN_OR_RETURN(auto writer,
-                      NpyWriter::Create(output,
-                                        opt.type == SampleType::kInt16 ? NpyDtype::kInt16
-                                                                       : NpyDtype::kFloat32,
-                                        {opt.frames, opt.channels}));
+  NF_ASSIGN_OR_RETURN(
+      auto writer,
+      NpyWriter::Create(output,
+                        opt.type == SampleType::kInt16 ? NpyDtype::kInt16 : NpyDtype::kFloat32,
+                        {opt.frames, opt.channels}));
   ProgressBar bar("generate", ProgressBar::StderrIsTerminal());
   ChunkOptions chunks;
   chunks.chunk_frames = static_cast<int64_t>(opt.sampling_rate_hz);

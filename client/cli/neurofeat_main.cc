@@ -9,12 +9,13 @@
 namespace {
 
 void PrintUsage(FILE* out) {
-  std::fprintf(out,
-               "usage: neurofeat COMMAND [flags]\n\n"
-               "commands:\n"
-               "  preprocess   filter / re-reference an .npy recording (chunked) into an .npy file\n"
-               "  generate     write a synthetic extracellular recording to .npy\n\n"
-               "'neurofeat COMMAND --help' lists a command's flags.\n");
+  std::fprintf(
+      out,
+      "usage: neurofeat COMMAND [flags]\n\n"
+      "commands:\n"
+      "  preprocess   filter / re-reference an .npy recording (chunked) into an .npy file\n"
+      "  generate     write a synthetic extracellular recording to .npy\n\n"
+      "'neurofeat COMMAND --help' lists a command's flags.\n");
 }
 
 }  // namespace

@@ -32,13 +32,15 @@ const ArgParser& Parser() {
        {"output", true, "OUT.npy: written as (frames, channels)"},
        {"start", true, "first frame (a frame number, or a time such as 60s). Default 0"},
        {"end", true, "end frame, exclusive (frame number or time). Default: the end"},
-       {"threads", true, "cap on compute threads (the smallest of this, the cgroup quota, "
-                         "SLURM_CPUS_PER_TASK and the affinity mask is used)"},
+       {"threads", true,
+        "cap on compute threads (the smallest of this, the cgroup quota, "
+        "SLURM_CPUS_PER_TASK and the affinity mask is used)"},
        {"chunk-duration", true, "chunk length, e.g. 1s or 500ms. Default 1s (SpikeInterface)"},
        {"dtype", true, "output dtype float32|int16. Default: int16 for int16 input, else float32"},
        {"channels", true, "comma-separated channel ids (default 0..C-1)"},
-       {"channel-locations", true, "LOC.npy: (channels, 2) float64 positions in um (for local "
-                                   "common reference)"},
+       {"channel-locations", true,
+        "LOC.npy: (channels, 2) float64 positions in um (for local "
+        "common reference)"},
        {"quiet", false, "print no summary"},
        {"help", false, "show this help"}});
   return parser;
@@ -54,12 +56,14 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path, const std::str
 
 absl::StatusOr<std::vector<std::array<double, 2>>> ReadLocations(const std::string& path) {
   NF_ASSIGN_OR_RETURN(NpyArray a, ReadNpy(path));
-  if (a.header.shape.size() != 2 || a.header.shape[1] != 2 || a.header.dtype != NpyDtype::kFloat64) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--channel-locations=", path, " must be a (channels, 2) float64 array"));
+  if (a.header.shape.size() != 2 || a.header.shape[1] != 2 ||
+      a.header.dtype != NpyDtype::kFloat64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--channel-locations=", path, " must be a (channels, 2) float64 array"));
   }
   std::vector<std::array<double, 2>> out(static_cast<size_t>(a.header.shape[0]));
-  for (size_t i = 0; i < out.size(); ++i) out[i] = {a.as<double>()[2 * i], a.as<double>()[2 * i + 1]};
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = {a.as<double>()[2 * i], a.as<double>()[2 * i + 1]};
   return out;
 }
 
@@ -80,20 +84,21 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   NF_ASSIGN_OR_RETURN(std::string output, args.Required("output"));
   NF_ASSIGN_OR_RETURN(std::string fs_text, args.Required("fs"));
   NF_ASSIGN_OR_RETURN(std::optional<double> fs, args.GetDouble("fs"));
-  if (!(*fs > 0)) return absl::InvalidArgumentError(absl::StrCat("--fs=", fs_text, " must be positive"));
+  if (!(*fs > 0))
+    return absl::InvalidArgumentError(absl::StrCat("--fs=", fs_text, " must be positive"));
   NF_ASSIGN_OR_RETURN(std::optional<int64_t> threads, args.GetInt("threads"));
   if (threads.has_value() && *threads < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, " must be at least 1"));
   }
-  CpuLimits limits = DetectCpuLimits(
-      CpuLimitInputs::FromSystem(threads.has_value() ? std::optional<int>(static_cast<int>(*threads))
-                                                     : std::nullopt));
+  CpuLimits limits = DetectCpuLimits(CpuLimitInputs::FromSystem(
+      threads.has_value() ? std::optional<int>(static_cast<int>(*threads)) : std::nullopt));
   InitComputeArena(limits.threads);
 
   NF_ASSIGN_OR_RETURN(std::string json, ReadTextFile(pipeline_path, "--pipeline"));
   absl::StatusOr<v1::Pipeline> pipeline = ParsePipelineJson(json);
   if (!pipeline.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
   }
   NF_ASSIGN_OR_RETURN(ChainSpec spec, ToChainSpec(*pipeline));
   if (pipeline->features_size() > 0 || pipeline->has_window()) {
@@ -116,9 +121,9 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   }
   if (!source->info().channel_locations.empty() &&
       static_cast<int64_t>(source->info().channel_locations.size()) != source->num_channels()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--channel-locations has ", source->info().channel_locations.size(), " rows for ",
-        source->num_channels(), " channels"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--channel-locations has ", source->info().channel_locations.size(),
+                     " rows for ", source->num_channels(), " channels"));
   }
   SampleType out_type =
       source->sample_type() == SampleType::kInt16 ? SampleType::kInt16 : SampleType::kFloat32;
@@ -139,9 +144,11 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
     NF_ASSIGN_OR_RETURN(end, ParseFramePosition(*e, *fs, "end"));
   }
   if (start >= end || end > n) {
-    return absl::InvalidArgumentError(absl::StrCat("--start/--end select frames [", start, ", ", end,
+    return absl::InvalidArgumentError(absl::StrCat("--start/--end select frames [", start, ", ",
+                                                   end,
                                                    "), which is not a non-empty part of the "
-                                                   "recording's [0, ", n, ")"));
+                                                   "recording's [0, ",
+                                                   n, ")"));
   }
   double chunk_s = 1.0;
   if (auto c = args.GetOptional("chunk-duration")) {

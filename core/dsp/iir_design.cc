@@ -170,11 +170,13 @@ CVec CplxReal(CVec z) {
     size_t start = 0;
     while (start < v.size()) {
       size_t stop = start + 1;
-      while (stop < v.size() && v[stop].real() - v[stop - 1].real() <= tol * std::abs(v[stop - 1])) {
+      while (stop < v.size() &&
+             v[stop].real() - v[stop - 1].real() <= tol * std::abs(v[stop - 1])) {
         ++stop;
       }
-      std::stable_sort(v.begin() + start, v.begin() + stop,
-                       [](Complex a, Complex b) { return std::fabs(a.imag()) < std::fabs(b.imag()); });
+      std::stable_sort(v.begin() + start, v.begin() + stop, [](Complex a, Complex b) {
+        return std::fabs(a.imag()) < std::fabs(b.imag());
+      });
       start = stop;
     }
   };
@@ -209,8 +211,9 @@ enum class Which { kReal, kComplex, kAny };
 size_t NearestIdx(const CVec& fro, Complex to, Which which) {
   std::vector<size_t> order(fro.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return std::abs(fro[a] - to) < std::abs(fro[b] - to); });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::abs(fro[a] - to) < std::abs(fro[b] - to);
+  });
   for (size_t idx : order) {
     bool real = IsReal(fro[idx]);
     if (which == Which::kAny || (which == Which::kReal && real) ||
@@ -333,14 +336,13 @@ absl::StatusOr<SosFilter> DesignButterworth(int order, BandType band, double fre
   const double nyquist = fs_hz / 2;
   for (double f : two ? std::vector<double>{freq1_hz, freq2_hz} : std::vector<double>{freq1_hz}) {
     if (!(f > 0) || !(f < nyquist) || !std::isfinite(f)) {
-      return absl::InvalidArgumentError(absl::StrCat("corner frequency ", f,
-                                                     " Hz must be inside (0, Nyquist = ", nyquist,
-                                                     " Hz)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "corner frequency ", f, " Hz must be inside (0, Nyquist = ", nyquist, " Hz)"));
     }
   }
   if (two && !(freq1_hz < freq2_hz)) {
-    return absl::InvalidArgumentError(absl::StrCat("freq_min=", freq1_hz,
-                                                   " must be below freq_max=", freq2_hz));
+    return absl::InvalidArgumentError(
+        absl::StrCat("freq_min=", freq1_hz, " must be below freq_max=", freq2_hz));
   }
   // iirfilter: Wn = 2 * Wn / fs, then pre-warp with fs = 2.
   auto warp = [fs_hz](double f) {
@@ -373,8 +375,8 @@ absl::StatusOr<BaFilter> DesignNotch(double freq_hz, double q, double fs_hz) {
     return absl::InvalidArgumentError(absl::StrCat("sampling rate ", fs_hz, " Hz is not positive"));
   }
   if (!(freq_hz > 0) || !(freq_hz < fs_hz / 2)) {
-    return absl::InvalidArgumentError(absl::StrCat("freq=", freq_hz, " Hz must be inside (0, ",
-                                                   fs_hz / 2, " Hz)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("freq=", freq_hz, " Hz must be inside (0, ", fs_hz / 2, " Hz)"));
   }
   if (!(q > 0) || !std::isfinite(q)) {
     return absl::InvalidArgumentError(absl::StrCat("q=", q, " must be positive"));

@@ -5,10 +5,10 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/buffer_pool.h"
 #include "core/dsp/sosfilt.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
-#include "oneapi/tbb/scalable_allocator.h"
 
 namespace neurofeat {
 namespace {
@@ -162,20 +162,34 @@ void ScaledZi(const IirFilter& f, const double* row, double* state) {
   }
 }
 
-// Scratch from tbbmalloc's cache, so a group costs no page faults.
-using ScratchVector = std::vector<double, tbb::scalable_allocator<double>>;
+// Per-task scratch: never zero-filled (the fill overwrites it), and drawn
+// from the buffer pool so that a chunk touches no fresh pages.
+class Scratch {
+ public:
+  double* Get(size_t doubles) {
+    if (doubles > capacity_) {
+      block_ = BufferPool::Default().Acquire(doubles * sizeof(double));
+      capacity_ = doubles;
+    }
+    return reinterpret_cast<double*>(block_.get());
+  }
+
+ private:
+  BufferPool::Block block_;
+  size_t capacity_ = 0;
+};
 
 template <typename In, typename Out>
 void FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int width,
-                    int64_t keep_begin, int64_t keep_end, ScratchVector& scratch,
-                    ScratchVector& state, Traces* out) {
+                    int64_t keep_begin, int64_t keep_end, Scratch& scratch,
+                    std::vector<double>& state, Traces* out) {
   const IirFilter& f = *job.filter;
   const int64_t pad = job.pad;
   const int64_t total = in.frames() + 2 * pad;
   const size_t stripe_doubles = static_cast<size_t>(total) * kLanes;
-  if (scratch.size() < stripe_doubles * kGroupStripes) scratch.resize(stripe_doubles * kGroupStripes);
+  double* base = scratch.Get(stripe_doubles * kGroupStripes);
   Group g{c0, width, {}};
-  for (int s = 0; s < kGroupStripes; ++s) g.stripes[s] = scratch.data() + s * stripe_doubles;
+  for (int s = 0; s < kGroupStripes; ++s) g.stripes[s] = base + s * stripe_doubles;
   FillGroup<In>(in, g, pad);
   const int stripes_used = (width + kLanes - 1) / kLanes;
   for (int s = 0; s < stripes_used; ++s) {
@@ -199,21 +213,147 @@ void FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int widt
   DrainGroup<Out>(g, pad + keep_begin, keep_end - keep_begin, out);
 }
 
+// Full stripes of a second-order-section filter, up to kGroupStripes side
+// by side (16 channels: one 64-byte line of float32 input per row). The
+// kernel reads the traces and writes the output directly; only the
+// odd-extension rows and the forward pass's result go through float64
+// stripe buffers, and the backward pass stops at the first kept row
+// (earlier outputs are unused). Time is cut into blocks and the stripes take
+// turns on each block, so each input and output line is brought into cache
+// once rather than once per stripe.
+constexpr int64_t kTimeBlock = 512;
+
+template <typename In, typename Out>
+void FilterFullSosGroup(const StripeJob& job, const Traces& in, int64_t c0, int stripes,
+                        int64_t keep_begin, int64_t keep_end, Scratch& scratch,
+                        std::vector<double>& states, Traces* out) {
+  const IirFilter& f = *job.filter;
+  const int n_sections = static_cast<int>(f.sos().sections.size());
+  const double* sos = f.sos_flat().data();
+  const int64_t n = in.frames();
+  const int64_t c = in.channels();
+  const int64_t oc = out->channels();
+  const In* x = in.data<In>() + c0;
+  Out* y = out->data<Out>() + c0;
+  const size_t state_size = f.zi_flat().size() * kLanes;
+  states.assign(state_size * stripes, 0.0);
+  auto state = [&](int s) { return states.data() + s * state_size; };
+  auto lanes = [](int s) { return s * kLanes; };
+
+  if (job.direction == FilterDirection::kForward) {
+    for (int64_t b = 0; b < keep_end; b += kTimeBlock) {
+      const int64_t e = std::min(keep_end, b + kTimeBlock);
+      for (int s = 0; s < stripes; ++s) {
+        // Rows before the first kept one only advance the state.
+        const int64_t split = std::clamp(keep_begin, b, e);
+        SosfiltSegment(sos, n_sections, state(s), StripeIo::Of(x + b * c + lanes(s), c),
+                       StripeIo::None(), split - b);
+        SosfiltSegment(sos, n_sections, state(s), StripeIo::Of(x + split * c + lanes(s), c),
+                       StripeIo::Of(y + (split - keep_begin) * oc + lanes(s), oc), e - split);
+      }
+    }
+    return;
+  }
+  if (job.direction == FilterDirection::kBackward) {
+    for (int64_t e = n; e > keep_begin; e -= kTimeBlock) {
+      const int64_t b = std::max(keep_begin, e - kTimeBlock);
+      for (int s = 0; s < stripes; ++s) {
+        const int64_t split = std::clamp(keep_end, b, e);  // rows >= split: state only
+        SosfiltSegment(sos, n_sections, state(s), StripeIo::Of(x + (e - 1) * c + lanes(s), -c),
+                       StripeIo::None(), e - split);
+        SosfiltSegment(sos, n_sections, state(s), StripeIo::Of(x + (split - 1) * c + lanes(s), -c),
+                       StripeIo::Of(y + (split - 1 - keep_begin) * oc + lanes(s), -oc), split - b);
+      }
+    }
+    return;
+  }
+  const int64_t pad = job.pad;
+  const int64_t total = n + 2 * pad;
+  const size_t stripe_doubles = static_cast<size_t>(total) * kLanes;
+  double* buffers = scratch.Get(stripe_doubles * stripes);
+  auto stripe = [&](int s) { return buffers + s * stripe_doubles; };
+  for (int s = 0; s < stripes; ++s) {
+    // Odd extension rows, computed in the input's dtype as scipy does.
+    const In* xs = x + lanes(s);
+    double* st = stripe(s);
+    for (int64_t i = 0; i < pad; ++i) {
+      for (int l = 0; l < kLanes; ++l) {
+        st[i * kLanes + l] = OddExt<In>(xs[l], xs[(pad - i) * c + l]);
+        st[(pad + n + i) * kLanes + l] = OddExt<In>(xs[(n - 1) * c + l], xs[(n - 2 - i) * c + l]);
+      }
+    }
+    ScaledZi(f, st, state(s));
+    SosfiltSegment(sos, n_sections, state(s), StripeIo::Of(st, kLanes), StripeIo::Of(st, kLanes),
+                   pad);
+  }
+  // Forward over the traces themselves, block by block.
+  for (int64_t b = 0; b < n; b += kTimeBlock) {
+    const int64_t len = std::min(kTimeBlock, n - b);
+    for (int s = 0; s < stripes; ++s) {
+      SosfiltSegment(sos, n_sections, state(s), StripeIo::Of(x + b * c + lanes(s), c),
+                     StripeIo::Of(stripe(s) + (pad + b) * kLanes, kLanes), len);
+    }
+  }
+  for (int s = 0; s < stripes; ++s) {
+    double* far = stripe(s) + (pad + n) * kLanes;
+    SosfiltSegment(sos, n_sections, state(s), StripeIo::Of(far, kLanes), StripeIo::Of(far, kLanes),
+                   pad);
+    // Backward from the end: state only past the kept rows.
+    ScaledZi(f, stripe(s) + (total - 1) * kLanes, state(s));
+    SosfiltSegment(sos, n_sections, state(s),
+                   StripeIo::Of(stripe(s) + (total - 1) * kLanes, -kLanes), StripeIo::None(),
+                   total - (pad + keep_end));
+  }
+  // Backward over the kept rows into the output, block by block.
+  for (int64_t e = keep_end; e > keep_begin; e -= kTimeBlock) {
+    const int64_t b = std::max(keep_begin, e - kTimeBlock);
+    for (int s = 0; s < stripes; ++s) {
+      SosfiltSegment(sos, n_sections, state(s),
+                     StripeIo::Of(stripe(s) + (pad + e - 1) * kLanes, -kLanes),
+                     StripeIo::Of(y + (e - 1 - keep_begin) * oc + lanes(s), -oc), e - b);
+    }
+  }
+}
+
 template <typename In, typename Out>
 void FilterAll(const StripeJob& job, const Traces& in, int64_t keep_begin, int64_t keep_end,
                Traces* out) {
   const int64_t c = in.channels();
+  if (job.filter->is_sos()) {
+    // Full stripes go through the fused kernel in groups; a partial last
+    // stripe (and (b, a) filters) through the copying group path below.
+    const int64_t full = c / kLanes;
+    const int64_t groups = (full + kGroupStripes - 1) / kGroupStripes;
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, groups, 1), [&](const tbb::blocked_range<int64_t>& r) {
+          Scratch scratch;
+          std::vector<double> states;
+          for (int64_t g = r.begin(); g < r.end(); ++g) {
+            const int64_t first = g * kGroupStripes;
+            const int stripes = static_cast<int>(std::min<int64_t>(kGroupStripes, full - first));
+            FilterFullSosGroup<In, Out>(job, in, first * kLanes, stripes, keep_begin, keep_end,
+                                        scratch, states, out);
+          }
+        });
+    if (full * kLanes < c) {
+      Scratch scratch;
+      std::vector<double> state;
+      FilterOneGroup<In, Out>(job, in, full * kLanes, static_cast<int>(c - full * kLanes),
+                              keep_begin, keep_end, scratch, state, out);
+    }
+    return;
+  }
   const int64_t groups = (c + kGroupLanes - 1) / kGroupLanes;
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, groups, 1),
-                    [&](const tbb::blocked_range<int64_t>& r) {
-                      ScratchVector scratch, state;
-                      for (int64_t gi = r.begin(); gi < r.end(); ++gi) {
-                        const int64_t c0 = gi * kGroupLanes;
-                        const int width = static_cast<int>(std::min<int64_t>(kGroupLanes, c - c0));
-                        FilterOneGroup<In, Out>(job, in, c0, width, keep_begin, keep_end, scratch,
-                                                state, out);
-                      }
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, groups, 1), [&](const tbb::blocked_range<int64_t>& r) {
+        Scratch scratch;
+        std::vector<double> state;
+        for (int64_t gi = r.begin(); gi < r.end(); ++gi) {
+          const int64_t c0 = gi * kGroupLanes;
+          const int width = static_cast<int>(std::min<int64_t>(kGroupLanes, c - c0));
+          FilterOneGroup<In, Out>(job, in, c0, width, keep_begin, keep_end, scratch, state, out);
+        }
+      });
 }
 
 template <typename In>

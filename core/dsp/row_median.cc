@@ -203,7 +203,8 @@ float TrackedMedianTarget(const float* v, int n, float* scratch, float* state) {
         const float hi_val = SelectPair(mid, m, k - below, work, &lower);
         const float med = n % 2 == 1 ? hi_val : (lower + hi_val) / 2.0f;
         // Steer the width towards kBracketTarget values inside.
-        const float scale = std::clamp(kBracketTarget / static_cast<float>(std::max(m, 1)), 0.5f, 2.0f);
+        const float scale =
+            std::clamp(kBracketTarget / static_cast<float>(std::max(m, 1)), 0.5f, 2.0f);
         state[0] = med;
         state[1] *= scale;
         return med;
@@ -257,7 +258,8 @@ double MedianInt16(const int16_t* values, int n, float* scratch) {
   float* as_float = scratch;
   for (int i = 0; i < n; ++i) as_float[i] = static_cast<float>(values[i]);
   float below = 0;
-  const double hi = HWY_DYNAMIC_DISPATCH(SelectPairTarget)(as_float, n, n / 2, scratch + n + 64, &below);
+  const double hi =
+      HWY_DYNAMIC_DISPATCH(SelectPairTarget)(as_float, n, n / 2, scratch + n + 64, &below);
   if (n % 2 == 1) return hi;
   return (static_cast<double>(below) + hi) / 2.0;
 }

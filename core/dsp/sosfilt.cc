@@ -10,17 +10,47 @@ namespace neurofeat {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// One stripe, S sections known at compile time so the state lives in
-// registers. Coefficients are broadcast once.
-template <int S>
-void StripeImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state,
-                double* HWY_RESTRICT stripe, int64_t frames, bool reverse) {
-  const hn::CappedTag<double, kSosStripeLanes> d;
+using D = hn::CappedTag<double, kSosStripeLanes>;
+using V = hn::Vec<D>;
+
+template <typename T>
+HWY_INLINE V LoadLanes(D d, const T* p) {
+  if constexpr (std::is_same_v<T, double>) {
+    return hn::LoadU(d, p);
+  } else if constexpr (std::is_same_v<T, float>) {
+    return hn::PromoteTo(d, hn::LoadU(hn::Rebind<float, D>(), p));
+  } else {
+    const hn::Rebind<int32_t, D> di;
+    return hn::PromoteTo(d, hn::PromoteTo(di, hn::LoadU(hn::Rebind<int16_t, D>(), p)));
+  }
+}
+
+template <typename T>
+HWY_INLINE void StoreLanes(D d, V v, T* p) {
+  if constexpr (std::is_same_v<T, double>) {
+    hn::StoreU(v, d, p);
+  } else if constexpr (std::is_same_v<T, float>) {
+    const hn::Rebind<float, D> df;
+    hn::StoreU(hn::DemoteTo(df, v), df, p);
+  } else if constexpr (std::is_same_v<T, int16_t>) {
+    // Round half to even, saturate, then narrow (exact: already integral).
+    const V r = hn::Min(hn::Max(hn::Round(v), hn::Set(d, -32768.0)), hn::Set(d, 32767.0));
+    const hn::Rebind<int32_t, D> di;
+    const hn::Rebind<int16_t, D> ds;
+    hn::StoreU(hn::DemoteTo(ds, hn::DemoteTo(di, r)), ds, p);
+  }
+}
+
+// The output type of a segment that only advances the state.
+struct NoOut {};
+
+// S sections known at compile time so the state lives in registers.
+template <int S, typename In, typename Out>
+void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, const In* src,
+                 int64_t src_stride, Out* dst, int64_t dst_stride, int64_t frames) {
+  const D d;
   const size_t n = hn::Lanes(d);
-  const int64_t step = reverse ? -kSosStripeLanes : kSosStripeLanes;
-  double* const first = reverse ? stripe + (frames - 1) * kSosStripeLanes : stripe;
   for (size_t lane0 = 0; lane0 < static_cast<size_t>(kSosStripeLanes); lane0 += n) {
-    using V = hn::Vec<decltype(d)>;
     V b0[S], b1[S], b2[S], a1[S], a2[S], z0[S], z1[S];
 #pragma GCC unroll 10
     for (int s = 0; s < S; ++s) {
@@ -32,9 +62,11 @@ void StripeImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state,
       z0[s] = hn::LoadU(d, state + (s * 2 + 0) * kSosStripeLanes + lane0);
       z1[s] = hn::LoadU(d, state + (s * 2 + 1) * kSosStripeLanes + lane0);
     }
-    double* p = first + lane0;
-    for (int64_t t = 0; t < frames; ++t, p += step) {
-      V x = hn::LoadU(d, p);
+    const In* p = src + lane0;
+    Out* q = dst + lane0;
+    for (int64_t t = 0; t < frames; ++t) {
+      V x = LoadLanes(d, p);
+      p += src_stride;
 #pragma GCC unroll 10
       for (int s = 0; s < S; ++s) {
         const V y = hn::Add(hn::Mul(b0[s], x), z0[s]);
@@ -42,7 +74,10 @@ void StripeImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state,
         z1[s] = hn::Sub(hn::Mul(b2[s], x), hn::Mul(a2[s], y));
         x = y;
       }
-      hn::StoreU(x, d, p);
+      if constexpr (!std::is_same_v<Out, NoOut>) {
+        StoreLanes(d, x, q);
+        q += dst_stride;
+      }
     }
 #pragma GCC unroll 10
     for (int s = 0; s < S; ++s) {
@@ -52,20 +87,73 @@ void StripeImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state,
   }
 }
 
-void SosfiltStripeTarget(const double* sos, int n_sections, double* state, double* stripe,
-                         int64_t frames, bool reverse) {
+template <int S, typename In>
+void SegmentNoOut(const double* sos, double* state, const In* src, int64_t src_stride,
+                  int64_t frames) {
+  NoOut none[kSosStripeLanes];
+  SegmentImpl<S, In, NoOut>(sos, state, src, src_stride, none, 0, frames);
+}
+
+template <int S, typename In>
+void DispatchOut(const double* sos, double* state, const In* src, int64_t src_stride, StripeIo dst,
+                 int64_t frames) {
+  switch (dst.type) {
+    case StripeIoType::kNone:
+      return SegmentNoOut<S, In>(sos, state, src, src_stride, frames);
+    case StripeIoType::kFloat64:
+      return SegmentImpl<S>(sos, state, src, src_stride, static_cast<double*>(dst.ptr), dst.stride,
+                            frames);
+    case StripeIoType::kFloat32:
+      return SegmentImpl<S>(sos, state, src, src_stride, static_cast<float*>(dst.ptr), dst.stride,
+                            frames);
+    case StripeIoType::kInt16:
+      return SegmentImpl<S>(sos, state, src, src_stride, static_cast<int16_t*>(dst.ptr), dst.stride,
+                            frames);
+  }
+}
+
+template <int S>
+void DispatchIn(const double* sos, double* state, StripeIo src, StripeIo dst, int64_t frames) {
+  switch (src.type) {
+    case StripeIoType::kFloat64:
+      return DispatchOut<S>(sos, state, static_cast<const double*>(src.ptr), src.stride, dst,
+                            frames);
+    case StripeIoType::kFloat32:
+      return DispatchOut<S>(sos, state, static_cast<const float*>(src.ptr), src.stride, dst,
+                            frames);
+    case StripeIoType::kInt16:
+      return DispatchOut<S>(sos, state, static_cast<const int16_t*>(src.ptr), src.stride, dst,
+                            frames);
+    case StripeIoType::kNone:
+      return;
+  }
+}
+
+void SegmentTarget(const double* sos, int n_sections, double* state, StripeIo src, StripeIo dst,
+                   int64_t frames) {
   switch (n_sections) {
-    case 1: return StripeImpl<1>(sos, state, stripe, frames, reverse);
-    case 2: return StripeImpl<2>(sos, state, stripe, frames, reverse);
-    case 3: return StripeImpl<3>(sos, state, stripe, frames, reverse);
-    case 4: return StripeImpl<4>(sos, state, stripe, frames, reverse);
-    case 5: return StripeImpl<5>(sos, state, stripe, frames, reverse);
-    case 6: return StripeImpl<6>(sos, state, stripe, frames, reverse);
-    case 7: return StripeImpl<7>(sos, state, stripe, frames, reverse);
-    case 8: return StripeImpl<8>(sos, state, stripe, frames, reverse);
-    case 9: return StripeImpl<9>(sos, state, stripe, frames, reverse);
-    case 10: return StripeImpl<10>(sos, state, stripe, frames, reverse);
-    default: return;
+    case 1:
+      return DispatchIn<1>(sos, state, src, dst, frames);
+    case 2:
+      return DispatchIn<2>(sos, state, src, dst, frames);
+    case 3:
+      return DispatchIn<3>(sos, state, src, dst, frames);
+    case 4:
+      return DispatchIn<4>(sos, state, src, dst, frames);
+    case 5:
+      return DispatchIn<5>(sos, state, src, dst, frames);
+    case 6:
+      return DispatchIn<6>(sos, state, src, dst, frames);
+    case 7:
+      return DispatchIn<7>(sos, state, src, dst, frames);
+    case 8:
+      return DispatchIn<8>(sos, state, src, dst, frames);
+    case 9:
+      return DispatchIn<9>(sos, state, src, dst, frames);
+    case 10:
+      return DispatchIn<10>(sos, state, src, dst, frames);
+    default:
+      return;
   }
 }
 
@@ -76,11 +164,20 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace neurofeat {
 
-HWY_EXPORT(SosfiltStripeTarget);
+HWY_EXPORT(SegmentTarget);
 
-void SosfiltStripe(const double* sos, int n_sections, double* state, double* stripe,
-                   int64_t frames, bool reverse) {
-  HWY_DYNAMIC_DISPATCH(SosfiltStripeTarget)(sos, n_sections, state, stripe, frames, reverse);
+void SosfiltSegment(const double* sos, int n_sections, double* state, StripeIo src, StripeIo dst,
+                    int64_t frames) {
+  HWY_DYNAMIC_DISPATCH(SegmentTarget)(sos, n_sections, state, src, dst, frames);
+}
+
+void SosfiltStripe(const double* sos, int n_sections, double* state, double* stripe, int64_t frames,
+                   bool reverse) {
+  if (frames <= 0) return;
+  double* first = reverse ? stripe + (frames - 1) * kSosStripeLanes : stripe;
+  const int64_t stride = reverse ? -kSosStripeLanes : kSosStripeLanes;
+  SosfiltSegment(sos, n_sections, state, StripeIo::Of(first, stride), StripeIo::Of(first, stride),
+                 frames);
 }
 
 void SosfiltStripeScalar(const double* sos, int n_sections, double* state, double* stripe,

@@ -27,8 +27,8 @@ void Init(int threads) {
   ArenaState& s = State();
   std::call_once(s.once, [&] {
     s.threads = threads < 1 ? 1 : threads;
-    s.control = std::make_unique<tbb::global_control>(
-        tbb::global_control::max_allowed_parallelism, static_cast<size_t>(s.threads));
+    s.control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                      static_cast<size_t>(s.threads));
     s.arena = std::make_unique<tbb::task_arena>(s.threads);
   });
 }

@@ -107,7 +107,8 @@ class DictParser {
       return absl::InvalidArgumentError(
           absl::StrCat("unsupported .npy dtype '", d, "': big-endian data"));
     }
-    if (d[0] != '<' && d[0] != '|' && d[0] != '=') return Malformed(absl::StrCat("descr '", d, "'"));
+    if (d[0] != '<' && d[0] != '|' && d[0] != '=')
+      return Malformed(absl::StrCat("descr '", d, "'"));
     std::string t = d.substr(1);
     if (t == "i2") return NpyDtype::kInt16;
     if (t == "i4") return NpyDtype::kInt32;
@@ -125,7 +126,8 @@ class DictParser {
       if (Eat(')')) break;
       size_t start = pos_;
       while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      if (pos_ == start || pos_ - start > 18) return Malformed("shape holds a non-integer or huge dimension");
+      if (pos_ == start || pos_ - start > 18)
+        return Malformed("shape holds a non-integer or huge dimension");
       shape.push_back(std::stoll(s_.substr(start, pos_ - start)));
       Skip();
       if (Eat(',')) continue;
@@ -173,9 +175,9 @@ absl::StatusOr<NpyHeader> ReadHeader(int fd, const std::string& path) {
     h = ParseNpyHeader(prefix, size);
   }
   if (!h.ok()) {
-    return absl::Status(absl::IsOutOfRange(h.status()) ? absl::StatusCode::kInvalidArgument
-                                                        : h.status().code(),
-                        absl::StrCat(path, ": ", h.status().message()));
+    return absl::Status(
+        absl::IsOutOfRange(h.status()) ? absl::StatusCode::kInvalidArgument : h.status().code(),
+        absl::StrCat(path, ": ", h.status().message()));
   }
   return h;
 }
@@ -219,7 +221,8 @@ int64_t NpyHeader::num_items() const {
 }
 
 absl::StatusOr<NpyHeader> ParseNpyHeader(const std::string& prefix, int64_t file_size) {
-  if (file_size < 10 || prefix.size() < 10) return Malformed("file is shorter than the .npy preamble");
+  if (file_size < 10 || prefix.size() < 10)
+    return Malformed("file is shorter than the .npy preamble");
   if (prefix.compare(0, 6, kMagic, 6) != 0) return Malformed("missing \\x93NUMPY magic");
   const uint8_t major = static_cast<uint8_t>(prefix[6]);
   int64_t header_len = 0;
@@ -230,17 +233,20 @@ absl::StatusOr<NpyHeader> ParseNpyHeader(const std::string& prefix, int64_t file
   } else if (major == 2 || major == 3) {
     if (prefix.size() < 12) return Malformed("file is shorter than the .npy preamble");
     header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= static_cast<int64_t>(static_cast<uint8_t>(prefix[8 + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      header_len |= static_cast<int64_t>(static_cast<uint8_t>(prefix[8 + i])) << (8 * i);
     header_start = 12;
   } else {
     return Malformed(absl::StrCat("unsupported format version ", major));
   }
-  if (header_len > kMaxHeaderBytes) return Malformed(absl::StrCat("header of ", header_len, " bytes is too long"));
+  if (header_len > kMaxHeaderBytes)
+    return Malformed(absl::StrCat("header of ", header_len, " bytes is too long"));
   if (header_start + header_len > file_size) return Malformed("file ends inside the header");
   if (header_start + header_len > static_cast<int64_t>(prefix.size())) {
     return absl::OutOfRangeError("header longer than the bytes read");
   }
-  std::string dict = prefix.substr(static_cast<size_t>(header_start), static_cast<size_t>(header_len));
+  std::string dict =
+      prefix.substr(static_cast<size_t>(header_start), static_cast<size_t>(header_len));
   NF_ASSIGN_OR_RETURN(NpyHeader h, DictParser(dict).Parse());
   h.data_offset = header_start + header_len;
   const int64_t item = static_cast<int64_t>(NpyDtypeSize(h.dtype));
@@ -255,9 +261,9 @@ absl::StatusOr<NpyHeader> ParseNpyHeader(const std::string& prefix, int64_t file
   const int64_t want = items * item;
   const int64_t have = file_size - h.data_offset;
   if (have < want) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "truncated .npy: shape (", absl::StrJoin(h.shape, ", "), ") needs ", want,
-        " bytes of data and the file has ", have));
+    return absl::InvalidArgumentError(absl::StrCat("truncated .npy: shape (",
+                                                   absl::StrJoin(h.shape, ", "), ") needs ", want,
+                                                   " bytes of data and the file has ", have));
   }
   if (have > want) {
     return Malformed(absl::StrCat(have - want, " unexpected bytes after the data of shape (",
@@ -274,7 +280,8 @@ absl::Status PreadFully(int fd, void* buf, size_t bytes, int64_t offset, const s
       if (errno == EINTR) continue;
       return IoError("cannot read", path);
     }
-    if (n == 0) return absl::DataLossError(absl::StrCat(path, " ended early (was it truncated while open?)"));
+    if (n == 0)
+      return absl::DataLossError(absl::StrCat(path, " ended early (was it truncated while open?)"));
     p += n;
     bytes -= static_cast<size_t>(n);
     offset += n;
@@ -310,8 +317,8 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
 absl::StatusOr<Traces> NpyToTraces(const NpyArray& array, const std::string& what) {
   const auto& h = array.header;
   if (h.shape.size() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " has shape (", absl::StrJoin(h.shape, ", "),
-                                                   "); expected (frames, channels)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " has shape (", absl::StrJoin(h.shape, ", "), "); expected (frames, channels)"));
   }
   SampleType type;
   switch (h.dtype) {
@@ -333,7 +340,8 @@ absl::StatusOr<Traces> NpyToTraces(const NpyArray& array, const std::string& wha
   return t;
 }
 
-absl::StatusOr<std::unique_ptr<NpyWriter>> NpyWriter::Create(const std::string& path, NpyDtype dtype,
+absl::StatusOr<std::unique_ptr<NpyWriter>> NpyWriter::Create(const std::string& path,
+                                                             NpyDtype dtype,
                                                              std::vector<int64_t> shape) {
   std::string dims = absl::StrJoin(shape, ", ");
   if (shape.size() == 1) dims += ",";
@@ -388,8 +396,8 @@ absl::Status NpyWriter::Append(const Traces& traces) {
 
 absl::Status NpyWriter::Finish() {
   if (written_bytes_ != expected_bytes_) {
-    return absl::InternalError(absl::StrCat(path_, ": wrote ", written_bytes_, " data bytes, expected ",
-                                            expected_bytes_));
+    return absl::InternalError(
+        absl::StrCat(path_, ": wrote ", written_bytes_, " data bytes, expected ", expected_bytes_));
   }
   if (::close(fd_) != 0) {
     fd_ = -1;
@@ -409,7 +417,7 @@ absl::Status WriteNpy(const std::string& path, const Traces& traces) {
 }
 
 absl::StatusOr<std::unique_ptr<NpyTraceSource>> NpyTraceSource::Open(const std::string& path,
-                                                                      RecordingInfo info) {
+                                                                     RecordingInfo info) {
   NF_ASSIGN_OR_RETURN(int fd, OpenForRead(path));
   auto src = std::unique_ptr<NpyTraceSource>(new NpyTraceSource());
   src->fd_ = fd;
@@ -438,8 +446,9 @@ absl::StatusOr<std::unique_ptr<NpyTraceSource>> NpyTraceSource::Open(const std::
   if (info.channel_ids.empty()) {
     info.channel_ids = DefaultChannelIds(shape[1]);
   } else if (static_cast<int64_t>(info.channel_ids.size()) != shape[1]) {
-    return absl::InvalidArgumentError(absl::StrCat(info.channel_ids.size(), " channel ids given for ",
-                                                   path, ", which has ", shape[1], " channels"));
+    return absl::InvalidArgumentError(absl::StrCat(info.channel_ids.size(),
+                                                   " channel ids given for ", path, ", which has ",
+                                                   shape[1], " channels"));
   }
   src->info_ = std::move(info);
   return src;

@@ -48,7 +48,8 @@ SyntheticRecording::SyntheticRecording(const SyntheticOptions& options) : option
   info_.channel_ids = DefaultChannelIds(options.channels);
   for (int64_t c = 0; c < options.channels; ++c) {
     // Neuropixels 1.0-like checkerboard: two columns, 20 um rows.
-    info_.channel_locations.push_back({static_cast<double>((c % 2) * 32), static_cast<double>((c / 2) * 20)});
+    info_.channel_locations.push_back(
+        {static_cast<double>((c % 2) * 32), static_cast<double>((c / 2) * 20)});
   }
   std::mt19937_64 rng(options.seed);
   const double expected =
@@ -68,20 +69,20 @@ absl::StatusOr<Traces> SyntheticRecording::GetTraces(int64_t start, int64_t end)
   const int64_t c = options_.channels;
   const double fs = options_.sampling_rate_hz;
   std::vector<double> values(static_cast<size_t>((end - start) * c));
-  tbb::parallel_for(tbb::blocked_range<int64_t>(start, end, 1024),
-                    [&](const tbb::blocked_range<int64_t>& r) {
-                      for (int64_t t = r.begin(); t < r.end(); ++t) {
-                        const double time = static_cast<double>(t) / fs;
-                        const double mains = 20.0 * std::sin(2 * std::numbers::pi * 50.0 * time);
-                        double* row = values.data() + (t - start) * c;
-                        for (int64_t j = 0; j < c; ++j) {
-                          const double lfp = 40.0 * std::sin(2 * std::numbers::pi * 7.0 * time +
-                                                             0.01 * static_cast<double>(j));
-                          row[j] = 10.0 * Noise(options_.seed, t, j) + lfp + mains +
-                                   static_cast<double>((j % 7) * 20 - 60);
-                        }
-                      }
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(start, end, 1024), [&](const tbb::blocked_range<int64_t>& r) {
+        for (int64_t t = r.begin(); t < r.end(); ++t) {
+          const double time = static_cast<double>(t) / fs;
+          const double mains = 20.0 * std::sin(2 * std::numbers::pi * 50.0 * time);
+          double* row = values.data() + (t - start) * c;
+          for (int64_t j = 0; j < c; ++j) {
+            const double lfp =
+                40.0 * std::sin(2 * std::numbers::pi * 7.0 * time + 0.01 * static_cast<double>(j));
+            row[j] = 10.0 * Noise(options_.seed, t, j) + lfp + mains +
+                     static_cast<double>((j % 7) * 20 - 60);
+          }
+        }
+      });
   auto first = std::lower_bound(spikes_.begin(), spikes_.end(), start - kSpikeHalfWidth,
                                 [](const Spike& s, int64_t f) { return s.frame < f; });
   for (auto it = first; it != spikes_.end() && it->frame < end + kSpikeHalfWidth; ++it) {

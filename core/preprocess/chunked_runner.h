@@ -38,9 +38,9 @@ std::vector<std::pair<int64_t, int64_t>> ChunkGrid(int64_t start, int64_t end, i
 // RunChunked() stops at the first error of the source or the sink and
 // returns it. Errors: InvalidArgument if chunk_frames < 1; OutOfRange for a
 // bad range; Cancelled when `cancelled` says so.
-absl::Status RunChunked(const TraceSource& source, const ChunkOptions& options, int64_t start,
-                        int64_t end,
-                        const std::function<absl::Status(int64_t first_frame, const Traces&)>& sink);
+absl::Status RunChunked(
+    const TraceSource& source, const ChunkOptions& options, int64_t start, int64_t end,
+    const std::function<absl::Status(int64_t first_frame, const Traces&)>& sink);
 
 }  // namespace neurofeat
 

@@ -78,7 +78,8 @@ float RowShiftFloat(const float* row, const std::vector<int>& cols, int64_t chan
 }
 
 double RowShiftInt16(const int16_t* row, const std::vector<int>& cols, int64_t channels,
-                     ReferenceOperator op, std::vector<float>& buf, std::vector<int16_t>& gathered) {
+                     ReferenceOperator op, std::vector<float>& buf,
+                     std::vector<int16_t>& gathered) {
   const int n = cols.empty() ? static_cast<int>(channels) : static_cast<int>(cols.size());
   const int16_t* values = row;
   if (!cols.empty()) {
@@ -118,27 +119,28 @@ absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create
     const std::string& id = options.ref_channel_ids[i];
     auto it = std::find(info.channel_ids.begin(), info.channel_ids.end(), id);
     if (it == info.channel_ids.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ".ref_channel_ids[", i, "]=\"", id, "\" is not a channel of the recording (",
-          channels, " channels, ids ", info.channel_ids.front(), "..", info.channel_ids.back(),
-          ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".ref_channel_ids[", i, "]=\"", id,
+                       "\" is not a channel of the recording (", channels, " channels, ids ",
+                       info.channel_ids.front(), "..", info.channel_ids.back(), ")"));
     }
     step->ref_indices_.push_back(static_cast<int>(it - info.channel_ids.begin()));
   }
   if (options.reference == ReferenceKind::kSingle && step->ref_indices_.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ".ref_channel_ids has ", step->ref_indices_.size(),
-        " entries; reference=\"single\" needs exactly one channel id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".ref_channel_ids has ", step->ref_indices_.size(),
+                     " entries; reference=\"single\" needs exactly one channel id"));
   }
   if (options.reference == ReferenceKind::kLocal) {
     if (!step->ref_indices_.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ".ref_channel_ids is not used with reference=\"local\""));
     }
-    if (!(options.local_radius_inner >= 0) || !(options.local_radius_inner < options.local_radius_outer)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ".local_radius=[", options.local_radius_inner, ", ", options.local_radius_outer,
-          "] must satisfy 0 <= inner < outer"));
+    if (!(options.local_radius_inner >= 0) ||
+        !(options.local_radius_inner < options.local_radius_outer)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".local_radius=[", options.local_radius_inner, ", ",
+                       options.local_radius_outer, "] must satisfy 0 <= inner < outer"));
     }
     if (info.channel_locations.size() != static_cast<size_t>(channels)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -156,15 +158,16 @@ absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create
                        [](const auto& a, const auto& b) { return a.first < b.first; });
       std::vector<int> nb;
       for (const auto& [dist, j] : by_distance) {
-        if (dist > options.local_radius_inner && dist <= options.local_radius_outer) nb.push_back(j);
+        if (dist > options.local_radius_inner && dist <= options.local_radius_outer)
+          nb.push_back(j);
       }
       step->neighbors_.push_back(std::move(nb));
     }
   }
   switch (options.sum_order) {
     case CommonReferenceOptions::SumOrder::kAuto:
-      step->sequential_sum_ = dynamic_cast<const FilterStep*>(parent.get()) != nullptr &&
-                              step->ref_indices_.empty();
+      step->sequential_sum_ =
+          dynamic_cast<const FilterStep*>(parent.get()) != nullptr && step->ref_indices_.empty();
       break;
     case CommonReferenceOptions::SumOrder::kSequential:
       step->sequential_sum_ = true;
@@ -173,15 +176,15 @@ absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create
       step->sequential_sum_ = false;
       break;
   }
-  step->canonical_ = absl::StrCat(
-      "common_reference(reference=", KindName(options.reference),
-      ",operator=", options.op == ReferenceOperator::kMedian ? "median" : "average",
-      ",ref_channel_ids=[", absl::StrJoin(options.ref_channel_ids, ","), "]",
-      options.reference == ReferenceKind::kLocal
-          ? absl::StrCat(",local_radius=[", options.local_radius_inner, ",",
-                         options.local_radius_outer, "]")
-          : "",
-      ",dtype=", SampleTypeName(output_type), ")");
+  step->canonical_ =
+      absl::StrCat("common_reference(reference=", KindName(options.reference),
+                   ",operator=", options.op == ReferenceOperator::kMedian ? "median" : "average",
+                   ",ref_channel_ids=[", absl::StrJoin(options.ref_channel_ids, ","), "]",
+                   options.reference == ReferenceKind::kLocal
+                       ? absl::StrCat(",local_radius=[", options.local_radius_inner, ",",
+                                      options.local_radius_outer, "]")
+                       : "",
+                   ",dtype=", SampleTypeName(output_type), ")");
   step->parent_ = std::move(parent);
   return step;
 }
@@ -200,7 +203,8 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, frames, kRowsPerTask),
       [&](const tbb::blocked_range<int64_t>& r) {
-        std::vector<float> buf(static_cast<size_t>(channels + 64 + MedianScratchFloats(static_cast<int>(channels))));
+        std::vector<float> buf(
+            static_cast<size_t>(channels + 64 + MedianScratchFloats(static_cast<int>(channels))));
         std::vector<int16_t> gathered(static_cast<size_t>(channels));
         RowMedianTracker tracker;
         for (int64_t t = r.begin(); t < r.end(); ++t) {

@@ -28,7 +28,8 @@ const char* BandName(BandType band) {
 absl::Status CheckCorner(double f, const std::string& field, double fs) {
   const double nyquist = fs / 2;
   if (!std::isfinite(f) || f <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(field, "=", f, " must be a positive frequency in Hz"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, "=", f, " must be a positive frequency in Hz"));
   }
   if (f >= nyquist) {
     return absl::InvalidArgumentError(absl::StrCat(field, "=", f, " is at or above Nyquist (",
@@ -43,8 +44,8 @@ absl::StatusOr<int64_t> MarginSamples(std::optional<double> margin_ms, double au
   double ms = auto_ms;
   if (margin_ms.has_value()) {
     if (!std::isfinite(*margin_ms) || *margin_ms < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ".margin_ms=", *margin_ms, " must be a non-negative number or \"auto\""));
+      return absl::InvalidArgumentError(absl::StrCat(path, ".margin_ms=", *margin_ms,
+                                                     " must be a non-negative number or \"auto\""));
     }
     ms = *margin_ms;
   }
@@ -112,8 +113,8 @@ absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateButterworth(
 }
 
 absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateNotch(
-    const NotchOptions& options, std::shared_ptr<const TraceSource> parent,
-    SampleType output_type, const std::string& path) {
+    const NotchOptions& options, std::shared_ptr<const TraceSource> parent, SampleType output_type,
+    const std::string& path) {
   const double fs = parent->info().sampling_rate_hz;
   NF_RETURN_IF_ERROR(CheckCorner(options.freq_hz, path + ".freq", fs));
   if (!std::isfinite(options.q) || options.q <= 0) {
@@ -123,10 +124,9 @@ absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateNotch(
   if (!ba.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", ba.status().message()));
   const double auto_ms = 5.0 / std::numbers::pi * (options.q / options.freq_hz) * 1000.0;
   NF_ASSIGN_OR_RETURN(int64_t margin, MarginSamples(options.margin_ms, auto_ms, fs, path));
-  std::string canonical =
-      absl::StrFormat("notch(freq=%.17g,q=%.17g,margin_samples=%d,direction=%s,dtype=%s)",
-                      options.freq_hz, options.q, margin, FilterDirectionName(options.direction),
-                      SampleTypeName(output_type));
+  std::string canonical = absl::StrFormat(
+      "notch(freq=%.17g,q=%.17g,margin_samples=%d,direction=%s,dtype=%s)", options.freq_hz,
+      options.q, margin, FilterDirectionName(options.direction), SampleTypeName(output_type));
   return std::unique_ptr<FilterStep>(new FilterStep(std::move(parent), IirFilter::FromBa(*ba),
                                                     options.direction, margin, output_type, path,
                                                     std::move(canonical)));
@@ -140,10 +140,9 @@ absl::StatusOr<Traces> FilterStep::GetTraces(int64_t start, int64_t end) const {
   Traces out = Traces::Uninitialized(output_type_, end - start, in.channels());
   absl::Status status = ApplyIirFilter(filter_, direction_, in, left, left + (end - start), &out);
   if (!status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat(path_, ": ", status.message(), " (frames [", start - left,
-                                     ", ", end + right, ") of a recording of ", num_frames(),
-                                     " frames)"));
+    return absl::Status(
+        status.code(), absl::StrCat(path_, ": ", status.message(), " (frames [", start - left, ", ",
+                                    end + right, ") of a recording of ", num_frames(), " frames)"));
   }
   return out;
 }

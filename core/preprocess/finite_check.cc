@@ -13,7 +13,8 @@ namespace {
 template <typename Bits>
 bool AnyExponentAllOnes(const Bits* bits, int64_t n, Bits exponent_mask) {
   Bits hit = 0;
-  for (int64_t i = 0; i < n; ++i) hit |= static_cast<Bits>((bits[i] & exponent_mask) == exponent_mask);
+  for (int64_t i = 0; i < n; ++i)
+    hit |= static_cast<Bits>((bits[i] & exponent_mask) == exponent_mask);
   return hit != 0;
 }
 
@@ -22,10 +23,10 @@ absl::Status Locate(const Traces& t, int64_t first_frame) {
   const T* x = t.data<T>();
   for (int64_t i = 0; i < t.size(); ++i) {
     if (!std::isfinite(x[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input sample at frame ", first_frame + i / t.channels(), ", channel ", i % t.channels(),
-          " is ", std::isnan(x[i]) ? "NaN" : "infinite",
-          "; filters and references need finite samples"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input sample at frame ", first_frame + i / t.channels(), ", channel ",
+                       i % t.channels(), " is ", std::isnan(x[i]) ? "NaN" : "infinite",
+                       "; filters and references need finite samples"));
     }
   }
   return absl::OkStatus();

@@ -46,9 +46,8 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
     return absl::InvalidArgumentError("the recording has zero channels");
   }
   if (!(source->info().sampling_rate_hz > 0) || !std::isfinite(source->info().sampling_rate_hz)) {
-    return absl::InvalidArgumentError(absl::StrCat("sampling rate fs=",
-                                                   source->info().sampling_rate_hz,
-                                                   " Hz must be positive"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sampling rate fs=", source->info().sampling_rate_hz, " Hz must be positive"));
   }
   auto chain = std::unique_ptr<PreprocessChain>(new PreprocessChain());
   std::shared_ptr<const TraceSource> current = source;
@@ -59,7 +58,8 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
   for (const PreprocessStepSpec& step : spec.steps) {
     std::string step_canonical;
     if (const auto* bw = std::get_if<ButterworthOptions>(&step.options)) {
-      NF_ASSIGN_OR_RETURN(auto s, FilterStep::CreateButterworth(*bw, current, output_type, step.path));
+      NF_ASSIGN_OR_RETURN(auto s,
+                          FilterStep::CreateButterworth(*bw, current, output_type, step.path));
       step_canonical = s->canonical();
       current = std::move(s);
     } else if (const auto* notch = std::get_if<NotchOptions>(&step.options)) {

@@ -12,13 +12,13 @@ namespace {
 absl::StatusOr<std::vector<double>> PerChannel(const std::vector<double>& values, int64_t channels,
                                                const std::string& field) {
   if (values.size() != 1 && values.size() != static_cast<size_t>(channels)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " has ", values.size(),
-                                                   " values; give 1 or one per channel (",
-                                                   channels, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " has ", values.size(), " values; give 1 or one per channel (", channels, ")"));
   }
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(field, "[", i, "]=", values[i], " is not finite"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]=", values[i], " is not finite"));
     }
   }
   if (values.size() == 1) return std::vector<double>(static_cast<size_t>(channels), values[0]);
@@ -35,7 +35,8 @@ void ScaleRows(const Traces& in, const std::vector<double>& gain, const std::vec
     for (int64_t j = 0; j < c; ++j) {
       const double v = static_cast<double>(x[t * c + j]) * gain[j] + offset[j];
       if constexpr (std::is_same_v<Out, int16_t>) {
-        y[t * c + j] = static_cast<int16_t>(std::fmin(std::fmax(std::nearbyint(v), -32768.0), 32767.0));
+        y[t * c + j] =
+            static_cast<int16_t>(std::fmin(std::fmax(std::nearbyint(v), -32768.0), 32767.0));
       } else {
         y[t * c + j] = static_cast<Out>(v);
       }
@@ -67,8 +68,8 @@ absl::StatusOr<std::unique_ptr<ScaleStep>> ScaleStep::Create(
   NF_ASSIGN_OR_RETURN(step->offset_, PerChannel(options.offset, channels, path + ".offset"));
   step->output_type_ = output_type;
   step->canonical_ = absl::StrCat("scale(gain=[", absl::StrJoin(options.gain, ","), "],offset=[",
-                                  absl::StrJoin(options.offset, ","), "],dtype=",
-                                  SampleTypeName(output_type), ")");
+                                  absl::StrJoin(options.offset, ","),
+                                  "],dtype=", SampleTypeName(output_type), ")");
   step->parent_ = std::move(parent);
   return step;
 }

@@ -30,10 +30,9 @@ class ScaleStep final : public TraceSource {
  public:
   // Errors: InvalidArgument if gain/offset has neither 1 nor num_channels
   // values, or a value is not finite.
-  static absl::StatusOr<std::unique_ptr<ScaleStep>> Create(const ScaleOptions& options,
-                                                          std::shared_ptr<const TraceSource> parent,
-                                                          SampleType output_type,
-                                                          const std::string& path);
+  static absl::StatusOr<std::unique_ptr<ScaleStep>> Create(
+      const ScaleOptions& options, std::shared_ptr<const TraceSource> parent,
+      SampleType output_type, const std::string& path);
 
   const RecordingInfo& info() const override { return parent_->info(); }
   int64_t num_frames() const override { return parent_->num_frames(); }

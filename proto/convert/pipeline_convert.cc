@@ -39,8 +39,8 @@ std::string PathOr(const std::string& path, const std::string& what) {
   return path.empty() ? what : path;
 }
 
-absl::StatusOr<std::optional<double>> MarginMs(const pb::Value& v,
-                                               bool present, const std::string& path) {
+absl::StatusOr<std::optional<double>> MarginMs(const pb::Value& v, bool present,
+                                               const std::string& path) {
   if (!present || v.kind_case() == pb::Value::KIND_NOT_SET ||
       v.kind_case() == pb::Value::kNullValue) {
     return std::optional<double>();
@@ -62,8 +62,8 @@ absl::StatusOr<std::optional<double>> MarginMs(const pb::Value& v,
 }
 
 template <typename Step>
-absl::Status FillCommon(const Step& s, const std::string& path,
-                        std::optional<double>* margin_ms, FilterDirection* direction) {
+absl::Status FillCommon(const Step& s, const std::string& path, std::optional<double>* margin_ms,
+                        FilterDirection* direction) {
   NF_ASSIGN_OR_RETURN(*margin_ms, MarginMs(s.margin_ms(), s.has_margin_ms(), path));
   if (s.has_direction()) {
     NF_ASSIGN_OR_RETURN(*direction, ParseFilterDirection(s.direction(), path + ".direction"));
@@ -91,15 +91,15 @@ absl::StatusOr<v1::Pipeline> ParsePipelineJson(const std::string& json) {
   std::smatch m;
   if (std::regex_match(message, m, kUnknown)) {
     const std::string path = m[1].str(), key = m[2].str();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pipeline: unknown key \"", key, "\" in ", PathOr(path, "the top level"), " (known: ",
-        KnownKeysAt(path), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("pipeline: unknown key \"", key, "\" in ",
+                                                   PathOr(path, "the top level"),
+                                                   " (known: ", KnownKeysAt(path), ")"));
   }
   static const std::regex kTopUnknown(R"(^([^:( ]+): Cannot find field\.?$)");
   if (std::regex_match(message, m, kTopUnknown)) {
     return absl::InvalidArgumentError(absl::StrCat("pipeline: unknown key \"", m[1].str(),
-                                                   "\" at the top level (known: ",
-                                                   KnownKeysAt(""), ")"));
+                                                   "\" at the top level (known: ", KnownKeysAt(""),
+                                                   ")"));
   }
   return absl::InvalidArgumentError(absl::StrCat("pipeline: ", message));
 }
@@ -183,8 +183,9 @@ absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
           } else if (s.reference() == "local") {
             o.reference = ReferenceKind::kLocal;
           } else {
-            return absl::InvalidArgumentError(absl::StrCat(
-                out.path, ".reference=\"", s.reference(), "\" is not one of global, single, local"));
+            return absl::InvalidArgumentError(
+                absl::StrCat(out.path, ".reference=\"", s.reference(),
+                             "\" is not one of global, single, local"));
           }
         }
         if (s.has_operator_()) {
@@ -193,16 +194,16 @@ absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
           } else if (s.operator_() == "average") {
             o.op = ReferenceOperator::kAverage;
           } else {
-            return absl::InvalidArgumentError(absl::StrCat(
-                out.path, ".operator=\"", s.operator_(), "\" is not one of median, average"));
+            return absl::InvalidArgumentError(absl::StrCat(out.path, ".operator=\"", s.operator_(),
+                                                           "\" is not one of median, average"));
           }
         }
         o.ref_channel_ids.assign(s.ref_channel_ids().begin(), s.ref_channel_ids().end());
         if (s.local_radius_size() != 0) {
           if (s.local_radius_size() != 2) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                out.path, ".local_radius has ", s.local_radius_size(),
-                " values; give [inner, outer]"));
+            return absl::InvalidArgumentError(absl::StrCat(out.path, ".local_radius has ",
+                                                           s.local_radius_size(),
+                                                           " values; give [inner, outer]"));
           }
           o.local_radius_inner = s.local_radius(0);
           o.local_radius_outer = s.local_radius(1);
@@ -220,8 +221,8 @@ absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
         break;
       }
       case v1::PreprocessStep::STEP_NOT_SET:
-        return absl::InvalidArgumentError(absl::StrCat(
-            base, " names no step (known: ", KnownKeysAt("preprocess"), ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(base, " names no step (known: ", KnownKeysAt("preprocess"), ")"));
     }
     spec.steps.push_back(std::move(out));
   }

@@ -33,8 +33,8 @@ struct Result {
 
 Result RunCli(const std::string& args, const TempDir& dir) {
   const std::string log = dir.File("cli.log");
-  const std::string cmd = absl::StrCat("timeout 120 ", NF_BINARY_DIR, "/client/cli/neurofeat ", args,
-                                       " > ", log, " 2>&1");
+  const std::string cmd = absl::StrCat("timeout 120 ", NF_BINARY_DIR, "/client/cli/neurofeat ",
+                                       args, " > ", log, " 2>&1");
   const int raw = std::system(cmd.c_str());
   Result r;
   r.exit_code = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -62,9 +62,9 @@ TEST(PreprocessCliTest, OutputEqualsTheEngineChunkedOutput) {
   Traces x = Noise(75000, 7);
   ASSERT_TRUE(WriteNpy(dir.File("in.npy"), x).ok());
   WriteFile(dir.File("p.json"), kBandpassMedian);
-  Result r = RunCli(absl::StrCat("preprocess --input ", dir.File("in.npy"), " --fs 30000 --pipeline ",
-                                 dir.File("p.json"), " --output ", dir.File("out.npy"),
-                                 " --chunk-duration 1s --threads 2"),
+  Result r = RunCli(absl::StrCat("preprocess --input ", dir.File("in.npy"),
+                                 " --fs 30000 --pipeline ", dir.File("p.json"), " --output ",
+                                 dir.File("out.npy"), " --chunk-duration 1s --threads 2"),
                     dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("preprocessed 75000 frames x 7 channels"));
@@ -73,17 +73,19 @@ TEST(PreprocessCliTest, OutputEqualsTheEngineChunkedOutput) {
   ASSERT_THAT(out->header.shape, ::testing::ElementsAre(75000, 7));
 
   // The same chain in-process, chunk by chunk.
-  auto src = std::make_shared<InMemorySource>(std::move(x), RecordingInfo{30000, DefaultChannelIds(7), {}});
+  auto src = std::make_shared<InMemorySource>(std::move(x),
+                                              RecordingInfo{30000, DefaultChannelIds(7), {}});
   ChainSpec spec;
   spec.steps.push_back({"b", ButterworthOptions{}});
   spec.steps.push_back({"c", CommonReferenceOptions{}});
   auto chain = PreprocessChain::Build(spec, src, SampleType::kFloat32);
   ASSERT_TRUE(chain.ok());
   std::string want;
-  ASSERT_TRUE(RunChunked((*chain)->output(), ChunkOptions{}, 0, 75000, [&](int64_t, const Traces& t) {
-                want.append(reinterpret_cast<const char*>(t.bytes()), t.size_bytes());
-                return absl::OkStatus();
-              }).ok());
+  ASSERT_TRUE(
+      RunChunked((*chain)->output(), ChunkOptions{}, 0, 75000, [&](int64_t, const Traces& t) {
+        want.append(reinterpret_cast<const char*>(t.bytes()), t.size_bytes());
+        return absl::OkStatus();
+      }).ok());
   ASSERT_EQ(want.size(), out->data.size());
   EXPECT_EQ(0, std::memcmp(want.data(), out->data.data(), want.size()));
 }
@@ -92,9 +94,9 @@ TEST(PreprocessCliTest, StartEndAcceptFramesAndSeconds) {
   TempDir dir;
   ASSERT_TRUE(WriteNpy(dir.File("in.npy"), Noise(90000, 3)).ok());
   WriteFile(dir.File("p.json"), kBandpassMedian);
-  Result r = RunCli(absl::StrCat("preprocess --input ", dir.File("in.npy"), " --fs 30000 --pipeline ",
-                                 dir.File("p.json"), " --output ", dir.File("out.npy"),
-                                 " --start 1s --end 60000 --dtype int16"),
+  Result r = RunCli(absl::StrCat("preprocess --input ", dir.File("in.npy"),
+                                 " --fs 30000 --pipeline ", dir.File("p.json"), " --output ",
+                                 dir.File("out.npy"), " --start 1s --end 60000 --dtype int16"),
                     dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   absl::StatusOr<NpyArray> out = ReadNpy(dir.File("out.npy"));
@@ -160,7 +162,8 @@ std::vector<BadInputCase> BadInputCases() {
        "preprocess[0].common_reference.reference=\"globl\" is not one of global, single, local"},
       {"json_syntax", noise, "", R"({"preprocess": [)", "", 1, "pipeline:"},
       {"bad_fs", noise, "", kBandpassMedian, "--fs -3", 1, "--fs=-3 must be positive"},
-      {"unknown_flag", noise, "", kBandpassMedian, "--frobnicate 1", 2, "unknown flag --frobnicate"},
+      {"unknown_flag", noise, "", kBandpassMedian, "--frobnicate 1", 2,
+       "unknown flag --frobnicate"},
       {"bad_dtype", noise, "", kBandpassMedian, "--dtype float16", 1, "--dtype=float16"},
       {"bad_range", noise, "", kBandpassMedian, "--start 2000 --end 1000", 1, "--start/--end"},
       {"bad_chunk", noise, "", kBandpassMedian, "--chunk-duration 0s", 1,
@@ -203,9 +206,10 @@ INSTANTIATE_TEST_SUITE_P(BadInputs, PreprocessCliBadInputTest, ::testing::Values
 TEST(PreprocessCliTest, MissingFilesAreNamed) {
   TempDir dir;
   WriteFile(dir.File("p.json"), kBandpassMedian);
-  Result r = RunCli(absl::StrCat("preprocess --input ", dir.File("nope.npy"), " --fs 30000 --pipeline ",
-                                 dir.File("p.json"), " --output ", dir.File("out.npy")),
-                    dir);
+  Result r =
+      RunCli(absl::StrCat("preprocess --input ", dir.File("nope.npy"), " --fs 30000 --pipeline ",
+                          dir.File("p.json"), " --output ", dir.File("out.npy")),
+             dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("no such file: " + dir.File("nope.npy")));
   r = RunCli(absl::StrCat("preprocess --input x.npy --fs 30000 --pipeline ", dir.File("none.json"),

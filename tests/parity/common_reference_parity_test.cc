@@ -103,7 +103,8 @@ TEST(CommonReferenceParityTest, Int16MedianRoundsHalfToEven) {
   NpyArray shift = LoadNpy("scipy/cmr_global_median_i16_shift.npy");
   int64_t halves = 0;
   for (int64_t t = 0; t < shift.header.shape[0]; ++t) {
-    halves += shift.as<double>()[t] != static_cast<double>(static_cast<int64_t>(shift.as<double>()[t]));
+    halves +=
+        shift.as<double>()[t] != static_cast<double>(static_cast<int64_t>(shift.as<double>()[t]));
   }
   EXPECT_GT(halves, 100);
 }

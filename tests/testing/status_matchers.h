@@ -40,8 +40,7 @@ MATCHER_P2(StatusIs, code, message_matcher,
            "has status code " + absl::StatusCodeToString(code) + " and a matching message") {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status is " << s.ToString();
-  return s.code() == code &&
-         ::testing::Matches(message_matcher)(std::string(s.message()));
+  return s.code() == code && ::testing::Matches(message_matcher)(std::string(s.message()));
 }
 
 MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {

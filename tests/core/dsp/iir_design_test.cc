@@ -149,9 +149,9 @@ TEST(IirDesignTest, ButterworthFrequencyResponseHasHalfPowerAtCorners) {
   absl::StatusOr<SosFilter> bs = DesignButterworth(3, BandType::kBandstop, 45, 55, 1000);
   ASSERT_TRUE(bs.ok());
   // The null sits at the geometric mean of the pre-warped corners.
-  const double warped_centre =
-      1000 / std::numbers::pi *
-      std::atan(std::sqrt(std::tan(std::numbers::pi * 45 / 1000) * std::tan(std::numbers::pi * 55 / 1000)));
+  const double warped_centre = 1000 / std::numbers::pi *
+                               std::atan(std::sqrt(std::tan(std::numbers::pi * 45 / 1000) *
+                                                   std::tan(std::numbers::pi * 55 / 1000)));
   EXPECT_LT(std::abs(Response(*bs, warped_centre, 1000)), 1e-9);
   EXPECT_NEAR(std::abs(Response(*bs, 45, 1000)), 1 / std::sqrt(2.0), 1e-9);
 }
@@ -160,8 +160,8 @@ TEST(IirDesignTest, NotchRejectsItsCentreFrequency) {
   absl::StatusOr<BaFilter> n = DesignNotch(60, 30, 1000);
   ASSERT_TRUE(n.ok());
   const std::complex<double> z = std::polar(1.0, 2 * std::numbers::pi * 60 / 1000);
-  const std::complex<double> h = (n->b[0] + n->b[1] / z + n->b[2] / (z * z)) /
-                                 (n->a[0] + n->a[1] / z + n->a[2] / (z * z));
+  const std::complex<double> h =
+      (n->b[0] + n->b[1] / z + n->b[2] / (z * z)) / (n->a[0] + n->a[1] / z + n->a[2] / (z * z));
   EXPECT_LT(std::abs(h), 1e-12);
 }
 

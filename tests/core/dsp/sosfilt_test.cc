@@ -58,7 +58,8 @@ TEST(SosfiltTest, SingleSectionImpulseResponse) {
   double y[8];
   const double b[3] = {0.5, 0.25, 0.125};
   for (int t = 0; t < 8; ++t) {
-    y[t] = (t < 3 ? b[t] : 0.0) + (t >= 1 ? 0.5 * y[t - 1] : 0.0) - (t >= 2 ? 0.25 * y[t - 2] : 0.0);
+    y[t] =
+        (t < 3 ? b[t] : 0.0) + (t >= 1 ? 0.5 * y[t - 1] : 0.0) - (t >= 2 ? 0.25 * y[t - 2] : 0.0);
     for (int l = 0; l < kSosStripeLanes; ++l) EXPECT_NEAR(x[t * kSosStripeLanes + l], y[t], 1e-15);
   }
 }

@@ -19,7 +19,8 @@ struct FakeCgroup {
   FakeCgroup(const std::string& self_cgroup,
              const std::vector<std::pair<std::string, std::string>>& files) {
     for (const auto& [path, content] : files) {
-      std::filesystem::create_directories(std::filesystem::path(dir.path() + "/root" + path).parent_path());
+      std::filesystem::create_directories(
+          std::filesystem::path(dir.path() + "/root" + path).parent_path());
       WriteFile(dir.path() + "/root" + path, content);
     }
     WriteFile(dir.File("self_cgroup"), self_cgroup);
@@ -72,7 +73,7 @@ TEST(CpuLimitsTest, CgroupV1CfsQuota) {
 
 TEST(CpuLimitsTest, CgroupV1UnlimitedQuotaIsMinusOne) {
   FakeCgroup fake("4:cpu,cpuacct:/\n", {{"/cpu,cpuacct/cpu.cfs_quota_us", "-1"},
-                                         {"/cpu,cpuacct/cpu.cfs_period_us", "100000"}});
+                                        {"/cpu,cpuacct/cpu.cfs_period_us", "100000"}});
   EXPECT_EQ(DetectCpuLimits(fake.inputs).threads, 8);
 }
 

@@ -95,13 +95,15 @@ TEST(NpyTest, RefusesMalformedFilesWithAReason) {
       {"object dtype", Npy("{'descr': '|O', 'fortran_order': False, 'shape': (10, 2), }", 80),
        absl::StatusCode::kInvalidArgument, "unsupported .npy dtype '|O'"},
       {"overflowing shape",
-       Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (999999999999999999, 999999999), }", 8),
+       Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (999999999999999999, 999999999), }",
+           8),
        absl::StatusCode::kInvalidArgument, "too large"},
       {"missing key", Npy("{'descr': '<f4', 'shape': (10, 2), }", 80),
        absl::StatusCode::kInvalidArgument, "lacks one of"},
       {"unknown key", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (10, 2), 'x': 1}", 80),
        absl::StatusCode::kInvalidArgument, "unknown header key 'x'"},
-      {"header past end", good.substr(0, 20), absl::StatusCode::kInvalidArgument, "inside the header"},
+      {"header past end", good.substr(0, 20), absl::StatusCode::kInvalidArgument,
+       "inside the header"},
       {"version 9", good.substr(0, 6) + "\x09" + good.substr(7), absl::StatusCode::kInvalidArgument,
        "version 9"},
   };
@@ -117,10 +119,13 @@ TEST(NpyTest, RefusesMalformedFilesWithAReason) {
 
 TEST(NpyTest, TraceSourceRefusesWrongRankAndDtype) {
   TempDir dir;
-  WriteFile(dir.File("3d.npy"), Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }", 32));
-  EXPECT_THAT(NpyTraceSource::Open(dir.File("3d.npy"), {}),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected (frames, channels)")));
-  WriteFile(dir.File("i8.npy"), Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", 32));
+  WriteFile(dir.File("3d.npy"),
+            Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 2), }", 32));
+  EXPECT_THAT(
+      NpyTraceSource::Open(dir.File("3d.npy"), {}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected (frames, channels)")));
+  WriteFile(dir.File("i8.npy"),
+            Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", 32));
   EXPECT_THAT(NpyTraceSource::Open(dir.File("i8.npy"), {}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dtype <i8")));
 }

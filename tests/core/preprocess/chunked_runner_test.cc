@@ -13,12 +13,14 @@ using P = std::pair<int64_t, int64_t>;
 
 TEST(ChunkedRunnerTest, GridIsSpikeInterfaces) {
   EXPECT_THAT(ChunkGrid(0, 60000, 30000), ::testing::ElementsAre(P{0, 30000}, P{30000, 60000}));
-  EXPECT_THAT(ChunkGrid(0, 20000, 7000), ::testing::ElementsAre(P{0, 7000}, P{7000, 14000}, P{14000, 20000}));
+  EXPECT_THAT(ChunkGrid(0, 20000, 7000),
+              ::testing::ElementsAre(P{0, 7000}, P{7000, 14000}, P{14000, 20000}));
   EXPECT_THAT(ChunkGrid(5, 6, 100), ::testing::ElementsAre(P{5, 6}));
 }
 
 TEST(ChunkedRunnerTest, SinkSeesChunksInOrderAndProgressReachesTotal) {
-  InMemorySource src(Traces::Zeros(SampleType::kFloat32, 1000, 2), {1000, DefaultChannelIds(2), {}});
+  InMemorySource src(Traces::Zeros(SampleType::kFloat32, 1000, 2),
+                     {1000, DefaultChannelIds(2), {}});
   ChunkOptions o;
   o.chunk_frames = 300;
   std::vector<int64_t> firsts;
@@ -37,15 +39,17 @@ TEST(ChunkedRunnerTest, SinkSeesChunksInOrderAndProgressReachesTotal) {
 }
 
 TEST(ChunkedRunnerTest, StopsOnCancelAndOnSinkError) {
-  InMemorySource src(Traces::Zeros(SampleType::kFloat32, 1000, 2), {1000, DefaultChannelIds(2), {}});
+  InMemorySource src(Traces::Zeros(SampleType::kFloat32, 1000, 2),
+                     {1000, DefaultChannelIds(2), {}});
   ChunkOptions o;
   o.chunk_frames = 100;
   int calls = 0;
   o.cancelled = [&] { return calls >= 2; };
-  EXPECT_THAT(RunChunked(src, o, 0, 1000, [&](int64_t, const Traces&) {
-                ++calls;
-                return absl::OkStatus();
-              }),
+  EXPECT_THAT(RunChunked(src, o, 0, 1000,
+                         [&](int64_t, const Traces&) {
+                           ++calls;
+                           return absl::OkStatus();
+                         }),
               StatusIs(absl::StatusCode::kCancelled));
   EXPECT_EQ(calls, 2);
   o.cancelled = nullptr;

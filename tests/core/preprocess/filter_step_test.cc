@@ -70,9 +70,9 @@ TEST(FilterStepTest, ChunkEqualsFilteringTheMarginBlockAndCropping) {
   ASSERT_TRUE(got.ok());
   absl::StatusOr<Traces> block = src->GetTraces(2500, 4500);
   Traces want = Traces::Uninitialized(SampleType::kFloat32, 1000, 5);
-  ASSERT_TRUE(ApplyIirFilter((*step)->filter(), FilterDirection::kForwardBackward, *block, 500, 1500,
-                             &want)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyIirFilter((*step)->filter(), FilterDirection::kForwardBackward, *block, 500, 1500, &want)
+          .ok());
   EXPECT_EQ(0, std::memcmp(got->bytes(), want.bytes(), want.size_bytes()));
 }
 
@@ -112,8 +112,9 @@ TEST(FilterStepTest, RejectsBadOptionsNamingFieldAndValue) {
   }
   NotchOptions n;
   n.freq_hz = 16000;
-  EXPECT_THAT(FilterStep::CreateNotch(n, src, SampleType::kFloat32, "preprocess[1].notch"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("preprocess[1].notch.freq=16000")));
+  EXPECT_THAT(
+      FilterStep::CreateNotch(n, src, SampleType::kFloat32, "preprocess[1].notch"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("preprocess[1].notch.freq=16000")));
   n.freq_hz = 50;
   n.q = 0;
   EXPECT_THAT(FilterStep::CreateNotch(n, src, SampleType::kFloat32, "preprocess[1].notch"),

@@ -16,7 +16,8 @@ using ::testing::HasSubstr;
 
 std::shared_ptr<InMemorySource> Ramp(int64_t frames, int64_t channels, SampleType type) {
   Traces t = Traces::Uninitialized(SampleType::kFloat64, frames, channels);
-  for (int64_t i = 0; i < t.size(); ++i) t.data<double>()[i] = std::sin(0.01 * static_cast<double>(i));
+  for (int64_t i = 0; i < t.size(); ++i)
+    t.data<double>()[i] = std::sin(0.01 * static_cast<double>(i));
   RecordingInfo info{30000, DefaultChannelIds(channels), {}};
   return std::make_shared<InMemorySource>(ConvertTraces(t, type), info);
 }
@@ -29,10 +30,12 @@ ChainSpec BandpassThenMedian() {
 }
 
 TEST(PreprocessChainTest, NonFiniteSamplesAreRefusedWithFrameAndChannel) {
-  for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+  for (double bad :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
     Traces t = Traces::Zeros(SampleType::kFloat32, 1000, 4);
     t.row<float>(777)[2] = static_cast<float>(bad);
-    auto src = std::make_shared<InMemorySource>(std::move(t), RecordingInfo{30000, DefaultChannelIds(4), {}});
+    auto src = std::make_shared<InMemorySource>(std::move(t),
+                                                RecordingInfo{30000, DefaultChannelIds(4), {}});
     auto chain = PreprocessChain::Build(BandpassThenMedian(), src, SampleType::kFloat32);
     ASSERT_TRUE(chain.ok());
     EXPECT_THAT((*chain)->output().GetTraces(0, 1000),
