@@ -16,9 +16,9 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // Ranks at or below this are finished by insertion sort.
-constexpr int kSmall = 24;
+constexpr int kSmall = 8;
 // Values the bracket aims to keep around the median.
-constexpr float kBracketTarget = 32.0f;
+constexpr float kBracketTarget = 16.0f;
 
 void InsertionSort(float* v, int n) {
   for (int i = 1; i < n; ++i) {

@@ -1,9 +1,12 @@
 #include "core/preprocess/finite_check.h"
 
 #include <cmath>
+#include <atomic>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
 
 namespace neurofeat {
 namespace {
