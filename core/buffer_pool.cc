@@ -13,7 +13,7 @@ constexpr size_t kPoolMinBytes = 1 << 20;
 }  // namespace
 
 void BufferPool::Deleter::operator()(std::byte* p) const {
-  if (p == nullptr) return;
+  if (p == nullptr || borrowed) return;
   if (pool == nullptr) {
     std::free(p);
   } else {

@@ -26,6 +26,8 @@ class BufferPool {
   struct Deleter {
     BufferPool* pool = nullptr;
     size_t capacity = 0;
+    // A borrowed block belongs to someone else and is never freed.
+    bool borrowed = false;
     void operator()(std::byte* p) const;
   };
   using Block = std::unique_ptr<std::byte[], Deleter>;

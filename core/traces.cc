@@ -54,6 +54,15 @@ Traces Traces::Uninitialized(SampleType type, int64_t frames, int64_t channels) 
   return t;
 }
 
+Traces Traces::View(SampleType type, int64_t frames, int64_t channels, const std::byte* data) {
+  Traces t;
+  t.type_ = type;
+  t.frames_ = frames;
+  t.channels_ = channels;
+  t.data_ = BufferPool::Block(const_cast<std::byte*>(data), BufferPool::Deleter{nullptr, 0, true});
+  return t;
+}
+
 Traces Traces::Zeros(SampleType type, int64_t frames, int64_t channels) {
   Traces t = Uninitialized(type, frames, channels);
   std::memset(t.bytes(), 0, t.size_bytes());

@@ -55,6 +55,10 @@ class Traces {
   // written once by the producer, so zero-filling would only cost time).
   static Traces Uninitialized(SampleType type, int64_t frames, int64_t channels);
   static Traces Zeros(SampleType type, int64_t frames, int64_t channels);
+  // View() wraps samples owned elsewhere without copying them.
+  // REQUIRES: `data` outlives the view and nobody writes through the view.
+  // Sources use it to hand out rows they already hold in memory.
+  static Traces View(SampleType type, int64_t frames, int64_t channels, const std::byte* data);
 
   Traces(Traces&&) noexcept = default;
   Traces& operator=(Traces&&) noexcept = default;

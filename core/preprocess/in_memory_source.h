@@ -22,6 +22,8 @@ class InMemorySource final : public TraceSource {
   const RecordingInfo& info() const override { return info_; }
   int64_t num_frames() const override { return traces_.frames(); }
   SampleType sample_type() const override { return traces_.type(); }
+  // GetTraces() returns a view of the held rows (no copy), valid while this
+  // source lives; callers only read it.
   absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override;
 
  private:
