@@ -44,45 +44,56 @@ HWY_INLINE void StoreLanes(D d, V v, T* p) {
 // The output type of a segment that only advances the state.
 struct NoOut {};
 
-// S sections known at compile time so the state lives in registers.
+// S sections known at compile time so the state lives in registers. The
+// stripe's vectors (two on AVX2) advance together through time: they are
+// independent, so their dependency chains overlap and the loop is bound by
+// the multiplier ports rather than by one chain's latency.
 template <int S, typename In, typename Out>
 void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, const In* src,
                  int64_t src_stride, Out* dst, int64_t dst_stride, int64_t frames) {
   const D d;
-  const size_t n = hn::Lanes(d);
-  for (size_t lane0 = 0; lane0 < static_cast<size_t>(kSosStripeLanes); lane0 += n) {
-    V b0[S], b1[S], b2[S], a1[S], a2[S], z0[S], z1[S];
+  constexpr size_t kN = HWY_MIN(HWY_LANES(double), static_cast<size_t>(kSosStripeLanes));
+  constexpr size_t kV = kSosStripeLanes / kN;
+  V b0[S], b1[S], b2[S], a1[S], a2[S];
+  V z0[S][kV], z1[S][kV];
+#pragma GCC unroll 10
+  for (int s = 0; s < S; ++s) {
+    b0[s] = hn::Set(d, sos[s * 6 + 0]);
+    b1[s] = hn::Set(d, sos[s * 6 + 1]);
+    b2[s] = hn::Set(d, sos[s * 6 + 2]);
+    a1[s] = hn::Set(d, sos[s * 6 + 4]);
+    a2[s] = hn::Set(d, sos[s * 6 + 5]);
+    for (size_t v = 0; v < kV; ++v) {
+      z0[s][v] = hn::LoadU(d, state + (s * 2 + 0) * kSosStripeLanes + v * kN);
+      z1[s][v] = hn::LoadU(d, state + (s * 2 + 1) * kSosStripeLanes + v * kN);
+    }
+  }
+  const In* p = src;
+  Out* q = dst;
+  for (int64_t t = 0; t < frames; ++t) {
+    V x[kV];
+    for (size_t v = 0; v < kV; ++v) x[v] = LoadLanes(d, p + v * kN);
+    p += src_stride;
 #pragma GCC unroll 10
     for (int s = 0; s < S; ++s) {
-      b0[s] = hn::Set(d, sos[s * 6 + 0]);
-      b1[s] = hn::Set(d, sos[s * 6 + 1]);
-      b2[s] = hn::Set(d, sos[s * 6 + 2]);
-      a1[s] = hn::Set(d, sos[s * 6 + 4]);
-      a2[s] = hn::Set(d, sos[s * 6 + 5]);
-      z0[s] = hn::LoadU(d, state + (s * 2 + 0) * kSosStripeLanes + lane0);
-      z1[s] = hn::LoadU(d, state + (s * 2 + 1) * kSosStripeLanes + lane0);
-    }
-    const In* p = src + lane0;
-    Out* q = dst + lane0;
-    for (int64_t t = 0; t < frames; ++t) {
-      V x = LoadLanes(d, p);
-      p += src_stride;
-#pragma GCC unroll 10
-      for (int s = 0; s < S; ++s) {
-        const V y = hn::Add(hn::Mul(b0[s], x), z0[s]);
-        z0[s] = hn::Add(hn::Sub(hn::Mul(b1[s], x), hn::Mul(a1[s], y)), z1[s]);
-        z1[s] = hn::Sub(hn::Mul(b2[s], x), hn::Mul(a2[s], y));
-        x = y;
-      }
-      if constexpr (!std::is_same_v<Out, NoOut>) {
-        StoreLanes(d, x, q);
-        q += dst_stride;
+#pragma GCC unroll 8
+      for (size_t v = 0; v < kV; ++v) {
+        const V y = hn::Add(hn::Mul(b0[s], x[v]), z0[s][v]);
+        z0[s][v] = hn::Add(hn::Sub(hn::Mul(b1[s], x[v]), hn::Mul(a1[s], y)), z1[s][v]);
+        z1[s][v] = hn::Sub(hn::Mul(b2[s], x[v]), hn::Mul(a2[s], y));
+        x[v] = y;
       }
     }
+    if constexpr (!std::is_same_v<Out, NoOut>) {
+      for (size_t v = 0; v < kV; ++v) StoreLanes(d, x[v], q + v * kN);
+      q += dst_stride;
+    }
+  }
 #pragma GCC unroll 10
-    for (int s = 0; s < S; ++s) {
-      hn::StoreU(z0[s], d, state + (s * 2 + 0) * kSosStripeLanes + lane0);
-      hn::StoreU(z1[s], d, state + (s * 2 + 1) * kSosStripeLanes + lane0);
+  for (int s = 0; s < S; ++s) {
+    for (size_t v = 0; v < kV; ++v) {
+      hn::StoreU(z0[s][v], d, state + (s * 2 + 0) * kSosStripeLanes + v * kN);
+      hn::StoreU(z1[s][v], d, state + (s * 2 + 1) * kSosStripeLanes + v * kN);
     }
   }
 }

@@ -91,9 +91,9 @@ std::vector<ParityCase> Cases() {
 }
 
 // The two golden columns repeated kCopies times (channel k = column k % 2),
-// so that full 4-channel stripes (the fused kernel path) and a partial
+// so that full 8-channel stripes (the fused kernel path) and a partial
 // stripe (the copying path) are both compared with the golden output.
-constexpr int kCopies = 3;
+constexpr int kCopies = 5;
 
 Traces Tile(const Traces& x) {
   Traces t = Traces::Uninitialized(x.type(), x.frames(), x.channels() * kCopies);
