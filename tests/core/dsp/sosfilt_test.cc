@@ -1,5 +1,7 @@
 #include "core/dsp/sosfilt.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -45,6 +47,66 @@ TEST(SosfiltTest, EveryTargetIsBitIdenticalToScalarReference) {
     }
   }
   hwy::SetSupportedTargetsForTest(0);
+}
+
+// Reading float32/int16 traces with a row stride, writing them back with a
+// negative stride, equals filtering a float64 copy and casting (float32:
+// nearest; int16: half to even, saturated).
+TEST(SosfiltTest, SegmentConvertsOnTheFlyLikeCopyThenCast) {
+  absl::StatusOr<SosFilter> f = DesignButterworth(4, BandType::kBandpass, 1, 40, 250);
+  ASSERT_TRUE(f.ok());
+  const int n = static_cast<int>(f->sections.size());
+  std::vector<double> sos;
+  for (const auto& s : f->sections) sos.insert(sos.end(), s.begin(), s.end());
+  const int64_t frames = 500, stride = 11;  // rows of 11 channels, stripe at column 2
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0.0f, 3000.0f);
+  std::vector<float> xf(frames * stride);
+  std::vector<int16_t> xi(frames * stride);
+  for (size_t i = 0; i < xf.size(); ++i) {
+    xf[i] = noise(rng);
+    xi[i] = static_cast<int16_t>(std::max(-32768.0f, std::min(32767.0f, noise(rng) * 5)));
+  }
+  for (int kind = 0; kind < 2; ++kind) {
+    SCOPED_TRACE(kind == 0 ? "float32" : "int16");
+    std::vector<double> stripe(frames * kSosStripeLanes);
+    for (int64_t t = 0; t < frames; ++t) {
+      for (int l = 0; l < kSosStripeLanes; ++l) {
+        stripe[t * kSosStripeLanes + l] =
+            kind == 0 ? xf[t * stride + 2 + l] : xi[t * stride + 2 + l];
+      }
+    }
+    std::vector<double> za(n * 2 * kSosStripeLanes, 0.0), zb = za;
+    SosfiltStripeScalar(sos.data(), n, zb.data(), stripe.data(), frames, /*reverse=*/false);
+    std::vector<float> yf(frames * stride, 0.0f);
+    std::vector<int16_t> yi(frames * stride, 0);
+    // Output written last row first through a negative stride.
+    if (kind == 0) {
+      SosfiltSegment(sos.data(), n, za.data(), StripeIo::Of(xf.data() + 2, stride),
+                     StripeIo::Of(yf.data() + (frames - 1) * stride + 2, -stride), frames);
+    } else {
+      SosfiltSegment(sos.data(), n, za.data(), StripeIo::Of(xi.data() + 2, stride),
+                     StripeIo::Of(yi.data() + (frames - 1) * stride + 2, -stride), frames);
+    }
+    for (int64_t t = 0; t < frames; ++t) {
+      for (int l = 0; l < kSosStripeLanes; ++l) {
+        const double want = stripe[t * kSosStripeLanes + l];
+        const int64_t at = (frames - 1 - t) * stride + 2 + l;
+        if (kind == 0) {
+          ASSERT_EQ(yf[at], static_cast<float>(want)) << t << " " << l;
+        } else {
+          const double r = std::min(32767.0, std::max(-32768.0, std::nearbyint(want)));
+          ASSERT_EQ(yi[at], static_cast<int16_t>(r)) << t << " " << l;
+        }
+      }
+    }
+    EXPECT_EQ(0, std::memcmp(za.data(), zb.data(), za.size() * sizeof(double)));
+    // Columns outside the stripe are untouched.
+    if (kind == 0) {
+      EXPECT_EQ(yf[0], 0.0f);
+      EXPECT_EQ(yf[2 + kSosStripeLanes], 0.0f);
+    }
+  }
 }
 
 // Identity: the impulse response of one section is its difference equation.
