@@ -48,10 +48,16 @@ struct NoOut {};
 // stripe's vectors (two on AVX2) advance together through time: they are
 // independent, so their dependency chains overlap and the loop is bound by
 // the multiplier ports rather than by one chain's latency.
-template <int S, typename In, typename Out>
+//
+// kUnitTail: every section after the first has b0 == 1 and b2 == +-1, as
+// all Butterworth designs do (their gain sits in the first section). Then
+// b0*x is x and b2*x is x with its sign flipped or not, exactly, so two of
+// the five multiplies per section go away and the results stay bit-identical.
+template <int S, bool kUnitTail, typename In, typename Out>
 void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, const In* src,
                  int64_t src_stride, Out* dst, int64_t dst_stride, int64_t frames) {
   const D d;
+  V b2_sign[S];
   constexpr size_t kN = HWY_MIN(HWY_LANES(double), static_cast<size_t>(kSosStripeLanes));
   constexpr size_t kV = kSosStripeLanes / kN;
   V b0[S], b1[S], b2[S], a1[S], a2[S];
@@ -63,6 +69,7 @@ void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, con
     b2[s] = hn::Set(d, sos[s * 6 + 2]);
     a1[s] = hn::Set(d, sos[s * 6 + 4]);
     a2[s] = hn::Set(d, sos[s * 6 + 5]);
+    b2_sign[s] = hn::Set(d, sos[s * 6 + 2] < 0 ? -0.0 : 0.0);
     for (size_t v = 0; v < kV; ++v) {
       z0[s][v] = hn::LoadU(d, state + (s * 2 + 0) * kSosStripeLanes + v * kN);
       z1[s][v] = hn::LoadU(d, state + (s * 2 + 1) * kSosStripeLanes + v * kN);
@@ -78,10 +85,17 @@ void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, con
     for (int s = 0; s < S; ++s) {
 #pragma GCC unroll 8
       for (size_t v = 0; v < kV; ++v) {
-        const V y = hn::Add(hn::Mul(b0[s], x[v]), z0[s][v]);
-        z0[s][v] = hn::Add(hn::Sub(hn::Mul(b1[s], x[v]), hn::Mul(a1[s], y)), z1[s][v]);
-        z1[s][v] = hn::Sub(hn::Mul(b2[s], x[v]), hn::Mul(a2[s], y));
-        x[v] = y;
+        if (kUnitTail && s > 0) {
+          const V y = hn::Add(x[v], z0[s][v]);
+          z0[s][v] = hn::Add(hn::Sub(hn::Mul(b1[s], x[v]), hn::Mul(a1[s], y)), z1[s][v]);
+          z1[s][v] = hn::Sub(hn::Xor(x[v], b2_sign[s]), hn::Mul(a2[s], y));
+          x[v] = y;
+        } else {
+          const V y = hn::Add(hn::Mul(b0[s], x[v]), z0[s][v]);
+          z0[s][v] = hn::Add(hn::Sub(hn::Mul(b1[s], x[v]), hn::Mul(a1[s], y)), z1[s][v]);
+          z1[s][v] = hn::Sub(hn::Mul(b2[s], x[v]), hn::Mul(a2[s], y));
+          x[v] = y;
+        }
       }
     }
     if constexpr (!std::is_same_v<Out, NoOut>) {
@@ -98,71 +112,82 @@ void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, con
   }
 }
 
-template <int S, typename In>
+template <int S, bool kUnitTail, typename In>
 void SegmentNoOut(const double* sos, double* state, const In* src, int64_t src_stride,
                   int64_t frames) {
   NoOut none[kSosStripeLanes];
-  SegmentImpl<S, In, NoOut>(sos, state, src, src_stride, none, 0, frames);
+  SegmentImpl<S, kUnitTail, In, NoOut>(sos, state, src, src_stride, none, 0, frames);
 }
 
-template <int S, typename In>
+template <int S, bool kUnitTail, typename In>
 void DispatchOut(const double* sos, double* state, const In* src, int64_t src_stride, StripeIo dst,
                  int64_t frames) {
   switch (dst.type) {
     case StripeIoType::kNone:
-      return SegmentNoOut<S, In>(sos, state, src, src_stride, frames);
+      return SegmentNoOut<S, kUnitTail, In>(sos, state, src, src_stride, frames);
     case StripeIoType::kFloat64:
-      return SegmentImpl<S>(sos, state, src, src_stride, static_cast<double*>(dst.ptr), dst.stride,
+      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<double*>(dst.ptr), dst.stride,
                             frames);
     case StripeIoType::kFloat32:
-      return SegmentImpl<S>(sos, state, src, src_stride, static_cast<float*>(dst.ptr), dst.stride,
+      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<float*>(dst.ptr), dst.stride,
                             frames);
     case StripeIoType::kInt16:
-      return SegmentImpl<S>(sos, state, src, src_stride, static_cast<int16_t*>(dst.ptr), dst.stride,
+      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<int16_t*>(dst.ptr), dst.stride,
                             frames);
   }
 }
 
-template <int S>
+template <int S, bool kUnitTail>
 void DispatchIn(const double* sos, double* state, StripeIo src, StripeIo dst, int64_t frames) {
   switch (src.type) {
     case StripeIoType::kFloat64:
-      return DispatchOut<S>(sos, state, static_cast<const double*>(src.ptr), src.stride, dst,
+      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const double*>(src.ptr), src.stride, dst,
                             frames);
     case StripeIoType::kFloat32:
-      return DispatchOut<S>(sos, state, static_cast<const float*>(src.ptr), src.stride, dst,
+      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const float*>(src.ptr), src.stride, dst,
                             frames);
     case StripeIoType::kInt16:
-      return DispatchOut<S>(sos, state, static_cast<const int16_t*>(src.ptr), src.stride, dst,
+      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const int16_t*>(src.ptr), src.stride, dst,
                             frames);
     case StripeIoType::kNone:
       return;
   }
 }
 
+template <int S>
+void DispatchTail(const double* sos, double* state, StripeIo src, StripeIo dst, int64_t frames) {
+  bool unit_tail = true;
+  for (int s = 1; s < S; ++s) {
+    unit_tail = unit_tail && sos[s * 6 + 0] == 1.0 &&
+                (sos[s * 6 + 2] == 1.0 || sos[s * 6 + 2] == -1.0);
+  }
+  if (unit_tail) return DispatchIn<S, true>(sos, state, src, dst, frames);
+  return DispatchIn<S, false>(sos, state, src, dst, frames);
+}
+
 void SegmentTarget(const double* sos, int n_sections, double* state, StripeIo src, StripeIo dst,
                    int64_t frames) {
   switch (n_sections) {
     case 1:
-      return DispatchIn<1>(sos, state, src, dst, frames);
+      return DispatchTail<1>(sos, state, src, dst, frames);
     case 2:
-      return DispatchIn<2>(sos, state, src, dst, frames);
+      return DispatchTail<2>(sos, state, src, dst, frames);
     case 3:
-      return DispatchIn<3>(sos, state, src, dst, frames);
+      return DispatchTail<3>(sos, state, src, dst, frames);
     case 4:
-      return DispatchIn<4>(sos, state, src, dst, frames);
+      return DispatchTail<4>(sos, state, src, dst, frames);
     case 5:
-      return DispatchIn<5>(sos, state, src, dst, frames);
+      return DispatchTail<5>(sos, state, src, dst, frames);
     case 6:
-      return DispatchIn<6>(sos, state, src, dst, frames);
+      return DispatchTail<6>(sos, state, src, dst, frames);
     case 7:
-      return DispatchIn<7>(sos, state, src, dst, frames);
+      return DispatchTail<7>(sos, state, src, dst, frames);
     case 8:
-      return DispatchIn<8>(sos, state, src, dst, frames);
+      return DispatchTail<8>(sos, state, src, dst, frames);
     case 9:
-      return DispatchIn<9>(sos, state, src, dst, frames);
+      return DispatchTail<9>(sos, state, src, dst, frames);
     case 10:
-      return DispatchIn<10>(sos, state, src, dst, frames);
+      return DispatchTail<10>(sos, state, src, dst, frames);
     default:
       return;
   }
