@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "core/dsp/row_median.h"
 #include "core/io/npy.h"
 #include "core/preprocess/chunked_runner.h"
 #include "core/preprocess/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
-#include "core/dsp/row_median.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
@@ -67,10 +67,12 @@ void RunInto(const TraceSource& source, int64_t chunk, Traces* out) {
   // The sink stands for the writer; it copies in parallel so that the
   // timing is the engine's, not one core's memcpy.
   Check(RunChunked(source, o, 0, out->frames(), [&](int64_t first, const Traces& t) {
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, t.frames(), 2048), [&](const tbb::blocked_range<int64_t>& r) {
-      std::memcpy(out->bytes() + (first + r.begin()) * row_bytes, t.bytes() + r.begin() * row_bytes,
-                  (r.end() - r.begin()) * row_bytes);
-    });
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, t.frames(), 2048),
+                      [&](const tbb::blocked_range<int64_t>& r) {
+                        std::memcpy(out->bytes() + (first + r.begin()) * row_bytes,
+                                    t.bytes() + r.begin() * row_bytes,
+                                    (r.end() - r.begin()) * row_bytes);
+                      });
     return absl::OkStatus();
   }));
 }
@@ -135,22 +137,26 @@ int Main(int argc, char** argv) {
       // The row medians alone, what numpy.median(y, axis=1) computes.
       std::vector<float> medians(static_cast<size_t>(n));
       t_rowmed = BestOf(reps, [&] {
-        tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, 4096), [&](const tbb::blocked_range<int64_t>& r) {
-          RowMedianTracker tracker;
-          std::vector<float> scratch(static_cast<size_t>(MedianScratchFloats(static_cast<int>(c))));
-          for (int64_t t = r.begin(); t < r.end(); ++t) {
-            medians[t] = tracker.Median(filtered.row<float>(t), static_cast<int>(c), scratch.data());
-          }
-        });
+        tbb::parallel_for(
+            tbb::blocked_range<int64_t>(0, n, 4096), [&](const tbb::blocked_range<int64_t>& r) {
+              RowMedianTracker tracker;
+              std::vector<float> scratch(
+                  static_cast<size_t>(MedianScratchFloats(static_cast<int>(c))));
+              for (int64_t t = r.begin(); t < r.end(); ++t) {
+                medians[t] =
+                    tracker.Median(filtered.row<float>(t), static_cast<int>(c), scratch.data());
+              }
+            });
       });
       std::fprintf(stderr, "median t%d: %ld page faults in the last run\n", threads, g_last_faults);
       auto chain = *PreprocessChain::Build(chain_spec, src, SampleType::kFloat32);
       // The SpikeInterface chain, 1 s chunks.
       t_chain = BestOf(reps, [&] { RunInto(chain->output(), static_cast<int64_t>(fs), &out); });
     });
-    std::printf(", \"t%d_filter_s\": %.4f, \"t%d_median_s\": %.4f, \"t%d_rowmedian_s\": %.4f, "
-                "\"t%d_chain_s\": %.4f",
-                threads, t_filter, threads, t_median, threads, t_rowmed, threads, t_chain);
+    std::printf(
+        ", \"t%d_filter_s\": %.4f, \"t%d_median_s\": %.4f, \"t%d_rowmedian_s\": %.4f, "
+        "\"t%d_chain_s\": %.4f",
+        threads, t_filter, threads, t_median, threads, t_rowmed, threads, t_chain);
   }
 
   if (only != "viewer") {

@@ -126,14 +126,14 @@ void DispatchOut(const double* sos, double* state, const In* src, int64_t src_st
     case StripeIoType::kNone:
       return SegmentNoOut<S, kUnitTail, In>(sos, state, src, src_stride, frames);
     case StripeIoType::kFloat64:
-      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<double*>(dst.ptr), dst.stride,
-                            frames);
+      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<double*>(dst.ptr),
+                                       dst.stride, frames);
     case StripeIoType::kFloat32:
-      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<float*>(dst.ptr), dst.stride,
-                            frames);
+      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<float*>(dst.ptr),
+                                       dst.stride, frames);
     case StripeIoType::kInt16:
-      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<int16_t*>(dst.ptr), dst.stride,
-                            frames);
+      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<int16_t*>(dst.ptr),
+                                       dst.stride, frames);
   }
 }
 
@@ -141,14 +141,14 @@ template <int S, bool kUnitTail>
 void DispatchIn(const double* sos, double* state, StripeIo src, StripeIo dst, int64_t frames) {
   switch (src.type) {
     case StripeIoType::kFloat64:
-      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const double*>(src.ptr), src.stride, dst,
-                            frames);
+      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const double*>(src.ptr), src.stride,
+                                       dst, frames);
     case StripeIoType::kFloat32:
-      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const float*>(src.ptr), src.stride, dst,
-                            frames);
+      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const float*>(src.ptr), src.stride,
+                                       dst, frames);
     case StripeIoType::kInt16:
-      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const int16_t*>(src.ptr), src.stride, dst,
-                            frames);
+      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const int16_t*>(src.ptr), src.stride,
+                                       dst, frames);
     case StripeIoType::kNone:
       return;
   }
@@ -158,8 +158,8 @@ template <int S>
 void DispatchTail(const double* sos, double* state, StripeIo src, StripeIo dst, int64_t frames) {
   bool unit_tail = true;
   for (int s = 1; s < S; ++s) {
-    unit_tail = unit_tail && sos[s * 6 + 0] == 1.0 &&
-                (sos[s * 6 + 2] == 1.0 || sos[s * 6 + 2] == -1.0);
+    unit_tail =
+        unit_tail && sos[s * 6 + 0] == 1.0 && (sos[s * 6 + 2] == 1.0 || sos[s * 6 + 2] == -1.0);
   }
   if (unit_tail) return DispatchIn<S, true>(sos, state, src, dst, frames);
   return DispatchIn<S, false>(sos, state, src, dst, frames);

@@ -1,7 +1,7 @@
 #include "core/preprocess/finite_check.h"
 
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
