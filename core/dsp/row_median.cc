@@ -268,15 +268,5 @@ float RowMedianTracker::Median(const float* values, int n, float* scratch) {
   return HWY_DYNAMIC_DISPATCH(TrackedMedianTarget)(values, n, scratch, state_);
 }
 
-float MedianFloat32Reference(const float* values, int n) {
-  std::vector<float> v(values, values + n);
-  const int k = n / 2;
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  const float hi = v[k];
-  if (n % 2 == 1) return hi;
-  const float lo = *std::max_element(v.begin(), v.begin() + k);
-  return (lo + hi) / 2.0f;
-}
-
 }  // namespace neurofeat
 #endif  // HWY_ONCE

@@ -43,8 +43,6 @@ class RowMedianTracker {
   float state_[2] = {0.0f, 0.0f};  // centre, half width (0: unknown)
 };
 
-// MedianFloat32Reference() is the plain std::nth_element version, for tests.
-float MedianFloat32Reference(const float* values, int n);
 
 }  // namespace neurofeat
 

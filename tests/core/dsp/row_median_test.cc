@@ -1,6 +1,7 @@
 #include "core/dsp/row_median.h"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -31,6 +32,23 @@ TEST(RowMedianTest, MatchesSortedMedianForAllSizesUpTo400) {
       const float got = MedianFloat32(v.data(), n, scratch.data());
       ASSERT_EQ(got, want) << "n=" << n << " trial=" << trial;
     }
+  }
+}
+
+// The tracker's bracket misses whenever the median jumps; the answer must
+// stay exact through slow drift, sudden jumps and ties.
+TEST(RowMedianTest, TrackerIsExactThroughDriftJumpsAndTies) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> noise(0.0f, 10.0f);
+  RowMedianTracker tracker;
+  std::vector<float> scratch(MedianScratchFloats(384));
+  float drift = 0;
+  for (int row = 0; row < 3000; ++row) {
+    drift += row % 500 == 0 ? 1000.0f : 0.01f;
+    std::vector<float> v(row % 7 == 0 ? 383 : 384);
+    for (float& x : v) x = row % 11 == 0 ? std::round(noise(rng) / 10) : drift + noise(rng);
+    ASSERT_EQ(tracker.Median(v.data(), static_cast<int>(v.size()), scratch.data()), SortedMedian(v))
+        << "row " << row;
   }
 }
 
