@@ -14,6 +14,12 @@ int RunPreprocessCommand(int argc, char** argv);
 // neurofeat generate --output X.npy [--channels 384] [--duration 10s] ...
 int RunGenerateCommand(int argc, char** argv);
 
+// neurofeat extract --input X.npy --fs HZ --channels A,B --pipeline P.json --output OUT.csv ...
+int RunExtractCommand(int argc, char** argv);
+
+// neurofeat features: lists the feature bank.
+int RunFeaturesCommand(int argc, char** argv);
+
 }  // namespace neurofeat::client
 
 #endif  // NEUROFEAT_CLIENT_CLI_COMMANDS_H_

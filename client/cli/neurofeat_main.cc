@@ -14,6 +14,8 @@ void PrintUsage(FILE* out) {
       "usage: neurofeat COMMAND [flags]\n\n"
       "commands:\n"
       "  preprocess   filter / re-reference an .npy recording (chunked) into an .npy file\n"
+      "  extract      compute a feature table (EEGDash names) from windows of an .npy file\n"
+      "  features     list the feature bank\n"
       "  generate     write a synthetic extracellular recording to .npy\n\n"
       "'neurofeat COMMAND --help' lists a command's flags.\n");
 }
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   if (command == "preprocess") return neurofeat::client::RunPreprocessCommand(argc, argv);
+  if (command == "extract") return neurofeat::client::RunExtractCommand(argc, argv);
+  if (command == "features") return neurofeat::client::RunFeaturesCommand(argc, argv);
   if (command == "generate") return neurofeat::client::RunGenerateCommand(argc, argv);
   if (command == "--help" || command == "help" || command == "-h") {
     PrintUsage(stdout);

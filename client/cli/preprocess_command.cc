@@ -12,6 +12,7 @@
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"
+#include "client/cli/text_file.h"
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
 #include "core/io/npy.h"
@@ -44,14 +45,6 @@ const ArgParser& Parser() {
        {"quiet", false, "print no summary"},
        {"help", false, "show this help"}});
   return parser;
-}
-
-absl::StatusOr<std::string> ReadTextFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(what, " file not found: ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 absl::StatusOr<std::vector<std::array<double, 2>>> ReadLocations(const std::string& path) {

@@ -80,10 +80,6 @@ class CommonReferenceStep final : public TraceSource {
   std::string canonical_;
 };
 
-// PairwiseSumFloat32() is numpy's pairwise summation of a contiguous float32
-// array (blocks of 8 partial sums up to 128 elements, halving above).
-float PairwiseSumFloat32(const float* a, int64_t n);
-
 }  // namespace neurofeat
 
 #endif  // NEUROFEAT_CORE_PREPROCESS_COMMON_REFERENCE_STEP_H_

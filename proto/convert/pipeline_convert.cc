@@ -229,4 +229,47 @@ absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
   return spec;
 }
 
+namespace {
+
+FeatureNodeSpec ToFeatureNodeSpec(const v1::FeatureNode& node) {
+  FeatureNodeSpec spec;
+  spec.name = node.name();
+  spec.fn = node.fn();
+  spec.params = node.params();
+  spec.has_preprocessor = node.has_preprocessor();
+  spec.preprocessor_fn = node.preprocessor().fn();
+  spec.preprocessor_params = node.preprocessor().params();
+  for (const auto& child : node.features()) spec.features.push_back(ToFeatureNodeSpec(child));
+  return spec;
+}
+
+}  // namespace
+
+std::vector<FeatureNodeSpec> ToFeatureSpecs(const v1::Pipeline& pipeline) {
+  std::vector<FeatureNodeSpec> specs;
+  for (const auto& node : pipeline.features()) specs.push_back(ToFeatureNodeSpec(node));
+  return specs;
+}
+
+absl::StatusOr<std::optional<WindowSpec>> ToWindowSpec(const v1::Pipeline& pipeline) {
+  if (!pipeline.has_window()) return std::optional<WindowSpec>();
+  const v1::Window& w = pipeline.window();
+  if (!w.has_size_samples()) {
+    return absl::InvalidArgumentError("window.size_samples: required (window length in samples)");
+  }
+  WindowSpec spec;
+  spec.size = w.size_samples();
+  spec.stride = w.has_stride_samples() ? w.stride_samples() : w.size_samples();
+  spec.drop_last = w.has_drop_last() ? w.drop_last() : true;
+  if (spec.size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("window.size_samples: must be >= 1, got ", spec.size));
+  }
+  if (spec.stride < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("window.stride_samples: must be >= 1, got ", spec.stride));
+  }
+  return std::optional<WindowSpec>(spec);
+}
+
 }  // namespace neurofeat

@@ -12,9 +12,13 @@
 #ifndef NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
 #define NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/features/feature_tree.h"
+#include "core/features/windows.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "neurofeat/v1/pipeline.pb.h"
 
@@ -28,6 +32,13 @@ absl::StatusOr<v1::Pipeline> ParsePipelineJson(const std::string& json);
 // SpikeInterface's defaults and checking what can be checked without the
 // recording (names of references, operators, directions; required fields).
 absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline);
+
+// ToFeatureSpecs() converts the features tree for core's FeatureTree.
+std::vector<FeatureNodeSpec> ToFeatureSpecs(const v1::Pipeline& pipeline);
+
+// ToWindowSpec() reads the window (size required, stride default size,
+// drop_last default true); nullopt when the pipeline has no window.
+absl::StatusOr<std::optional<WindowSpec>> ToWindowSpec(const v1::Pipeline& pipeline);
 
 }  // namespace neurofeat
 

@@ -1,0 +1,202 @@
+// neurofeat extract: runs a pipeline's feature tree over windows of an .npy
+// recording with the embedded engine and writes EEGDash's feature table.
+#include <chrono>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/cli/args.h"
+#include "client/cli/command_status.h"
+#include "client/cli/commands.h"
+#include "client/cli/progress.h"
+#include "client/cli/text_file.h"
+#include "core/exec/compute_arena.h"
+#include "core/exec/cpu_limits.h"
+#include "core/features/extract.h"
+#include "core/io/npy.h"
+#include "core/preprocess/in_memory_source.h"
+#include "core/preprocess/preprocess_chain.h"
+#include "core/status_macros.h"
+#include "proto/convert/pipeline_convert.h"
+
+namespace neurofeat::client {
+namespace {
+
+const ArgParser& Parser() {
+  static const ArgParser parser(
+      "extract",
+      {{"input", true,
+        "X.npy: (n_windows, channels, n_times) epochs, or (frames, channels) continuous "
+        "traces with a `window` in the pipeline"},
+       {"fs", true, "sampling rate in Hz"},
+       {"channels", true, "comma-separated channel names, one per channel (e.g. O1,Oz,O2)"},
+       {"highpass", true, "high-pass already applied, Hz (spectra are cut to it by default)"},
+       {"lowpass", true, "low-pass already applied, Hz (spectra are cut to it by default)"},
+       {"pipeline", true, "P.json: the pipeline (preprocess, window, features)"},
+       {"output", true, "OUT.csv or OUT.npy (+ OUT.npy.columns.txt)"},
+       {"threads", true, "cap on compute threads (min with cgroup quota, Slurm, affinity)"},
+       {"include-metadata", false, "CSV: prepend recording, window and start_sample columns"},
+       {"recording", true, "recording name for --include-metadata. Default: the input file name"},
+       {"quiet", false, "print no summary"},
+       {"help", false, "show this help"}});
+  return parser;
+}
+
+struct Summary {
+  int64_t windows = 0;
+  int64_t columns = 0;
+  int threads = 0;
+  double seconds = 0;
+  std::string output;
+};
+
+absl::StatusOr<std::optional<double>> PositiveFlag(const ParsedArgs& args, const std::string& name) {
+  NF_ASSIGN_OR_RETURN(std::optional<double> v, args.GetDouble(name));
+  if (v.has_value() && !(*v > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", args.Get(name), " must be positive"));
+  }
+  return v;
+}
+
+// Continuous traces: the preprocess chain over the whole recording, then
+// windows as the pipeline says.
+absl::StatusOr<Windows> WindowsFromContinuous(const NpyArray& array, const v1::Pipeline& pipeline,
+                                              double fs, const std::vector<std::string>& names,
+                                              const std::string& input) {
+  NF_ASSIGN_OR_RETURN(std::optional<WindowSpec> window, ToWindowSpec(pipeline));
+  if (!window.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--input=", input, " is (frames, channels) continuous data, so the pipeline needs a "
+        "\"window\": {\"size_samples\": N}; or pass (n_windows, channels, n_times) epochs"));
+  }
+  NF_ASSIGN_OR_RETURN(Traces traces, NpyToTraces(array, "--input"));
+  NF_ASSIGN_OR_RETURN(ChainSpec spec, ToChainSpec(pipeline));
+  RecordingInfo info;
+  info.sampling_rate_hz = fs;
+  info.channel_ids = names;
+  auto source = std::make_shared<InMemorySource>(std::move(traces), info);
+  NF_ASSIGN_OR_RETURN(auto chain, PreprocessChain::Build(spec, source, SampleType::kFloat32));
+  NF_ASSIGN_OR_RETURN(Traces filtered, chain->output().GetTraces(0, source->num_frames()));
+  return CutWindows(filtered, *window);
+}
+
+absl::StatusOr<Summary> Run(const ParsedArgs& args) {
+  NF_ASSIGN_OR_RETURN(std::string input, args.Required("input"));
+  NF_ASSIGN_OR_RETURN(std::string pipeline_path, args.Required("pipeline"));
+  NF_ASSIGN_OR_RETURN(std::string output, args.Required("output"));
+  NF_ASSIGN_OR_RETURN(std::string channels_text, args.Required("channels"));
+  NF_RETURN_IF_ERROR(args.Required("fs").status());
+  NF_ASSIGN_OR_RETURN(std::optional<double> fs, PositiveFlag(args, "fs"));
+  NF_ASSIGN_OR_RETURN(std::optional<double> highpass, PositiveFlag(args, "highpass"));
+  NF_ASSIGN_OR_RETURN(std::optional<double> lowpass, PositiveFlag(args, "lowpass"));
+  const bool csv = output.size() > 4 && output.substr(output.size() - 4) == ".csv";
+  const bool npy = output.size() > 4 && output.substr(output.size() - 4) == ".npy";
+  if (!csv && !npy) {
+    return absl::InvalidArgumentError(absl::StrCat("--output=", output, " must end in .csv or .npy"));
+  }
+  NF_ASSIGN_OR_RETURN(std::optional<int64_t> threads, args.GetInt("threads"));
+  if (threads.has_value() && *threads < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, " must be at least 1"));
+  }
+  CpuLimits limits = DetectCpuLimits(CpuLimitInputs::FromSystem(
+      threads.has_value() ? std::optional<int>(static_cast<int>(*threads)) : std::nullopt));
+  InitComputeArena(limits.threads);
+
+  NF_ASSIGN_OR_RETURN(std::string json, ReadTextFile(pipeline_path, "--pipeline"));
+  absl::StatusOr<v1::Pipeline> pipeline = ParsePipelineJson(json);
+  if (!pipeline.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
+  }
+  std::vector<std::string> names = absl::StrSplit(channels_text, ',');
+  NF_ASSIGN_OR_RETURN(NpyArray array, ReadNpy(input));
+  Windows windows;
+  const auto& shape = array.header.shape;
+  SampleType type = SampleType::kFloat32;
+  switch (array.header.dtype) {
+    case NpyDtype::kFloat32: type = SampleType::kFloat32; break;
+    case NpyDtype::kFloat64: type = SampleType::kFloat64; break;
+    case NpyDtype::kInt16: type = SampleType::kInt16; break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("--input=", input, ": dtype must be float32, float64 or int16"));
+  }
+  const int64_t channels = shape.size() == 3 ? shape[1] : (shape.size() == 2 ? shape[1] : -1);
+  if (channels < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--input=", input, ": expected 3-D epochs (n_windows, channels, n_times) or 2-D "
+        "(frames, channels), got ", shape.size(), " dimensions"));
+  }
+  if (static_cast<int64_t>(names.size()) != channels) {
+    return absl::InvalidArgumentError(absl::StrCat("--channels names ", names.size(),
+                                                   " channels but --input=", input, " has ",
+                                                   channels));
+  }
+  if (shape.size() == 3) {
+    if (!ToChainSpec(*pipeline).value_or(ChainSpec{}).steps.empty() || pipeline->has_window()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--input=", input, " holds pre-cut epochs; the pipeline's preprocess and window apply "
+          "to continuous (frames, channels) input only, so remove them"));
+    }
+    NF_ASSIGN_OR_RETURN(windows, WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
+  } else {
+    NF_ASSIGN_OR_RETURN(windows, WindowsFromContinuous(array, *pipeline, *fs, names, input));
+  }
+  SignalInfo info;
+  info.fs = *fs;
+  info.channels = names;
+  info.highpass = highpass;
+  info.lowpass = lowpass;
+  NF_ASSIGN_OR_RETURN(FeatureTree tree, FeatureTree::Build(ToFeatureSpecs(*pipeline), info, windows.n_times));
+
+  ProgressBar bar("extract", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
+  ExtractOptions options;
+  options.progress = [&](int64_t done, int64_t total) { bar.Update(done, total); };
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<FeatureTable> table;
+  RunInArena([&] { table = ExtractFeatures(tree, windows, options); });
+  bar.Finish();
+  NF_RETURN_IF_ERROR(table.status());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string recording = args.GetOptional("recording").value_or(input);
+  if (!args.Has("recording")) {
+    const size_t slash = recording.find_last_of('/');
+    if (slash != std::string::npos) recording = recording.substr(slash + 1);
+  }
+  if (csv) {
+    NF_RETURN_IF_ERROR(WriteFeatureCsv(output, *table, args.Has("include-metadata"), recording));
+  } else {
+    NF_RETURN_IF_ERROR(WriteFeatureNpy(output, *table));
+  }
+  Summary s;
+  s.windows = table->rows;
+  s.columns = static_cast<int64_t>(table->columns.size());
+  s.threads = limits.threads;
+  s.seconds = seconds;
+  s.output = output;
+  return s;
+}
+
+}  // namespace
+
+int RunExtractCommand(int argc, char** argv) {
+  absl::StatusOr<ParsedArgs> args = Parser().Parse(argc, argv, 2);
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s", Parser().Usage().c_str());
+    return ReportCommandError("extract", args.status(), /*usage=*/true);
+  }
+  if (args->Has("help")) {
+    std::printf("%s", Parser().Usage().c_str());
+    return 0;
+  }
+  absl::StatusOr<Summary> s = Run(*args);
+  if (!s.ok()) return ReportCommandError("extract", s.status());
+  if (!args->Has("quiet")) {
+    std::printf("extracted %lld windows x %lld features in %.3f s on %d threads (%.0f windows/s)\n"
+                "  output: %s\n",
+                static_cast<long long>(s->windows), static_cast<long long>(s->columns), s->seconds,
+                s->threads, static_cast<double>(s->windows) / s->seconds, s->output.c_str());
+  }
+  return 0;
+}
+
+}  // namespace neurofeat::client

@@ -1,0 +1,122 @@
+#include "core/features/extract.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/dsp/fft.h"
+#include "core/io/npy.h"
+#include "core/status_macros.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
+
+namespace neurofeat {
+
+absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Windows& windows,
+                                             const ExtractOptions& options) {
+  const int64_t channels = static_cast<int64_t>(tree.info().channels.size());
+  if (windows.channels != channels) {
+    return absl::InvalidArgumentError(absl::StrCat("the windows have ", windows.channels,
+                                                   " channels but ", channels,
+                                                   " channel names were given"));
+  }
+  if (windows.n_times != tree.n_times()) {
+    return absl::InvalidArgumentError(absl::StrCat("the windows have ", windows.n_times,
+                                                   " samples, the tree was built for ",
+                                                   tree.n_times()));
+  }
+  FeatureTable table;
+  table.columns = tree.columns();
+  table.integer_columns = tree.integer_columns();
+  table.rows = windows.n_windows;
+  table.values.resize(table.rows * table.columns.size());
+  table.start_sample = windows.start_sample;
+  table.window_index.resize(table.rows);
+  for (int64_t i = 0; i < table.rows; ++i) table.window_index[i] = i;
+
+  FftPlans plans;
+  std::atomic<int64_t> done{0};
+  std::mutex progress_mu;
+  const size_t cols = table.columns.size();
+  // Each window is independent; small grains keep both cores busy on short
+  // recordings, and work stealing balances windows of uneven cost.
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, table.rows, 4),
+                    [&](const tbb::blocked_range<int64_t>& r) {
+                      EvalContext ctx{&plans};
+                      for (int64_t w = r.begin(); w < r.end(); ++w) {
+                        tree.Evaluate(windows.window(w), ctx, table.values.data() + w * cols);
+                      }
+                      const int64_t now = done.fetch_add(r.size()) + r.size();
+                      if (options.progress) {
+                        std::lock_guard<std::mutex> lock(progress_mu);
+                        options.progress(now, table.rows);
+                      }
+                    });
+  return table;
+}
+
+namespace {
+
+std::string FormatValue(double v, bool integer) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (integer) return absl::StrCat(static_cast<int64_t>(v));
+  return absl::StrFormat("%.17g", v);
+}
+
+}  // namespace
+
+absl::Status WriteFeatureCsv(const std::string& path, const FeatureTable& table,
+                             bool include_metadata, const std::string& recording) {
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary);
+    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", partial));
+    std::string line;
+    if (include_metadata) line = "recording,window,start_sample";
+    for (const auto& c : table.columns) {
+      if (!line.empty()) line += ",";
+      line += c;
+    }
+    out << line << "\n";
+    const size_t cols = table.columns.size();
+    for (int64_t r = 0; r < table.rows; ++r) {
+      line.clear();
+      if (include_metadata) {
+        line = absl::StrCat(recording, ",", table.window_index[r], ",", table.start_sample[r]);
+      }
+      for (size_t c = 0; c < cols; ++c) {
+        if (!line.empty() || c > 0) line += ",";
+        line += FormatValue(table.values[r * cols + c], table.integer_columns[c]);
+      }
+      out << line << "\n";
+    }
+    out.flush();
+    if (!out) return absl::DataLossError(absl::StrCat("writing ", partial, " failed (disk full?)"));
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", partial, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFeatureNpy(const std::string& path, const FeatureTable& table) {
+  const int64_t cols = static_cast<int64_t>(table.columns.size());
+  const std::string partial = path + ".partial";
+  NF_ASSIGN_OR_RETURN(auto writer, NpyWriter::Create(partial, NpyDtype::kFloat64, {table.rows, cols}));
+  NF_RETURN_IF_ERROR(writer->AppendBytes(table.values.data(), table.values.size() * sizeof(double)));
+  NF_RETURN_IF_ERROR(writer->Finish());
+  std::ofstream names(path + ".columns.txt");
+  for (const auto& c : table.columns) names << c << "\n";
+  if (!names) return absl::DataLossError(absl::StrCat("cannot write ", path, ".columns.txt"));
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", partial, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace neurofeat

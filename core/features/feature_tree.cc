@@ -1,0 +1,197 @@
+#include "core/features/feature_tree.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/features/feature_bank.h"
+#include "core/status_macros.h"
+
+namespace neurofeat {
+
+struct FeatureTree::Node {
+  std::unique_ptr<PreprocessorKernel> preprocessor;  // null: children see the parent's value
+  std::unique_ptr<LeafKernel> leaf;                  // set for leaves
+  int64_t offset = 0;                                // first output column of a leaf
+  std::vector<std::unique_ptr<Node>> children;
+};
+
+FeatureTree::~FeatureTree() = default;
+FeatureTree::FeatureTree(FeatureTree&&) noexcept = default;
+FeatureTree& FeatureTree::operator=(FeatureTree&&) noexcept = default;
+
+namespace {
+
+std::string ProducerName(const std::string& producer) {
+  return producer.empty() ? "the windows (a signal)" : producer;
+}
+
+absl::Status CheckParent(const FeatureDef& def, const NodeShape& parent, const std::string& path) {
+  if (def.parents.empty()) return absl::OkStatus();
+  for (const auto& p : def.parents) {
+    if (p == parent.producer) return absl::OkStatus();
+  }
+  std::vector<std::string> accepted;
+  for (const auto& p : def.parents) accepted.push_back(ProducerName(p));
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": ", def.fn, " cannot take the output of ", ProducerName(parent.producer),
+      "; it accepts ", absl::StrJoin(accepted, ", ")));
+}
+
+struct Builder {
+  const SignalInfo& info;
+  std::vector<std::string> columns;
+  std::vector<bool> integer;
+
+  absl::StatusOr<std::unique_ptr<FeatureTree::Node>> BuildList(
+      const std::vector<FeatureNodeSpec>& nodes, const NodeShape& shape,
+      const std::string& path, const std::string& prefix) {
+    auto out = std::make_unique<FeatureTree::Node>();
+    std::set<std::string> names;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const FeatureNodeSpec& node = nodes[i];
+      const std::string where =
+          node.name.empty() ? absl::StrCat(path, "[", i, "]") : absl::StrCat(path, ".", node.name);
+      if (node.name.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ".name: required (it names the columns)"));
+      }
+      if (node.name.find_first_of(" \t\n,\"") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ".name: \"", node.name, "\" may not contain spaces, commas or quotes"));
+      }
+      if (!names.insert(node.name).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ".name: \"", node.name, "\" appears twice at this level"));
+      }
+      NF_ASSIGN_OR_RETURN(auto child, BuildNode(node, shape, where, absl::StrCat(prefix, node.name, "_")));
+      out->children.push_back(std::move(child));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::unique_ptr<FeatureTree::Node>> BuildNode(const FeatureNodeSpec& node,
+                                                                const NodeShape& parent,
+                                                                const std::string& path,
+                                                                const std::string& prefix) {
+    const FeatureBank& bank = FeatureBank::Default();
+    const bool is_leaf = !node.fn.empty();
+    if (is_leaf && (!node.features.empty() || node.has_preprocessor)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": a node has either fn (a feature) or preprocessor/features (a group), not both"));
+    }
+    if (!is_leaf && node.features.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": needs fn (a feature) or a non-empty features list (a group)"));
+    }
+    if (!is_leaf && node.params.fields_size() > 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ".params: a group takes no params; give them to its preprocessor"));
+    }
+    if (is_leaf) {
+      const FeatureDef* def = bank.Find(node.fn);
+      if (def == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ".fn: unknown feature \"", node.fn,
+                                                       "\" (see `neurofeat features`)"));
+      }
+      if (!def->leaf) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ".fn: \"", node.fn, "\" is a preprocessor; put it under \"preprocessor\" of a group"));
+      }
+      NF_RETURN_IF_ERROR(CheckParent(*def, parent, path));
+      ParamReader params(node.params, path);
+      NF_ASSIGN_OR_RETURN(auto leaf, def->leaf(params, parent, info));
+      auto out = std::make_unique<FeatureTree::Node>();
+      out->offset = static_cast<int64_t>(columns.size());
+      for (const auto& c : leaf->columns()) {
+        columns.push_back(prefix + c);
+        integer.push_back(leaf->integer_valued());
+      }
+      out->leaf = std::move(leaf);
+      return out;
+    }
+    NodeShape shape = parent;
+    std::unique_ptr<PreprocessorKernel> pre;
+    if (node.has_preprocessor) {
+      const std::string pre_path = absl::StrCat(path, ".preprocessor");
+      const FeatureDef* def = bank.Find(node.preprocessor_fn);
+      if (def == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(pre_path, ".fn: unknown preprocessor \"",
+                                                       node.preprocessor_fn,
+                                                       "\" (see `neurofeat features`)"));
+      }
+      if (!def->preprocessor) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            pre_path, ".fn: \"", node.preprocessor_fn, "\" is a feature, not a preprocessor"));
+      }
+      NF_RETURN_IF_ERROR(CheckParent(*def, parent, pre_path));
+      ParamReader params(node.preprocessor_params, pre_path);
+      NF_ASSIGN_OR_RETURN(pre, def->preprocessor(params, parent, info));
+      shape = pre->output_shape();
+    }
+    NF_ASSIGN_OR_RETURN(auto out, BuildList(node.features, shape, absl::StrCat(path, ".features"), prefix));
+    out->preprocessor = std::move(pre);
+    return out;
+  }
+};
+
+void EvaluateNode(const FeatureTree::Node& node, const NodeValue& value, EvalContext& ctx,
+                  double* out) {
+  for (const auto& child : node.children) {
+    if (child->leaf) {
+      child->leaf->Compute(value, ctx, out + child->offset);
+    } else if (child->preprocessor) {
+      NodeValue next;
+      child->preprocessor->Apply(value, ctx, &next);
+      EvaluateNode(*child, next, ctx, out);
+    } else {
+      EvaluateNode(*child, value, ctx, out);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<FeatureTree> FeatureTree::Build(
+    const std::vector<FeatureNodeSpec>& features, const SignalInfo& info,
+    int64_t n_times) {
+  if (features.empty()) {
+    return absl::InvalidArgumentError("features: the pipeline has no features to extract");
+  }
+  if (!(info.fs > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("fs: must be > 0, got ", info.fs));
+  }
+  if (info.channels.empty()) {
+    return absl::InvalidArgumentError("channels: the recording has no channels");
+  }
+  std::set<std::string> unique(info.channels.begin(), info.channels.end());
+  if (unique.size() != info.channels.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "channels: names must be unique, got ", absl::StrJoin(info.channels, ",")));
+  }
+  if (n_times < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("window: windows must have >= 1 sample, got ", n_times));
+  }
+  NodeShape root;
+  root.kind = ValueKind::kSignal;
+  root.rows = info.channels;
+  root.n = n_times;
+  Builder builder{info, {}, {}};
+  NF_ASSIGN_OR_RETURN(auto node, builder.BuildList(features, root, "features", ""));
+  FeatureTree tree;
+  tree.info_ = info;
+  tree.n_times_ = n_times;
+  tree.columns_ = std::move(builder.columns);
+  tree.integer_ = std::move(builder.integer);
+  tree.root_ = std::move(node);
+  return tree;
+}
+
+void FeatureTree::Evaluate(const float* window, EvalContext& ctx, double* out) const {
+  NodeValue value;
+  const size_t size = info_.channels.size() * static_cast<size_t>(n_times_);
+  value.x32.assign(window, window + size);
+  value.x.assign(window, window + size);
+  EvaluateNode(*root_, value, ctx, out);
+}
+
+}  // namespace neurofeat

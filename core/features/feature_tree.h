@@ -1,0 +1,74 @@
+// File: feature_tree.h
+//
+// FeatureTree: the `features` list of a pipeline compiled against a
+// recording (sampling rate, channels, window length). Building it checks
+// every function name, parameter, parent/child pair, band and channel and
+// fixes the column names (EEGDash's: the tree path joined with "_", then the
+// key, then the channel or "A<>B" pair, in tree order). Evaluating it runs
+// each preprocessor once per window and shares its output with all children.
+//
+// Example:
+//   NF_ASSIGN_OR_RETURN(FeatureTree tree,
+//                       FeatureTree::Build(specs, info, 256));
+//   std::vector<double> row(tree.columns().size());
+//   tree.Evaluate(window_samples, ctx, row.data());
+#ifndef NEUROFEAT_CORE_FEATURES_FEATURE_TREE_H_
+#define NEUROFEAT_CORE_FEATURES_FEATURE_TREE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/features/feature_kernel.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace neurofeat {
+
+// One node of the `features` tree (the pipeline's FeatureNode, converted by
+// proto/convert so that core does not depend on the API messages).
+struct FeatureNodeSpec {
+  std::string name;
+  std::string fn;  // a feature (leaf), or empty for a group
+  google::protobuf::Struct params;
+  bool has_preprocessor = false;
+  std::string preprocessor_fn;
+  google::protobuf::Struct preprocessor_params;
+  std::vector<FeatureNodeSpec> features;
+};
+
+class FeatureTree {
+ public:
+  // `n_times` is the window length in samples.
+  static absl::StatusOr<FeatureTree> Build(
+      const std::vector<FeatureNodeSpec>& features, const SignalInfo& info,
+      int64_t n_times);
+
+  FeatureTree(FeatureTree&&) noexcept;
+  FeatureTree& operator=(FeatureTree&&) noexcept;
+  ~FeatureTree();
+
+  const std::vector<std::string>& columns() const { return columns_; }
+  // True for count-valued columns (zero crossings), written as integers.
+  const std::vector<bool>& integer_columns() const { return integer_; }
+  const SignalInfo& info() const { return info_; }
+  int64_t n_times() const { return n_times_; }
+
+  // Evaluate() computes one row from one window of channels x n_times
+  // float32 samples (channel-major), writing columns().size() values.
+  void Evaluate(const float* window, EvalContext& ctx, double* out) const;
+
+  struct Node;
+
+ private:
+  FeatureTree() = default;
+  SignalInfo info_;
+  int64_t n_times_ = 0;
+  std::vector<std::string> columns_;
+  std::vector<bool> integer_;
+  std::unique_ptr<Node> root_;
+};
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_FEATURES_FEATURE_TREE_H_

@@ -1,0 +1,75 @@
+// File: params.h
+//
+// ParamReader: strict, typed access to the `params` object of a feature node.
+// Every key must be read by the feature that owns the node; Finish() turns
+// the keys nobody read into an error that lists the known ones. Messages name
+// the node path and the value, e.g.
+//   features.sig.q25.params.q: expected a number in [0, 1], got 1.5
+#ifndef NEUROFEAT_CORE_FEATURES_PARAMS_H_
+#define NEUROFEAT_CORE_FEATURES_PARAMS_H_
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace neurofeat {
+
+// A named frequency band [lo, hi) in Hz.
+struct Band {
+  std::string name;
+  double lo = 0.0;
+  double hi = 0.0;
+};
+
+// EEGDash's DEFAULT_FREQ_BANDS: delta, theta, alpha, beta.
+const std::vector<Band>& DefaultBands();
+
+class ParamReader {
+ public:
+  // `path` is the node's path for messages ("features.spec.bp").
+  ParamReader(const google::protobuf::Struct& params, std::string path);
+
+  absl::StatusOr<double> Number(const std::string& key, double default_value);
+  // Absent or null gives nullopt.
+  absl::StatusOr<std::optional<double>> OptionalNumber(const std::string& key);
+  absl::StatusOr<int64_t> Int(const std::string& key, int64_t default_value);
+  absl::StatusOr<std::optional<int64_t>> OptionalInt(const std::string& key);
+  absl::StatusOr<bool> Bool(const std::string& key, bool default_value);
+  // A list of {"name": s, "lo": x, "hi": y}; order decides column order.
+  absl::StatusOr<std::vector<Band>> Bands(const std::string& key, const std::vector<Band>& defaults);
+  // A list of [a, b] channel-name pairs; absent or null gives nullopt.
+  absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>> Pairs(
+      const std::string& key);
+  // A list of strings (required).
+  absl::StatusOr<std::vector<std::string>> Strings(const std::string& key);
+  // [lo, hi] with lo <= hi; absent or null gives nullopt.
+  absl::StatusOr<std::optional<std::pair<double, double>>> Range(const std::string& key);
+
+  // Finish() fails if a key was given that no accessor asked for.
+  absl::Status Finish() const;
+
+  // Field() is "<path>.params.<key>", for messages.
+  std::string Field(const std::string& key) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  const google::protobuf::Value* Find(const std::string& key);
+
+  const google::protobuf::Struct& params_;
+  std::string path_;
+  std::set<std::string> known_;
+};
+
+// DescribeValue() renders a JSON value for an error message.
+std::string DescribeValue(const google::protobuf::Value& v);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_FEATURES_PARAMS_H_

@@ -1,0 +1,45 @@
+// File: windows.h
+//
+// Windows: the (n_windows, channels, n_times) float32 array the feature tree
+// reads, either given as pre-cut epochs or cut from continuous (frames,
+// channels) traces with a size, a stride and drop_last, as braindecode's
+// create_fixed_length_windows does.
+#ifndef NEUROFEAT_CORE_FEATURES_WINDOWS_H_
+#define NEUROFEAT_CORE_FEATURES_WINDOWS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/traces.h"
+
+namespace neurofeat {
+
+struct Windows {
+  int64_t n_windows = 0;
+  int64_t channels = 0;
+  int64_t n_times = 0;
+  std::vector<float> data;            // n_windows x channels x n_times
+  std::vector<int64_t> start_sample;  // per window
+  const float* window(int64_t w) const { return data.data() + w * channels * n_times; }
+};
+
+struct WindowSpec {
+  int64_t size = 0;
+  int64_t stride = 0;  // 0: size
+  // Drop a last window that would run past the end; when false, a last
+  // window ending at the last sample is added (braindecode's behaviour).
+  bool drop_last = true;
+};
+
+// CutWindows() cuts time-major traces; samples become float32.
+absl::StatusOr<Windows> CutWindows(const Traces& traces, const WindowSpec& spec);
+
+// WindowsFromEpochs() takes (n_windows, channels, n_times) samples in C order
+// (float32, float64 or int16) and makes float32 windows.
+absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int64_t n_windows,
+                                          int64_t channels, int64_t n_times);
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_FEATURES_WINDOWS_H_
