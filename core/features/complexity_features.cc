@@ -43,8 +43,8 @@ class EntropyPreprocessor final : public PreprocessorKernel {
     out->counts_mp1.resize(rows);
     for (int64_t c = 0; c < rows; ++c) {
       const RowView row = Row(in, c, n_);
-      CountNeighbours(row.x, n_, m_, Tolerance(row, r_), l_, &out->counts_m[c],
-                      &out->counts_mp1[c]);
+      CountNeighbours(row.x, n_, m_, Tolerance(row, r_), l_, SortedPositions(row.x, n_),
+                      &out->counts_m[c], &out->counts_mp1[c]);
     }
   }
 
@@ -319,25 +319,22 @@ void RegisterComplexityFeatures(FeatureBank& bank) {
       NF_ASSIGN_OR_RETURN(EntropyParams p, ReadEntropyParams(params));
       NF_ASSIGN_OR_RETURN(int64_t l_max, params.Int("l_max", 16));
       NF_RETURN_IF_ERROR(params.Finish());
-      if (l_max < 1) {
+      if (l_max < 1 || l_max > 64) {
         return absl::InvalidArgumentError(
-            absl::StrCat(params.Field("l_max"), ": must be >= 1, got ", l_max));
+            absl::StrCat(params.Field("l_max"), ": must be in [1, 64], got ", l_max));
       }
       NF_RETURN_IF_ERROR(NeedEmbedding(parent, p.m, l_max, params.path()));
       const int64_t m = p.m;
       const double r = p.r;
       return MakeRowLeaf(parent, [m, r, l_max](const RowView& row) {
         const double tol = Tolerance(row, r);
-        std::vector<int32_t> cm, cp;
-        double sum = 0.0, first = 0.0, last = 0.0;
-        for (int64_t l = 1; l <= l_max; ++l) {
-          CountNeighbours(row.x, row.n, m, tol, l, &cm, &cp);
-          double s = SampleEntropy(cm, cp);
-          if (!std::isfinite(s)) s = 0.0;
-          if (l == 1) first = s;
-          last = s;
-          sum += s;
-        }
+        const std::vector<int32_t> sorted = SortedPositions(row.x, row.n);
+        const std::vector<double> sampen =
+            MultiscaleSampleEntropy(row.x, row.n, m, tol, l_max, sorted);
+        double sum = 0.0;
+        for (double s : sampen) sum += std::isfinite(s) ? s : 0.0;
+        const double first = std::isfinite(sampen.front()) ? sampen.front() : 0.0;
+        const double last = std::isfinite(sampen.back()) ? sampen.back() : 0.0;
         // numpy.trapz(dx=1) / l_max.
         return l_max == 1 ? 0.0 : (sum - 0.5 * (first + last)) / static_cast<double>(l_max);
       });

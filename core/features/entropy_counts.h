@@ -5,6 +5,11 @@
 // vectors (itself included) lie within Chebyshev distance r. This is what
 // EEGDash v0.8.0 computes with sklearn's KDTree.query_radius (distance <= r),
 // for dimensions m and m + 1 in one pass.
+//
+// The vectors are visited in order of their first sample, so only those
+// whose first samples differ by at most r are compared (about a tenth of
+// all pairs at r = 0.2 std); every comparison is the same |a - b| <= r test
+// on the same doubles as a brute-force count, so the counts are identical.
 #ifndef NEUROFEAT_CORE_FEATURES_ENTROPY_COUNTS_H_
 #define NEUROFEAT_CORE_FEATURES_ENTROPY_COUNTS_H_
 
@@ -13,10 +18,24 @@
 
 namespace neurofeat {
 
+// SortedPositions() is the sample positions 0..n-1 ordered by value; one
+// ordering serves every stride l of a multiscale estimate.
+std::vector<int32_t> SortedPositions(const double* x, int64_t n);
+
 // CountNeighbours() fills counts_m ((n - m + 1) / l values) and counts_mp1
-// ((n - m) / l values). REQUIRES (n - m) / l >= 1.
+// ((n - m) / l values). `sorted` is SortedPositions(x, n).
+// REQUIRES (n - m) / l >= 1.
 void CountNeighbours(const double* x, int64_t n, int64_t m, double r, int64_t l,
-                     std::vector<int32_t>* counts_m, std::vector<int32_t>* counts_mp1);
+                     const std::vector<int32_t>& sorted, std::vector<int32_t>* counts_m,
+                     std::vector<int32_t>* counts_mp1);
+
+// MultiscaleSampleEntropy() is SampleEntropy() of the counts at every stride
+// l = 1..l_max (element l - 1), from one pass over the stride-1 pairs: a
+// pair of vectors at stride l is a pair of stride-1 vectors whose starts are
+// both multiples of l, and sample entropy needs only the number of close
+// pairs, not who they are. REQUIRES l_max <= 64.
+std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
+                                            int64_t l_max, const std::vector<int32_t>& sorted);
 
 // SampleEntropy() is -ln(sum(counts_mp1 - 1) / sum(counts_m - 1)).
 double SampleEntropy(const std::vector<int32_t>& counts_m, const std::vector<int32_t>& counts_mp1);
