@@ -46,9 +46,14 @@ absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Wind
   // recordings, and work stealing balances windows of uneven cost.
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, table.rows, 4),
                     [&](const tbb::blocked_range<int64_t>& r) {
-                      EvalContext ctx{&plans};
+                      EvalContext ctx{&plans, {}};
                       for (int64_t w = r.begin(); w < r.end(); ++w) {
                         tree.Evaluate(windows.window(w), ctx, table.values.data() + w * cols);
+                      }
+                      {
+                        std::lock_guard<std::mutex> lock(progress_mu);
+                        table.stats.preprocessor_runs += ctx.stats.preprocessor_runs;
+                        table.stats.leaf_runs += ctx.stats.leaf_runs;
                       }
                       const int64_t now = done.fetch_add(r.size()) + r.size();
                       if (options.progress) {

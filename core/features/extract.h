@@ -24,6 +24,7 @@ struct FeatureTable {
   std::vector<double> values;  // rows x columns
   std::vector<int64_t> window_index;
   std::vector<int64_t> start_sample;
+  EvalStats stats;  // summed over windows
   double at(int64_t row, int64_t col) const { return values[row * columns.size() + col]; }
 };
 

@@ -66,9 +66,18 @@ struct NodeValue {
   std::vector<std::vector<int32_t>> counts_m, counts_mp1;
 };
 
-// Shared, thread-safe helpers for evaluation.
+// Counts of work done, per evaluating thread (summed by ExtractFeatures).
+// They show that a preprocessor runs once per window however many children
+// read its output, and will let a cache prove what it saved.
+struct EvalStats {
+  int64_t preprocessor_runs = 0;
+  int64_t leaf_runs = 0;
+};
+
+// Per-thread evaluation state; `plans` is shared and thread-safe.
 struct EvalContext {
   FftPlans* plans = nullptr;
+  EvalStats stats;
 };
 
 class LeafKernel {

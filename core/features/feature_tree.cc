@@ -139,9 +139,11 @@ void EvaluateNode(const FeatureTree::Node& node, const NodeValue& value, EvalCon
   for (const auto& child : node.children) {
     if (child->leaf) {
       child->leaf->Compute(value, ctx, out + child->offset);
+      ++ctx.stats.leaf_runs;
     } else if (child->preprocessor) {
       NodeValue next;
       child->preprocessor->Apply(value, ctx, &next);
+      ++ctx.stats.preprocessor_runs;
       EvaluateNode(*child, next, ctx, out);
     } else {
       EvaluateNode(*child, value, ctx, out);

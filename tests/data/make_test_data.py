@@ -88,3 +88,24 @@ for fs, f0, q in [(1000.0, 60.0, 30.0), (30000.0, 50.0, 10.0), (250.0, 50.0, 35.
 with open(dst / "designs.json", "w") as f:
     json.dump({"scipy_version": scipy.__version__, "butterworth": designs, "notch": notches}, f)
 print("wrote", dst)
+
+# EEGDash feature goldens (golden/eegdash). The allfeatures set is small and
+# copied whole; the how-to set keeps windows [0, 64) of recording 0 (noise)
+# and [120, 184) of recording 1 (noise + 10 Hz), with their golden rows.
+import shutil  # noqa: E402
+
+eg = golden / "eegdash"
+edst = out / "eegdash"
+edst.mkdir(exist_ok=True)
+for name in ["allfeatures_X.npy", "allfeatures_eegdash_head.csv",
+             "allfeatures_mse_eegdash_v080.csv", "allfeatures_dfa_float64_eegdash_head.csv"]:
+    shutil.copyfile(eg / "allfeatures" / name, edst / name)
+HOWTO_ROWS = np.r_[0:64, 120:184]
+hx = np.load(eg / "howto" / "howto_X.npy")
+np.save(edst / "howto_X_rows.npy", np.ascontiguousarray(hx[HOWTO_ROWS]))
+lines = (eg / "howto" / "howto_eegdash_v080.csv").read_text().splitlines()
+(edst / "howto_eegdash_v080_rows.csv").write_text(
+    "\n".join([lines[0]] + [lines[1 + i] for i in HOWTO_ROWS]) + "\n")
+# Welch PSDs of howto_X[:64] (scipy.signal.welch, fs 128, nperseg 128, noverlap 64).
+for name in ["welch_fs128_n128_o64_f.npy", "welch_fs128_n128_o64_psd_f64.npy"]:
+    shutil.copyfile(sc / name, edst / name)
