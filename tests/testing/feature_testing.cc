@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/exec/compute_arena.h"
+#include "core/features/feature_bank.h"
+#include "google/protobuf/util/json_util.h"
 #include "core/status_macros.h"
 #include "gtest/gtest.h"
 #include "proto/convert/pipeline_convert.h"
@@ -81,6 +83,35 @@ std::string GroupPipeline(const std::string& pre_fn, const std::string& pre_para
   return absl::StrCat(R"({"features": [{"name": "g", "preprocessor": {"fn": ")", pre_fn,
                       R"(", "params": )", pre_params, R"(}, "features": [{"name": "f", "fn": ")",
                       fn, R"(", "params": )", params_json, "}]}]}");
+}
+
+absl::StatusOr<std::vector<double>> RunLeaf(const std::string& fn, const std::string& params_json,
+                                            const NodeShape& shape, const NodeValue& value,
+                                            const SignalInfo& info) {
+  const FeatureDef* def = FeatureBank::Default().Find(fn);
+  if (def == nullptr || !def->leaf) return absl::NotFoundError(fn);
+  google::protobuf::Struct params;
+  if (!google::protobuf::util::JsonStringToMessage(params_json, &params).ok()) {
+    return absl::InvalidArgumentError(params_json);
+  }
+  ParamReader reader(params, "test");
+  NF_ASSIGN_OR_RETURN(std::unique_ptr<LeafKernel> leaf, def->leaf(reader, shape, info));
+  std::vector<double> out(leaf->columns().size());
+  FftPlans plans;
+  EvalContext ctx{&plans, {}};
+  leaf->Compute(value, ctx, out.data());
+  return out;
+}
+
+std::vector<double> ColumnValues(const FeatureTable& table, const std::string& name) {
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    if (table.columns[c] != name) continue;
+    std::vector<double> v;
+    for (int64_t r = 0; r < table.rows; ++r) v.push_back(table.at(r, static_cast<int64_t>(c)));
+    return v;
+  }
+  ADD_FAILURE() << "no column " << name;
+  return {};
 }
 
 SignalInfo InfoFor(double fs, int channels, std::optional<double> highpass,

@@ -39,6 +39,16 @@ std::string LeafPipeline(const std::string& fn, const std::string& params_json =
 std::string GroupPipeline(const std::string& pre_fn, const std::string& pre_params,
                           const std::string& fn, const std::string& params_json = "{}");
 
+// RunLeaf() compiles the bank's feature `fn` with `params_json` against
+// `shape` and computes it on `value`: for testing a leaf on a hand-made
+// spectrum, coherency or phase value.
+absl::StatusOr<std::vector<double>> RunLeaf(const std::string& fn, const std::string& params_json,
+                                            const NodeShape& shape, const NodeValue& value,
+                                            const SignalInfo& info);
+
+// Column values of `table`, by column name (the test fails if it is absent).
+std::vector<double> ColumnValues(const FeatureTable& table, const std::string& name);
+
 // SignalInfo for channels named c0..c{n-1}.
 SignalInfo InfoFor(double fs, int channels, std::optional<double> highpass = std::nullopt,
                    std::optional<double> lowpass = std::nullopt);
