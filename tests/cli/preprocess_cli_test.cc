@@ -17,6 +17,7 @@
 #include "core/preprocess/preprocess_chain.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cli_runner.h"
 #include "tests/testing/test_data.h"
 
 namespace neurofeat {
@@ -26,23 +27,10 @@ using ::neurofeat::testing::TempDir;
 using ::neurofeat::testing::WriteFile;
 using ::testing::HasSubstr;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Result = ::neurofeat::testing::CliResult;
 
 Result RunCli(const std::string& args, const TempDir& dir) {
-  const std::string log = dir.File("cli.log");
-  const std::string cmd = absl::StrCat("timeout 120 ", NF_BINARY_DIR, "/client/cli/neurofeat ",
-                                       args, " > ", log, " 2>&1");
-  const int raw = std::system(cmd.c_str());
-  Result r;
-  r.exit_code = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::ifstream in(log);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.output = ss.str();
-  return r;
+  return ::neurofeat::testing::RunCli(NF_BINARY_DIR, args, dir);
 }
 
 Traces Noise(int64_t frames, int64_t channels, uint32_t seed = 1) {

@@ -20,6 +20,7 @@ struct CsvTable {
   std::vector<std::vector<double>> rows;
   int Column(const std::string& name) const;  // -1 if absent
 };
+// LoadCsv() reads a file under tests/data, or an absolute path.
 CsvTable LoadCsv(const std::string& relative);
 absl::StatusOr<CsvTable> ParseCsv(const std::string& text);
 
