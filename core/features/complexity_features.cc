@@ -12,6 +12,8 @@
 #include "core/features/feature_bank.h"
 #include "core/features/kernel_helpers.h"
 #include "core/status_macros.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
 
 namespace neurofeat {
 namespace {
@@ -41,10 +43,18 @@ class EntropyPreprocessor final : public PreprocessorKernel {
     const int64_t rows = static_cast<int64_t>(output_.rows.size());
     out->counts_m.resize(rows);
     out->counts_mp1.resize(rows);
-    for (int64_t c = 0; c < rows; ++c) {
-      const RowView row = Row(in, c, n_);
-      CountNeighbours(row.x, n_, m_, Tolerance(row, r_), l_, SortedPositions(row.x, n_),
-                      &out->counts_m[c], &out->counts_mp1[c]);
+    auto count = [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        const RowView row = Row(in, c, n_);
+        CountNeighbours(row.x, n_, m_, Tolerance(row, r_), l_, SortedPositions(row.x, n_),
+                        &out->counts_m[c], &out->counts_mp1[c]);
+      }
+    };
+    if (rows > 1 && rows * n_ >= kParallelRowSamples) {
+      tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows),
+                        [&](const tbb::blocked_range<int64_t>& r) { count(r.begin(), r.end()); });
+    } else {
+      count(0, rows);
     }
   }
 

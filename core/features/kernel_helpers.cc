@@ -6,6 +6,8 @@
 #include "absl/strings/str_join.h"
 #include "core/dsp/welch.h"
 #include "core/status_macros.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
 
 namespace neurofeat {
 
@@ -34,10 +36,21 @@ RowView Row(const NodeValue& v, int64_t r, int64_t n) {
 }
 
 void PerRowLeaf::Compute(const NodeValue& in, EvalContext&, double* out) const {
-  std::vector<double> per_key(keys_);
-  for (int64_t r = 0; r < rows_; ++r) {
-    fn_(Row(in, r, n_), per_key.data());
-    for (size_t k = 0; k < keys_; ++k) out[k * rows_ + r] = per_key[k];
+  auto rows = [&](int64_t begin, int64_t end) {
+    std::vector<double> per_key(keys_);
+    for (int64_t r = begin; r < end; ++r) {
+      fn_(Row(in, r, n_), per_key.data());
+      for (size_t k = 0; k < keys_; ++k) out[k * rows_ + r] = per_key[k];
+    }
+  };
+  // Long windows with many channels: channels in parallel too, so that a
+  // recording cut into few windows still uses every core. Short windows are
+  // left whole to one task; windows are already parallel.
+  if (rows_ > 1 && rows_ * n_ >= kParallelRowSamples) {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows_),
+                      [&](const tbb::blocked_range<int64_t>& r) { rows(r.begin(), r.end()); });
+  } else {
+    rows(0, rows_);
   }
 }
 

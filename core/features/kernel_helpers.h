@@ -25,6 +25,9 @@ struct RowView {
   int64_t n = 0;
 };
 
+// Rows x samples above which a leaf computes its rows in parallel.
+inline constexpr int64_t kParallelRowSamples = int64_t{1} << 15;
+
 // Writes one value per key for one row.
 using RowFn = std::function<void(const RowView& row, double* per_key)>;
 
