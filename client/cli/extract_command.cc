@@ -50,10 +50,12 @@ struct Summary {
   std::string output;
 };
 
-absl::StatusOr<std::optional<double>> PositiveFlag(const ParsedArgs& args, const std::string& name) {
+absl::StatusOr<std::optional<double>> PositiveFlag(const ParsedArgs& args,
+                                                   const std::string& name) {
   NF_ASSIGN_OR_RETURN(std::optional<double> v, args.GetDouble(name));
   if (v.has_value() && !(*v > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", args.Get(name), " must be positive"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", args.Get(name), " must be positive"));
   }
   return v;
 }
@@ -66,7 +68,8 @@ absl::StatusOr<Windows> WindowsFromContinuous(const NpyArray& array, const v1::P
   NF_ASSIGN_OR_RETURN(std::optional<WindowSpec> window, ToWindowSpec(pipeline));
   if (!window.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--input=", input, " is (frames, channels) continuous data, so the pipeline needs a "
+        "--input=", input,
+        " is (frames, channels) continuous data, so the pipeline needs a "
         "\"window\": {\"size_samples\": N}; or pass (n_windows, channels, n_times) epochs"));
   }
   NF_ASSIGN_OR_RETURN(Traces traces, NpyToTraces(array, "--input"));
@@ -92,7 +95,8 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   const bool csv = output.size() > 4 && output.substr(output.size() - 4) == ".csv";
   const bool npy = output.size() > 4 && output.substr(output.size() - 4) == ".npy";
   if (!csv && !npy) {
-    return absl::InvalidArgumentError(absl::StrCat("--output=", output, " must end in .csv or .npy"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--output=", output, " must end in .csv or .npy"));
   }
   NF_ASSIGN_OR_RETURN(std::optional<int64_t> threads, args.GetInt("threads"));
   if (threads.has_value() && *threads < 1) {
@@ -105,7 +109,8 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   NF_ASSIGN_OR_RETURN(std::string json, ReadTextFile(pipeline_path, "--pipeline"));
   absl::StatusOr<v1::Pipeline> pipeline = ParsePipelineJson(json);
   if (!pipeline.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
   }
   std::vector<std::string> names = absl::StrSplit(channels_text, ',');
   NF_ASSIGN_OR_RETURN(NpyArray array, ReadNpy(input));
@@ -113,31 +118,40 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   const auto& shape = array.header.shape;
   SampleType type = SampleType::kFloat32;
   switch (array.header.dtype) {
-    case NpyDtype::kFloat32: type = SampleType::kFloat32; break;
-    case NpyDtype::kFloat64: type = SampleType::kFloat64; break;
-    case NpyDtype::kInt16: type = SampleType::kInt16; break;
+    case NpyDtype::kFloat32:
+      type = SampleType::kFloat32;
+      break;
+    case NpyDtype::kFloat64:
+      type = SampleType::kFloat64;
+      break;
+    case NpyDtype::kInt16:
+      type = SampleType::kInt16;
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("--input=", input, ": dtype must be float32, float64 or int16"));
   }
   const int64_t channels = shape.size() == 3 ? shape[1] : (shape.size() == 2 ? shape[1] : -1);
   if (channels < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--input=", input, ": expected 3-D epochs (n_windows, channels, n_times) or 2-D "
-        "(frames, channels), got ", shape.size(), " dimensions"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--input=", input,
+                     ": expected 3-D epochs (n_windows, channels, n_times) or 2-D "
+                     "(frames, channels), got ",
+                     shape.size(), " dimensions"));
   }
   if (static_cast<int64_t>(names.size()) != channels) {
-    return absl::InvalidArgumentError(absl::StrCat("--channels names ", names.size(),
-                                                   " channels but --input=", input, " has ",
-                                                   channels));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--channels names ", names.size(), " channels but --input=", input, " has ", channels));
   }
   if (shape.size() == 3) {
     if (!ToChainSpec(*pipeline).value_or(ChainSpec{}).steps.empty() || pipeline->has_window()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--input=", input, " holds pre-cut epochs; the pipeline's preprocess and window apply "
-          "to continuous (frames, channels) input only, so remove them"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--input=", input,
+                       " holds pre-cut epochs; the pipeline's preprocess and window apply "
+                       "to continuous (frames, channels) input only, so remove them"));
     }
-    NF_ASSIGN_OR_RETURN(windows, WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
+    NF_ASSIGN_OR_RETURN(windows,
+                        WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
   } else {
     NF_ASSIGN_OR_RETURN(windows, WindowsFromContinuous(array, *pipeline, *fs, names, input));
   }
@@ -146,7 +160,8 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   info.channels = names;
   info.highpass = highpass;
   info.lowpass = lowpass;
-  NF_ASSIGN_OR_RETURN(FeatureTree tree, FeatureTree::Build(ToFeatureSpecs(*pipeline), info, windows.n_times));
+  NF_ASSIGN_OR_RETURN(FeatureTree tree,
+                      FeatureTree::Build(ToFeatureSpecs(*pipeline), info, windows.n_times));
 
   ProgressBar bar("extract", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
   ExtractOptions options;
@@ -156,7 +171,8 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   RunInArena([&] { table = ExtractFeatures(tree, windows, options); });
   bar.Finish();
   NF_RETURN_IF_ERROR(table.status());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string recording = args.GetOptional("recording").value_or(input);
   if (!args.Has("recording")) {
     const size_t slash = recording.find_last_of('/');
@@ -191,10 +207,11 @@ int RunExtractCommand(int argc, char** argv) {
   absl::StatusOr<Summary> s = Run(*args);
   if (!s.ok()) return ReportCommandError("extract", s.status());
   if (!args->Has("quiet")) {
-    std::printf("extracted %lld windows x %lld features in %.3f s on %d threads (%.0f windows/s)\n"
-                "  output: %s\n",
-                static_cast<long long>(s->windows), static_cast<long long>(s->columns), s->seconds,
-                s->threads, static_cast<double>(s->windows) / s->seconds, s->output.c_str());
+    std::printf(
+        "extracted %lld windows x %lld features in %.3f s on %d threads (%.0f windows/s)\n"
+        "  output: %s\n",
+        static_cast<long long>(s->windows), static_cast<long long>(s->columns), s->seconds,
+        s->threads, static_cast<double>(s->windows) / s->seconds, s->output.c_str());
   }
   return 0;
 }

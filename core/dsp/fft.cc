@@ -52,14 +52,14 @@ void* FftPlans::Plan(Kind kind, int64_t n) {
                                   reinterpret_cast<fftw_complex*>(b.data()), FFTW_ESTIMATE);
       break;
     case Kind::kC2CForward:
-      plan = fftw_plan_dft_1d(size, reinterpret_cast<fftw_complex*>(a.data()),
-                              reinterpret_cast<fftw_complex*>(b.data()), FFTW_FORWARD,
-                              FFTW_ESTIMATE);
+      plan =
+          fftw_plan_dft_1d(size, reinterpret_cast<fftw_complex*>(a.data()),
+                           reinterpret_cast<fftw_complex*>(b.data()), FFTW_FORWARD, FFTW_ESTIMATE);
       break;
     case Kind::kC2CBackward:
-      plan = fftw_plan_dft_1d(size, reinterpret_cast<fftw_complex*>(a.data()),
-                              reinterpret_cast<fftw_complex*>(b.data()), FFTW_BACKWARD,
-                              FFTW_ESTIMATE);
+      plan =
+          fftw_plan_dft_1d(size, reinterpret_cast<fftw_complex*>(a.data()),
+                           reinterpret_cast<fftw_complex*>(b.data()), FFTW_BACKWARD, FFTW_ESTIMATE);
       break;
   }
   plans_.emplace(key, plan);

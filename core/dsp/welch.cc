@@ -22,8 +22,8 @@ absl::Status ValidateWelch(const WelchSettings& s, int64_t n_times, const std::s
         n_times, " samples); shorten window_size_in_sec or use longer windows"));
   }
   if (s.noverlap < 0 || s.noverlap >= s.nperseg) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": noverlap must be in [0, nperseg ", s.nperseg, "), got ", s.noverlap));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": noverlap must be in [0, nperseg ",
+                                                   s.nperseg, "), got ", s.noverlap));
   }
   return absl::OkStatus();
 }
@@ -96,7 +96,8 @@ void WelchSpectra::Csd(int64_t a, int64_t b, std::complex<double>* out) const {
     for (int64_t k = 0; k < bins_; ++k) out[k] += std::conj(za[k]) * zb[k];
   }
   for (int64_t k = 0; k < bins_; ++k) {
-    out[k] = out[k] * (scale_ * OneSidedFactor(k, bins_, nperseg_) / static_cast<double>(segments_));
+    out[k] =
+        out[k] * (scale_ * OneSidedFactor(k, bins_, nperseg_) / static_cast<double>(segments_));
   }
 }
 

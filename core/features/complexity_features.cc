@@ -100,9 +100,9 @@ absl::Status NeedEmbedding(const NodeShape& parent, int64_t m, int64_t l, const 
   // Two vectors of dimension m + 1 are needed for a neighbour to exist.
   if ((parent.n - m) / l < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": too few samples for an entropy estimate: windows of ", parent.n,
-        " samples give ", std::max<int64_t>(0, (parent.n - m) / l), " embedding vectors of dimension ",
-        m + 1, " at stride ", l, " (need at least 2)"));
+        path, ": too few samples for an entropy estimate: windows of ", parent.n, " samples give ",
+        std::max<int64_t>(0, (parent.n - m) / l), " embedding vectors of dimension ", m + 1,
+        " at stride ", l, " (need at least 2)"));
   }
   return absl::OkStatus();
 }
@@ -125,7 +125,8 @@ std::vector<double> SingularValues(std::vector<std::vector<double>> a) {
         if (gamma == 0.0 || std::fabs(gamma) <= 1e-15 * std::sqrt(alpha * beta)) continue;
         rotated = true;
         const double zeta = (beta - alpha) / (2.0 * gamma);
-        const double t = (zeta >= 0 ? 1.0 : -1.0) / (std::fabs(zeta) + std::sqrt(1.0 + zeta * zeta));
+        const double t =
+            (zeta >= 0 ? 1.0 : -1.0) / (std::fabs(zeta) + std::sqrt(1.0 + zeta * zeta));
         const double c = 1.0 / std::sqrt(1.0 + t * t);
         const double s = c * t;
         for (size_t i = 0; i < rows; ++i) {
@@ -235,14 +236,16 @@ double HurstExponent(const RowView& row, const std::vector<int64_t>& ns) {
     // Anis-Lloyd expected R/S for this scale.
     const double nd = static_cast<double>(n);
     const double gamma_ratio =
-        (n > 340 ? 1.0 / std::sqrt(nd / 2.0) : std::exp(std::lgamma((nd - 1.0) / 2.0) - std::lgamma(nd / 2.0))) /
+        (n > 340 ? 1.0 / std::sqrt(nd / 2.0)
+                 : std::exp(std::lgamma((nd - 1.0) / 2.0) - std::lgamma(nd / 2.0))) /
         std::sqrt(std::numbers::pi);
     double expected = 0.0;
     for (int64_t a = 1; a < n; ++a) expected += std::sqrt((nd - a) / static_cast<double>(a));
     log_n.push_back(std::log(nd));
     log_rs.push_back(std::log(sum / static_cast<double>(count)) - std::log(expected * gamma_ratio));
   }
-  return 0.5 + SlopeIntercept(log_n.data(), log_rs.data(), static_cast<int64_t>(log_n.size())).first;
+  return 0.5 +
+         SlopeIntercept(log_n.data(), log_rs.data(), static_cast<int64_t>(log_n.size())).first;
 }
 
 double Dfa(const RowView& row, const std::vector<int64_t>& ns) {
@@ -293,13 +296,15 @@ void RegisterComplexityFeatures(FeatureBank& bank) {
     def.fn = kEntropy;
     def.summary = "neighbour counts for ApEn/SampEn (m, r * std, stride l)";
     def.parents = SignalProducers();
-    def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo&)
-        -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo&) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
       NF_ASSIGN_OR_RETURN(EntropyParams p, ReadEntropyParams(params));
       NF_ASSIGN_OR_RETURN(int64_t l, params.Int("l", 1));
       NF_RETURN_IF_ERROR(params.Finish());
       if (l < 1) {
-        return absl::InvalidArgumentError(absl::StrCat(params.Field("l"), ": must be >= 1, got ", l));
+        return absl::InvalidArgumentError(
+            absl::StrCat(params.Field("l"), ": must be >= 1, got ", l));
       }
       NF_RETURN_IF_ERROR(NeedEmbedding(parent, p.m, l, params.path()));
       return std::make_unique<EntropyPreprocessor>(parent, p.m, p.r, l);
@@ -362,14 +367,14 @@ void RegisterComplexityFeatures(FeatureBank& bank) {
       NF_ASSIGN_OR_RETURN(int64_t tau, params.Int("tau", 1));
       NF_RETURN_IF_ERROR(params.Finish());
       if (m < 1 || tau < 1) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.Field(m < 1 ? "m" : "tau"), ": must be >= 1, got ", m < 1 ? m : tau));
+        return absl::InvalidArgumentError(absl::StrCat(params.Field(m < 1 ? "m" : "tau"),
+                                                       ": must be >= 1, got ", m < 1 ? m : tau));
       }
       if ((parent.n - m + 1) / tau < m) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.path(), ": too few samples for SVD entropy: windows of ", parent.n,
-            " samples give ", std::max<int64_t>(0, (parent.n - m + 1) / tau),
-            " embedding vectors, fewer than m = ", m));
+        return absl::InvalidArgumentError(
+            absl::StrCat(params.path(), ": too few samples for SVD entropy: windows of ", parent.n,
+                         " samples give ", std::max<int64_t>(0, (parent.n - m + 1) / tau),
+                         " embedding vectors, fewer than m = ", m));
       }
       return MakeRowLeaf(parent, [m, tau](const RowView& row) {
         const int64_t vectors = (row.n - m + 1) / tau;
@@ -453,9 +458,9 @@ void RegisterDimensionalityFeatures(FeatureBank& bank) {
             absl::StrCat(params.Field("k_max"), ": must be >= 2, got ", k_max));
       }
       if (parent.n < 2 * k_max) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.path(), ": too few samples for the Higuchi dimension: windows of ", parent.n,
-            " samples, need at least 2 * k_max = ", 2 * k_max));
+        return absl::InvalidArgumentError(
+            absl::StrCat(params.path(), ": too few samples for the Higuchi dimension: windows of ",
+                         parent.n, " samples, need at least 2 * k_max = ", 2 * k_max));
       }
       return MakeRowLeaf(parent, [k_max, eps](const RowView& row) {
         const int64_t n = row.n;
@@ -507,7 +512,8 @@ void RegisterDimensionalityFeatures(FeatureBank& bank) {
     def.leaf = [](ParamReader& params, const NodeShape& parent,
                   const SignalInfo&) -> absl::StatusOr<std::unique_ptr<LeafKernel>> {
       NF_RETURN_IF_ERROR(params.Finish());
-      NF_RETURN_IF_ERROR(NeedSamples(parent, 3, params.path(), "dimensionality_petrosian_fractal_dim"));
+      NF_RETURN_IF_ERROR(
+          NeedSamples(parent, 3, params.path(), "dimensionality_petrosian_fractal_dim"));
       return MakeRowLeaf(parent, [](const RowView& row) {
         const int64_t n = row.n;
         std::vector<double> d(n - 1);

@@ -20,8 +20,8 @@ const char kPhase[] = "connectivity_phase_diff_preprocessor";
 using Complex = std::complex<double>;
 
 // Makes the pair-row shape of a coherency or phase preprocessor.
-NodeShape PairShape(const NodeShape& parent, std::vector<std::pair<int, int>> pairs,
-                    ValueKind kind, std::string producer) {
+NodeShape PairShape(const NodeShape& parent, std::vector<std::pair<int, int>> pairs, ValueKind kind,
+                    std::string producer) {
   NodeShape out = parent;
   out.kind = kind;
   out.producer = std::move(producer);
@@ -43,8 +43,8 @@ class CoherencyPreprocessor final : public PreprocessorKernel {
   }
   void Apply(const NodeValue& in, EvalContext& ctx, NodeValue* out) const override {
     const int64_t channels = static_cast<int64_t>(output_.channels.size());
-    WelchSpectra spectra(WelchSettings{params_.fs, params_.nperseg, params_.noverlap},
-                         in.x.data(), channels, input_n_, *ctx.plans);
+    WelchSpectra spectra(WelchSettings{params_.fs, params_.nperseg, params_.noverlap}, in.x.data(),
+                         channels, input_n_, *ctx.plans);
     const int64_t bins = spectra.bins();
     std::vector<double> psd(channels * bins);
     for (int64_t c = 0; c < channels; ++c) spectra.Psd(c, psd.data() + c * bins);
@@ -110,7 +110,10 @@ class CoherenceBandLeaf final : public LeafKernel {
  public:
   CoherenceBandLeaf(const NodeShape& shape, const std::vector<Band>& bands,
                     std::vector<std::vector<int64_t>> bins, std::function<double(Complex)> g)
-      : rows_(static_cast<int64_t>(shape.rows.size())), n_(shape.n), bins_(std::move(bins)), g_(std::move(g)) {
+      : rows_(static_cast<int64_t>(shape.rows.size())),
+        n_(shape.n),
+        bins_(std::move(bins)),
+        g_(std::move(g)) {
     for (const Band& band : bands) {
       for (const auto& r : shape.rows) columns_.push_back(absl::StrCat(band.name, "_", r));
     }
@@ -144,7 +147,8 @@ double Pearson(const RowView& a, const RowView& b) {
   return sab / std::sqrt(saa * sbb);
 }
 
-FeatureDef CorrelationFeature(std::string fn, std::string summary, std::vector<std::string> parents) {
+FeatureDef CorrelationFeature(std::string fn, std::string summary,
+                              std::vector<std::string> parents) {
   FeatureDef def;
   def.fn = std::move(fn);
   def.summary = std::move(summary);
@@ -185,7 +189,8 @@ FeatureDef CoherenceFeature(std::string fn, std::string summary, std::function<d
     NF_RETURN_IF_ERROR(params.Finish());
     std::vector<std::vector<int64_t>> bins;
     for (const Band& band : bands) {
-      NF_ASSIGN_OR_RETURN(std::vector<int64_t> b, BandBins(band, parent.freqs, params.Field("bands")));
+      NF_ASSIGN_OR_RETURN(std::vector<int64_t> b,
+                          BandBins(band, parent.freqs, params.Field("bands")));
       if (b.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
             params.Field("bands"), ": band \"", band.name, "\" [", band.lo, ", ", band.hi,
@@ -212,8 +217,9 @@ void RegisterConnectivityFeatures(FeatureBank& bank) {
     def.fn = kCoherency;
     def.summary = "complex coherency Sxy / sqrt(Sxx Syy) per channel pair (Welch CSD)";
     def.parents = SignalProducers();
-    def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo& info)
-        -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo& info) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
       NF_ASSIGN_OR_RETURN(SpectralParams p, ReadSpectralParams(params, info, parent.n));
       NF_ASSIGN_OR_RETURN(auto names, params.Pairs("pairs"));
       NF_RETURN_IF_ERROR(params.Finish());
@@ -222,21 +228,21 @@ void RegisterConnectivityFeatures(FeatureBank& bank) {
     };
     bank.Add(std::move(def));
   }
-  bank.Add(CoherenceFeature("connectivity_magnitude_square_coherence",
-                            "mean |c|^2 over each band", [](Complex c) { return std::norm(c); }));
+  bank.Add(CoherenceFeature("connectivity_magnitude_square_coherence", "mean |c|^2 over each band",
+                            [](Complex c) { return std::norm(c); }));
   bank.Add(CoherenceFeature("connectivity_imaginary_coherence", "mean Im c over each band",
                             [](Complex c) { return c.imag(); }));
-  bank.Add(CoherenceFeature("connectivity_lagged_coherence",
-                            "mean Im c / sqrt(1 - (Re c)^2) over each band", [](Complex c) {
-                              return c.imag() / std::sqrt(1.0 - c.real() * c.real());
-                            }));
+  bank.Add(CoherenceFeature(
+      "connectivity_lagged_coherence", "mean Im c / sqrt(1 - (Re c)^2) over each band",
+      [](Complex c) { return c.imag() / std::sqrt(1.0 - c.real() * c.real()); }));
   {
     FeatureDef def;
     def.fn = kPhase;
     def.summary = "e^{i (phi_a - phi_b)} of the analytic signals, per channel pair";
     def.parents = {"signal_bandpass_filter_preprocessor"};
-    def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo&)
-        -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo&) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
       NF_ASSIGN_OR_RETURN(auto names, params.Pairs("pairs"));
       NF_RETURN_IF_ERROR(params.Finish());
       NF_ASSIGN_OR_RETURN(auto pairs, ResolvePairs(names, parent.rows, params.Field("pairs")));
@@ -267,7 +273,8 @@ void RegisterConnectivityFeatures(FeatureBank& bank) {
                             s += z[i].imag();
                             a += std::fabs(z[i].imag());
                           }
-                          return std::fabs(s / static_cast<double>(n)) / (a / static_cast<double>(n));
+                          return std::fabs(s / static_cast<double>(n)) /
+                                 (a / static_cast<double>(n));
                         }));
   bank.Add(PhaseFeature("connectivity_directed_phase_lag_index", "mean [Im e^{i dphi} > 0]",
                         [](const Complex* z, int64_t n) {
@@ -276,11 +283,11 @@ void RegisterConnectivityFeatures(FeatureBank& bank) {
                           return s / static_cast<double>(n);
                         }));
   bank.Add(CorrelationFeature("connectivity_temporal_correlation",
-                              "Pearson correlation of the signals of each pair", SignalProducers()));
-  bank.Add(CorrelationFeature("connectivity_spectral_correlation",
-                              "Pearson correlation of the spectra of each pair",
-                              {"spectral_preprocessor", "spectral_normalized_preprocessor",
-                               "spectral_db_preprocessor"}));
+                              "Pearson correlation of the signals of each pair",
+                              SignalProducers()));
+  bank.Add(CorrelationFeature(
+      "connectivity_spectral_correlation", "Pearson correlation of the spectra of each pair",
+      {"spectral_preprocessor", "spectral_normalized_preprocessor", "spectral_db_preprocessor"}));
   {
     FeatureDef def;
     def.fn = "connectivity_max_cross_correlation";
@@ -292,24 +299,25 @@ void RegisterConnectivityFeatures(FeatureBank& bank) {
       NF_ASSIGN_OR_RETURN(double eps, params.Number("eps", 1e-15));
       NF_RETURN_IF_ERROR(params.Finish());
       NF_ASSIGN_OR_RETURN(auto pairs, ResolvePairs(names, parent.rows, params.Field("pairs")));
-      NF_RETURN_IF_ERROR(NeedSamples(parent, 2, params.path(), "connectivity_max_cross_correlation"));
+      NF_RETURN_IF_ERROR(
+          NeedSamples(parent, 2, params.path(), "connectivity_max_cross_correlation"));
       const int64_t tau = std::min<int64_t>(parent.n / 2, static_cast<int64_t>(info.fs) / 2);
-      return std::make_unique<PairLeaf>(parent, std::move(pairs), [tau, eps](const RowView& a,
-                                                                             const RowView& b) {
-        const int64_t n = a.n;
-        const double ma = Mean(a.x, n), mb = Mean(b.x, n);
-        const double sa = std::sqrt(Variance(a.x, n)), sb = std::sqrt(Variance(b.x, n));
-        const double norm = (sa + eps) * (sb + eps);
-        double best = 0.0;
-        // scipy.signal.correlate(a, b)[lag] = sum_i a[i + lag] b[i].
-        for (int64_t lag = -tau + 1; lag <= tau; ++lag) {
-          double s = 0.0;
-          const int64_t lo = std::max<int64_t>(0, -lag), hi = std::min<int64_t>(n, n - lag);
-          for (int64_t i = lo; i < hi; ++i) s += (a.x[i + lag] - ma) * (b.x[i] - mb);
-          best = std::max(best, std::fabs(s / static_cast<double>(n - std::abs(lag)) / norm));
-        }
-        return best;
-      });
+      return std::make_unique<PairLeaf>(
+          parent, std::move(pairs), [tau, eps](const RowView& a, const RowView& b) {
+            const int64_t n = a.n;
+            const double ma = Mean(a.x, n), mb = Mean(b.x, n);
+            const double sa = std::sqrt(Variance(a.x, n)), sb = std::sqrt(Variance(b.x, n));
+            const double norm = (sa + eps) * (sb + eps);
+            double best = 0.0;
+            // scipy.signal.correlate(a, b)[lag] = sum_i a[i + lag] b[i].
+            for (int64_t lag = -tau + 1; lag <= tau; ++lag) {
+              double s = 0.0;
+              const int64_t lo = std::max<int64_t>(0, -lag), hi = std::min<int64_t>(n, n - lag);
+              for (int64_t i = lo; i < hi; ++i) s += (a.x[i + lag] - ma) * (b.x[i] - mb);
+              best = std::max(best, std::fabs(s / static_cast<double>(n - std::abs(lag)) / norm));
+            }
+            return best;
+          });
     };
     bank.Add(std::move(def));
   }

@@ -1,8 +1,8 @@
 #include "core/features/entropy_counts.h"
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 namespace neurofeat {
@@ -166,7 +166,8 @@ std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t 
     const uint64_t ma = in_m[pos[a]], mpa = in_mp1[pos[a]];
     for (int64_t q = a + 1; q < end; ++q) {
       bool close = true;
-      for (int64_t k = 1; k < m; ++k) close &= std::fabs(cols[k * total + a] - cols[k * total + q]) <= r;
+      for (int64_t k = 1; k < m; ++k)
+        close &= std::fabs(cols[k * total + a] - cols[k * total + q]) <= r;
       if (!close) continue;
       for (uint64_t bits = ma & in_m[pos[q]]; bits != 0; bits &= bits - 1) {
         ++count_m[__builtin_ctzll(bits)];
@@ -181,7 +182,8 @@ std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t 
   std::vector<double> sampen(l_max);
   for (int64_t l = 0; l < l_max; ++l) {
     // sum(counts - 1) counts each close pair twice.
-    sampen[l] = -std::log(static_cast<double>(2 * count_mp1[l]) / static_cast<double>(2 * count_m[l]));
+    sampen[l] =
+        -std::log(static_cast<double>(2 * count_mp1[l]) / static_cast<double>(2 * count_m[l]));
   }
   return sampen;
 }

@@ -25,9 +25,8 @@ absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Wind
                                                    " channel names were given"));
   }
   if (windows.n_times != tree.n_times()) {
-    return absl::InvalidArgumentError(absl::StrCat("the windows have ", windows.n_times,
-                                                   " samples, the tree was built for ",
-                                                   tree.n_times()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the windows have ", windows.n_times, " samples, the tree was built for ", tree.n_times()));
   }
   FeatureTable table;
   table.columns = tree.columns();
@@ -112,8 +111,10 @@ absl::Status WriteFeatureCsv(const std::string& path, const FeatureTable& table,
 absl::Status WriteFeatureNpy(const std::string& path, const FeatureTable& table) {
   const int64_t cols = static_cast<int64_t>(table.columns.size());
   const std::string partial = path + ".partial";
-  NF_ASSIGN_OR_RETURN(auto writer, NpyWriter::Create(partial, NpyDtype::kFloat64, {table.rows, cols}));
-  NF_RETURN_IF_ERROR(writer->AppendBytes(table.values.data(), table.values.size() * sizeof(double)));
+  NF_ASSIGN_OR_RETURN(auto writer,
+                      NpyWriter::Create(partial, NpyDtype::kFloat64, {table.rows, cols}));
+  NF_RETURN_IF_ERROR(
+      writer->AppendBytes(table.values.data(), table.values.size() * sizeof(double)));
   NF_RETURN_IF_ERROR(writer->Finish());
   std::ofstream names(path + ".columns.txt");
   for (const auto& c : table.columns) names << c << "\n";

@@ -33,9 +33,9 @@ absl::Status CheckParent(const FeatureDef& def, const NodeShape& parent, const s
   }
   std::vector<std::string> accepted;
   for (const auto& p : def.parents) accepted.push_back(ProducerName(p));
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": ", def.fn, " cannot take the output of ", ProducerName(parent.producer),
-      "; it accepts ", absl::StrJoin(accepted, ", ")));
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", def.fn, " cannot take the output of ",
+                                                 ProducerName(parent.producer), "; it accepts ",
+                                                 absl::StrJoin(accepted, ", ")));
 }
 
 struct Builder {
@@ -44,8 +44,8 @@ struct Builder {
   std::vector<bool> integer;
 
   absl::StatusOr<std::unique_ptr<FeatureTree::Node>> BuildList(
-      const std::vector<FeatureNodeSpec>& nodes, const NodeShape& shape,
-      const std::string& path, const std::string& prefix) {
+      const std::vector<FeatureNodeSpec>& nodes, const NodeShape& shape, const std::string& path,
+      const std::string& prefix) {
     auto out = std::make_unique<FeatureTree::Node>();
     std::set<std::string> names;
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -53,7 +53,8 @@ struct Builder {
       const std::string where =
           node.name.empty() ? absl::StrCat(path, "[", i, "]") : absl::StrCat(path, ".", node.name);
       if (node.name.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ".name: required (it names the columns)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ".name: required (it names the columns)"));
       }
       if (node.name.find_first_of(" \t\n,\"") != std::string::npos) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -63,16 +64,17 @@ struct Builder {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ".name: \"", node.name, "\" appears twice at this level"));
       }
-      NF_ASSIGN_OR_RETURN(auto child, BuildNode(node, shape, where, absl::StrCat(prefix, node.name, "_")));
+      NF_ASSIGN_OR_RETURN(auto child,
+                          BuildNode(node, shape, where, absl::StrCat(prefix, node.name, "_")));
       out->children.push_back(std::move(child));
     }
     return out;
   }
 
   absl::StatusOr<std::unique_ptr<FeatureTree::Node>> BuildNode(const FeatureNodeSpec& node,
-                                                                const NodeShape& parent,
-                                                                const std::string& path,
-                                                                const std::string& prefix) {
+                                                               const NodeShape& parent,
+                                                               const std::string& path,
+                                                               const std::string& prefix) {
     const FeatureBank& bank = FeatureBank::Default();
     const bool is_leaf = !node.fn.empty();
     if (is_leaf && (!node.features.empty() || node.has_preprocessor)) {
@@ -80,12 +82,12 @@ struct Builder {
           path, ": a node has either fn (a feature) or preprocessor/features (a group), not both"));
     }
     if (!is_leaf && node.features.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": needs fn (a feature) or a non-empty features list (a group)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": needs fn (a feature) or a non-empty features list (a group)"));
     }
     if (!is_leaf && node.params.fields_size() > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ".params: a group takes no params; give them to its preprocessor"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".params: a group takes no params; give them to its preprocessor"));
     }
     if (is_leaf) {
       const FeatureDef* def = bank.Find(node.fn);
@@ -94,8 +96,9 @@ struct Builder {
                                                        "\" (see `neurofeat features`)"));
       }
       if (!def->leaf) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ".fn: \"", node.fn, "\" is a preprocessor; put it under \"preprocessor\" of a group"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ".fn: \"", node.fn,
+                         "\" is a preprocessor; put it under \"preprocessor\" of a group"));
       }
       NF_RETURN_IF_ERROR(CheckParent(*def, parent, path));
       ParamReader params(node.params, path);
@@ -120,15 +123,16 @@ struct Builder {
                                                        "\" (see `neurofeat features`)"));
       }
       if (!def->preprocessor) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            pre_path, ".fn: \"", node.preprocessor_fn, "\" is a feature, not a preprocessor"));
+        return absl::InvalidArgumentError(absl::StrCat(pre_path, ".fn: \"", node.preprocessor_fn,
+                                                       "\" is a feature, not a preprocessor"));
       }
       NF_RETURN_IF_ERROR(CheckParent(*def, parent, pre_path));
       ParamReader params(node.preprocessor_params, pre_path);
       NF_ASSIGN_OR_RETURN(pre, def->preprocessor(params, parent, info));
       shape = pre->output_shape();
     }
-    NF_ASSIGN_OR_RETURN(auto out, BuildList(node.features, shape, absl::StrCat(path, ".features"), prefix));
+    NF_ASSIGN_OR_RETURN(auto out,
+                        BuildList(node.features, shape, absl::StrCat(path, ".features"), prefix));
     out->preprocessor = std::move(pre);
     return out;
   }
@@ -153,9 +157,8 @@ void EvaluateNode(const FeatureTree::Node& node, const NodeValue& value, EvalCon
 
 }  // namespace
 
-absl::StatusOr<FeatureTree> FeatureTree::Build(
-    const std::vector<FeatureNodeSpec>& features, const SignalInfo& info,
-    int64_t n_times) {
+absl::StatusOr<FeatureTree> FeatureTree::Build(const std::vector<FeatureNodeSpec>& features,
+                                               const SignalInfo& info, int64_t n_times) {
   if (features.empty()) {
     return absl::InvalidArgumentError("features: the pipeline has no features to extract");
   }
@@ -167,11 +170,12 @@ absl::StatusOr<FeatureTree> FeatureTree::Build(
   }
   std::set<std::string> unique(info.channels.begin(), info.channels.end());
   if (unique.size() != info.channels.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "channels: names must be unique, got ", absl::StrJoin(info.channels, ",")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("channels: names must be unique, got ", absl::StrJoin(info.channels, ",")));
   }
   if (n_times < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("window: windows must have >= 1 sample, got ", n_times));
+    return absl::InvalidArgumentError(
+        absl::StrCat("window: windows must have >= 1 sample, got ", n_times));
   }
   NodeShape root;
   root.kind = ValueKind::kSignal;

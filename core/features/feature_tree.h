@@ -40,9 +40,8 @@ struct FeatureNodeSpec {
 class FeatureTree {
  public:
   // `n_times` is the window length in samples.
-  static absl::StatusOr<FeatureTree> Build(
-      const std::vector<FeatureNodeSpec>& features, const SignalInfo& info,
-      int64_t n_times);
+  static absl::StatusOr<FeatureTree> Build(const std::vector<FeatureNodeSpec>& features,
+                                           const SignalInfo& info, int64_t n_times);
 
   FeatureTree(FeatureTree&&) noexcept;
   FeatureTree& operator=(FeatureTree&&) noexcept;

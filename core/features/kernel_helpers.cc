@@ -62,7 +62,9 @@ std::unique_ptr<LeafKernel> MakeRowLeaf(const NodeShape& shape,
       [fn = std::move(fn)](const RowView& row, double* out) { out[0] = fn(row); }, integer_valued);
 }
 
-std::string PairName(const std::string& a, const std::string& b) { return absl::StrCat(a, "<>", b); }
+std::string PairName(const std::string& a, const std::string& b) {
+  return absl::StrCat(a, "<>", b);
+}
 
 absl::StatusOr<std::vector<std::pair<int, int>>> ResolvePairs(
     const std::optional<std::vector<std::pair<std::string, std::string>>>& names,
@@ -88,9 +90,9 @@ absl::StatusOr<std::vector<std::pair<int, int>>> ResolvePairs(
   for (const auto& [a, b] : *names) {
     const int ia = index_of(a), ib = index_of(b);
     if (ia < 0 || ib < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": channel \"", ia < 0 ? a : b, "\" is not among the channels (",
-                       absl::StrJoin(rows, ", "), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ": channel \"", ia < 0 ? a : b,
+                                                     "\" is not among the channels (",
+                                                     absl::StrJoin(rows, ", "), ")"));
     }
     if (ia == ib) {
       return absl::InvalidArgumentError(
@@ -137,12 +139,12 @@ std::pair<double, double> SlopeIntercept(const double* x, const double* y, int64
 }
 
 absl::StatusOr<std::vector<int64_t>> BandBins(const Band& band, const std::vector<double>& freqs,
-                                               const std::string& field) {
+                                              const std::string& field) {
   if (freqs.empty() || band.lo < freqs.front() || band.hi > freqs.back()) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": band \"", band.name, "\" [", band.lo, ", ", band.hi,
-        ") Hz lies outside the available spectrum [",
-        freqs.empty() ? 0.0 : freqs.front(), ", ", freqs.empty() ? 0.0 : freqs.back(), "] Hz"));
+        ") Hz lies outside the available spectrum [", freqs.empty() ? 0.0 : freqs.front(), ", ",
+        freqs.empty() ? 0.0 : freqs.back(), "] Hz"));
   }
   std::vector<int64_t> bins;
   for (int64_t k = 0; k < static_cast<int64_t>(freqs.size()); ++k) {
@@ -163,7 +165,8 @@ absl::StatusOr<SpectralParams> ReadSpectralParams(ParamReader& params, const Sig
   NF_ASSIGN_OR_RETURN(std::optional<double> overlap_s, params.OptionalNumber("overlap_in_sec"));
   p.fs = fs.value_or(info.fs);
   if (!(p.fs > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(params.Field("fs"), ": must be > 0, got ", p.fs));
+    return absl::InvalidArgumentError(
+        absl::StrCat(params.Field("fs"), ": must be > 0, got ", p.fs));
   }
   if (nperseg.has_value()) {
     p.nperseg = *nperseg;
@@ -188,20 +191,20 @@ absl::StatusOr<SpectralParams> ReadSpectralParams(ParamReader& params, const Sig
   p.f_min = lo.value_or(f0);
   p.f_max = hi.value_or(nyquist);
   if (p.f_min < f0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        params.Field("f_min"), ": ", p.f_min, " Hz",
-        f_min.has_value() ? "" : " (the recording's highpass)",
-        " is below the lowest resolvable frequency 2 * fs / n_times = ", f0, " Hz"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(params.Field("f_min"), ": ", p.f_min, " Hz",
+                     f_min.has_value() ? "" : " (the recording's highpass)",
+                     " is below the lowest resolvable frequency 2 * fs / n_times = ", f0, " Hz"));
   }
   if (p.f_max > nyquist) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        params.Field("f_max"), ": ", p.f_max, " Hz",
-        f_max.has_value() ? "" : " (the recording's lowpass)", " is above Nyquist ", nyquist,
-        " Hz"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(params.Field("f_max"), ": ", p.f_max, " Hz",
+                     f_max.has_value() ? "" : " (the recording's lowpass)", " is above Nyquist ",
+                     nyquist, " Hz"));
   }
   if (p.f_min > p.f_max) {
-    return absl::InvalidArgumentError(absl::StrCat(params.Field("f_min"), ": ", p.f_min,
-                                                   " Hz is above f_max ", p.f_max, " Hz"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(params.Field("f_min"), ": ", p.f_min, " Hz is above f_max ", p.f_max, " Hz"));
   }
   return p;
 }

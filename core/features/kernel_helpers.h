@@ -47,7 +47,8 @@ class PerRowLeaf final : public LeafKernel {
 };
 
 // Convenience for a single-valued function of a row.
-std::unique_ptr<LeafKernel> MakeRowLeaf(const NodeShape& shape, std::function<double(const RowView&)> fn,
+std::unique_ptr<LeafKernel> MakeRowLeaf(const NodeShape& shape,
+                                        std::function<double(const RowView&)> fn,
                                         bool integer_valued = false);
 
 // ResolvePairs() turns an optional list of channel-name pairs into row index
@@ -87,7 +88,7 @@ std::pair<double, double> SlopeIntercept(const double* x, const double* y, int64
 // BandMask() checks a band against the frequency vector as EEGDash does
 // (lo >= f[0], hi <= f[-1]) and returns the bins lo <= f < hi.
 absl::StatusOr<std::vector<int64_t>> BandBins(const Band& band, const std::vector<double>& freqs,
-                                               const std::string& field);
+                                              const std::string& field);
 
 // The parameters every spectral or coherency preprocessor takes, resolved as
 // EEGDash's spectral_default_kwargs does.

@@ -39,7 +39,8 @@ const google::protobuf::Value* ParamReader::Find(const std::string& key) {
 absl::StatusOr<std::optional<double>> ParamReader::OptionalNumber(const std::string& key) {
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return std::optional<double>();
-  if (v->kind_case() != google::protobuf::Value::kNumberValue || !std::isfinite(v->number_value())) {
+  if (v->kind_case() != google::protobuf::Value::kNumberValue ||
+      !std::isfinite(v->number_value())) {
     return absl::InvalidArgumentError(
         absl::StrCat(Field(key), ": expected a finite number, got ", DescribeValue(*v)));
   }
@@ -55,7 +56,8 @@ absl::StatusOr<double> ParamReader::Number(const std::string& key, double defaul
 absl::StatusOr<std::optional<int64_t>> ParamReader::OptionalInt(const std::string& key) {
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return std::optional<int64_t>();
-  const double d = v->kind_case() == google::protobuf::Value::kNumberValue ? v->number_value() : 0.5;
+  const double d =
+      v->kind_case() == google::protobuf::Value::kNumberValue ? v->number_value() : 0.5;
   if (v->kind_case() != google::protobuf::Value::kNumberValue || d != std::floor(d) ||
       std::fabs(d) > 9e15) {
     return absl::InvalidArgumentError(
@@ -113,9 +115,8 @@ absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
         (k == "lo" ? band.lo : band.hi) = f.number_value();
         (k == "lo" ? has_lo : has_hi) = true;
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(field, ".", k, ": unexpected ",
-                                                       DescribeValue(f),
-                                                       " (known keys: name, lo, hi)"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".", k, ": unexpected ", DescribeValue(f), " (known keys: name, lo, hi)"));
       }
     }
     if (!has_name || !has_lo || !has_hi) {
@@ -123,8 +124,8 @@ absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
           absl::StrCat(field, ": a band needs name, lo and hi, got ", DescribeValue(item)));
     }
     if (band.lo > band.hi) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": band \"", band.name, "\" has lo ",
-                                                     band.lo, " > hi ", band.hi));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": band \"", band.name, "\" has lo ", band.lo, " > hi ", band.hi));
     }
     if (!names.insert(band.name).second) {
       return absl::InvalidArgumentError(
@@ -141,8 +142,8 @@ absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>> 
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return Result();
   std::vector<std::pair<std::string, std::string>> pairs;
-  bool ok = v->kind_case() == google::protobuf::Value::kListValue &&
-            !v->list_value().values().empty();
+  bool ok =
+      v->kind_case() == google::protobuf::Value::kListValue && !v->list_value().values().empty();
   if (ok) {
     for (const auto& item : v->list_value().values()) {
       if (item.kind_case() != google::protobuf::Value::kListValue ||
@@ -190,15 +191,14 @@ absl::StatusOr<std::optional<std::pair<double, double>>> ParamReader::Range(
   using Result = std::optional<std::pair<double, double>>;
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return Result();
-  const bool ok = v->kind_case() == google::protobuf::Value::kListValue &&
-                  v->list_value().values_size() == 2 &&
-                  v->list_value().values(0).kind_case() == google::protobuf::Value::kNumberValue &&
-                  v->list_value().values(1).kind_case() == google::protobuf::Value::kNumberValue &&
-                  v->list_value().values(0).number_value() <=
-                      v->list_value().values(1).number_value();
+  const bool ok =
+      v->kind_case() == google::protobuf::Value::kListValue && v->list_value().values_size() == 2 &&
+      v->list_value().values(0).kind_case() == google::protobuf::Value::kNumberValue &&
+      v->list_value().values(1).kind_case() == google::protobuf::Value::kNumberValue &&
+      v->list_value().values(0).number_value() <= v->list_value().values(1).number_value();
   if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Field(key), ": expected [lo, hi] in Hz with lo <= hi, got ", DescribeValue(*v)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Field(key), ": expected [lo, hi] in Hz with lo <= hi, got ", DescribeValue(*v)));
   }
   return Result(std::make_pair(v->list_value().values(0).number_value(),
                                v->list_value().values(1).number_value()));
@@ -207,9 +207,9 @@ absl::StatusOr<std::optional<std::pair<double, double>>> ParamReader::Range(
 absl::Status ParamReader::Finish() const {
   for (const auto& [key, value] : params_.fields()) {
     if (known_.count(key) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Field(key), ": unknown parameter (known: ",
-          known_.empty() ? std::string("none") : absl::StrJoin(known_, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(Field(key), ": unknown parameter (known: ",
+                       known_.empty() ? std::string("none") : absl::StrJoin(known_, ", "), ")"));
     }
   }
   return absl::OkStatus();

@@ -43,7 +43,8 @@ class ParamReader {
   absl::StatusOr<std::optional<int64_t>> OptionalInt(const std::string& key);
   absl::StatusOr<bool> Bool(const std::string& key, bool default_value);
   // A list of {"name": s, "lo": x, "hi": y}; order decides column order.
-  absl::StatusOr<std::vector<Band>> Bands(const std::string& key, const std::vector<Band>& defaults);
+  absl::StatusOr<std::vector<Band>> Bands(const std::string& key,
+                                          const std::vector<Band>& defaults);
   // A list of [a, b] channel-name pairs; absent or null gives nullopt.
   absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>> Pairs(
       const std::string& key);

@@ -53,8 +53,8 @@ void RegisterPickFeatures(FeatureBank& bank) {
   def.fn = "pick_channels_preprocessor";
   def.summary = "keep the given channels, in the given order";
   def.parents = {};  // any producer with channel rows
-  def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo&)
-      -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+  def.preprocessor = [](ParamReader& params, const NodeShape& parent,
+                        const SignalInfo&) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
     NF_ASSIGN_OR_RETURN(std::vector<std::string> channels, params.Strings("channels"));
     NF_RETURN_IF_ERROR(params.Finish());
     if (parent.kind == ValueKind::kCoherency || parent.kind == ValueKind::kPhaseDiff) {
@@ -69,9 +69,9 @@ void RegisterPickFeatures(FeatureBank& bank) {
         if (parent.rows[i] == name) found = static_cast<int>(i);
       }
       if (found < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(params.Field("channels"), ": channel \"", name,
-                         "\" is not among the channels (", absl::StrJoin(parent.rows, ", "), ")"));
+        return absl::InvalidArgumentError(absl::StrCat(params.Field("channels"), ": channel \"",
+                                                       name, "\" is not among the channels (",
+                                                       absl::StrJoin(parent.rows, ", "), ")"));
       }
       picks.push_back(found);
     }

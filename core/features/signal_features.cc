@@ -40,9 +40,9 @@ double Quantile(const RowView& row, double q) {
   std::nth_element(v.begin(), v.begin() + lo, v.end());
   const double a = v[lo];
   const double b = hi == lo ? a : *std::min_element(v.begin() + lo + 1, v.end());
-  const double diff = row.x32 != nullptr ? static_cast<double>(static_cast<float>(b) -
-                                                               static_cast<float>(a))
-                                         : b - a;
+  const double diff = row.x32 != nullptr
+                          ? static_cast<double>(static_cast<float>(b) - static_cast<float>(a))
+                          : b - a;
   return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
 }
 
@@ -100,9 +100,9 @@ void RegisterSignalFeatures(FeatureBank& bank) {
       NF_ASSIGN_OR_RETURN(int64_t ddof, params.Int("ddof", 0));
       NF_RETURN_IF_ERROR(params.Finish());
       if (ddof < 0 || ddof >= parent.n) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.Field("ddof"), ": must be in [0, ", parent.n, ") for windows of ", parent.n,
-            " samples, got ", ddof));
+        return absl::InvalidArgumentError(absl::StrCat(params.Field("ddof"), ": must be in [0, ",
+                                                       parent.n, ") for windows of ", parent.n,
+                                                       " samples, got ", ddof));
       }
       return MakeRowLeaf(parent, [ddof, is_std](const RowView& r) {
         const double v = Variance(r.x, r.n, static_cast<int>(ddof));
@@ -153,24 +153,24 @@ void RegisterSignalFeatures(FeatureBank& bank) {
         double k = m4 / (m2 * m2);
         if (!bias) {
           const double n = static_cast<double>(r.n);
-          k = 1.0 / (n - 2.0) / (n - 3.0) * ((n * n - 1.0) * k - 3.0 * (n - 1.0) * (n - 1.0)) +
-              3.0;
+          k = 1.0 / (n - 2.0) / (n - 3.0) * ((n * n - 1.0) * k - 3.0 * (n - 1.0) * (n - 1.0)) + 3.0;
         }
         return fisher ? k - 3.0 : k;
       });
     };
     bank.Add(std::move(def));
   }
-  bank.Add(SimpleSignalFeature("signal_root_mean_square", "root mean square", 1,
-                               [](const RowView& r) {
-                                 double s = 0.0;
-                                 for (int64_t i = 0; i < r.n; ++i) s += r.x[i] * r.x[i];
-                                 return std::sqrt(s / static_cast<double>(r.n));
-                               }));
+  bank.Add(
+      SimpleSignalFeature("signal_root_mean_square", "root mean square", 1, [](const RowView& r) {
+        double s = 0.0;
+        for (int64_t i = 0; i < r.n; ++i) s += r.x[i] * r.x[i];
+        return std::sqrt(s / static_cast<double>(r.n));
+      }));
   bank.Add(SimpleSignalFeature("signal_peak_to_peak", "max - min", 1, [](const RowView& r) {
     const auto [lo, hi] = std::minmax_element(r.x, r.x + r.n);
     // numpy subtracts float32 maxima in float32.
-    if (r.x32 != nullptr) return static_cast<double>(static_cast<float>(*hi) - static_cast<float>(*lo));
+    if (r.x32 != nullptr)
+      return static_cast<double>(static_cast<float>(*hi) - static_cast<float>(*lo));
     return *hi - *lo;
   }));
   {
@@ -193,7 +193,8 @@ void RegisterSignalFeatures(FeatureBank& bank) {
   bank.Add(SimpleSignalFeature("signal_line_length", "mean absolute first difference", 2,
                                [](const RowView& r) {
                                  double s = 0.0;
-                                 for (int64_t i = 0; i + 1 < r.n; ++i) s += std::fabs(r.x[i + 1] - r.x[i]);
+                                 for (int64_t i = 0; i + 1 < r.n; ++i)
+                                   s += std::fabs(r.x[i + 1] - r.x[i]);
                                  return s / static_cast<double>(r.n - 1);
                                }));
   {
@@ -209,17 +210,17 @@ void RegisterSignalFeatures(FeatureBank& bank) {
         return absl::InvalidArgumentError(
             absl::StrCat(params.Field("threshold"), ": must be >= 0, got ", threshold));
       }
-      return MakeRowLeaf(parent, [threshold](const RowView& r) { return ZeroCrossings(r, threshold); },
-                         /*integer_valued=*/true);
+      return MakeRowLeaf(
+          parent, [threshold](const RowView& r) { return ZeroCrossings(r, threshold); },
+          /*integer_valued=*/true);
     };
     bank.Add(std::move(def));
   }
-  bank.Add(SimpleSignalFeature("signal_hjorth_mobility", "std(diff x) / std(x)", 2,
-                               [](const RowView& r) {
-                                 const std::vector<double> d = Diff(r.x, r.n);
-                                 return std::sqrt(Variance(d.data(), r.n - 1)) /
-                                        std::sqrt(Variance(r.x, r.n));
-                               }));
+  bank.Add(SimpleSignalFeature(
+      "signal_hjorth_mobility", "std(diff x) / std(x)", 2, [](const RowView& r) {
+        const std::vector<double> d = Diff(r.x, r.n);
+        return std::sqrt(Variance(d.data(), r.n - 1)) / std::sqrt(Variance(r.x, r.n));
+      }));
   bank.Add(SimpleSignalFeature(
       "signal_hjorth_complexity", "std(diff2 x) * std(x) / var(diff x)", 3, [](const RowView& r) {
         const std::vector<double> d1 = Diff(r.x, r.n);
@@ -258,21 +259,22 @@ void RegisterSignalFeatures(FeatureBank& bank) {
     def.fn = "signal_bandpass_filter_preprocessor";
     def.summary = "zero-phase FIR band-pass (firwin Hamming, filtfilt)";
     def.parents = SignalProducers();
-    def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo& info)
-        -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo& info) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
       NF_ASSIGN_OR_RETURN(std::optional<double> f_min, params.OptionalNumber("f_min"));
       NF_ASSIGN_OR_RETURN(std::optional<double> f_max, params.OptionalNumber("f_max"));
       NF_ASSIGN_OR_RETURN(std::optional<int64_t> taps_opt, params.OptionalInt("num_taps"));
       NF_RETURN_IF_ERROR(params.Finish());
       if (!f_min.has_value() || !f_max.has_value()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.Field(f_min.has_value() ? "f_max" : "f_min"), ": required (Hz)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(params.Field(f_min.has_value() ? "f_max" : "f_min"), ": required (Hz)"));
       }
       const double nyquist = info.fs / 2.0;
       if (!(*f_min > 0.0) || !(*f_min < *f_max) || !(*f_max < nyquist)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.path(), ": need 0 < f_min < f_max < Nyquist (", nyquist, " Hz), got f_min ",
-            *f_min, ", f_max ", *f_max));
+        return absl::InvalidArgumentError(
+            absl::StrCat(params.path(), ": need 0 < f_min < f_max < Nyquist (", nyquist,
+                         " Hz), got f_min ", *f_min, ", f_max ", *f_max));
       }
       int64_t taps = taps_opt.value_or(static_cast<int64_t>(info.fs * 1.5));
       if (taps < 1) {
@@ -281,8 +283,8 @@ void RegisterSignalFeatures(FeatureBank& bank) {
       }
       if (taps % 2 == 0) ++taps;
       if (parent.n < 2) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.path(), ": windows of ", parent.n, " samples are too short to filter"));
+        return absl::InvalidArgumentError(absl::StrCat(params.path(), ": windows of ", parent.n,
+                                                       " samples are too short to filter"));
       }
       const int64_t padlen = std::min<int64_t>(3 * taps, parent.n - 1);
       return std::make_unique<BandpassPreprocessor>(

@@ -28,8 +28,8 @@ class WelchPreprocessor final : public PreprocessorKernel {
   }
   void Apply(const NodeValue& in, EvalContext& ctx, NodeValue* out) const override {
     const int64_t rows = static_cast<int64_t>(output_.rows.size());
-    WelchSpectra spectra(WelchSettings{params_.fs, params_.nperseg, params_.noverlap},
-                         in.x.data(), rows, input_n_, *ctx.plans);
+    WelchSpectra spectra(WelchSettings{params_.fs, params_.nperseg, params_.noverlap}, in.x.data(),
+                         rows, input_n_, *ctx.plans);
     std::vector<double> psd(spectra.bins());
     out->x.resize(rows * output_.n);
     out->x32.clear();
@@ -99,14 +99,15 @@ void RegisterSpectralFeatures(FeatureBank& bank) {
     def.fn = kWelch;
     def.summary = "Welch PSD (Hann, constant detrend, density), cut to [f_min, f_max]";
     def.parents = SignalProducers();
-    def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo& info)
-        -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo& info) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
       NF_ASSIGN_OR_RETURN(SpectralParams p, ReadSpectralParams(params, info, parent.n));
       NF_RETURN_IF_ERROR(params.Finish());
       auto pre = std::make_unique<WelchPreprocessor>(parent, p);
       if (pre->output_shape().n == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(params.path(), ": no frequency bin lies in [",
-                                                       p.f_min, ", ", p.f_max, "] Hz"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            params.path(), ": no frequency bin lies in [", p.f_min, ", ", p.f_max, "] Hz"));
       }
       return pre;
     };
@@ -117,8 +118,9 @@ void RegisterSpectralFeatures(FeatureBank& bank) {
     def.fn = kNormalized;
     def.summary = "PSD divided by its sum (a distribution over frequency)";
     def.parents = {kWelch};
-    def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo&)
-        -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo&) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
       NF_RETURN_IF_ERROR(params.Finish());
       return std::make_unique<SpectrumMap>(parent, kNormalized,
                                            [](const double* p, int64_t n, double* out) {
@@ -133,8 +135,9 @@ void RegisterSpectralFeatures(FeatureBank& bank) {
     def.fn = kDb;
     def.summary = "10 log10(PSD + eps)";
     def.parents = {kWelch};
-    def.preprocessor = [](ParamReader& params, const NodeShape& parent, const SignalInfo&)
-        -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo&) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
       NF_ASSIGN_OR_RETURN(double eps, params.Number("eps", 1e-15));
       NF_RETURN_IF_ERROR(params.Finish());
       if (eps < 0) {
@@ -150,12 +153,12 @@ void RegisterSpectralFeatures(FeatureBank& bank) {
     };
     bank.Add(std::move(def));
   }
-  bank.Add(SpectralLeaf("spectral_root_total_power", "sqrt(sum PSD)", {kWelch},
-                        [](const std::vector<double>&, const RowView& p) {
-                          return std::sqrt(Sum(p.x, p.n));
-                        }));
-  bank.Add(SpectralLeaf("spectral_hjorth_activity", "sum PSD", {kWelch},
-                        [](const std::vector<double>&, const RowView& p) { return Sum(p.x, p.n); }));
+  bank.Add(SpectralLeaf(
+      "spectral_root_total_power", "sqrt(sum PSD)", {kWelch},
+      [](const std::vector<double>&, const RowView& p) { return std::sqrt(Sum(p.x, p.n)); }));
+  bank.Add(
+      SpectralLeaf("spectral_hjorth_activity", "sum PSD", {kWelch},
+                   [](const std::vector<double>&, const RowView& p) { return Sum(p.x, p.n); }));
   bank.Add(SpectralLeaf("spectral_moment", "sum f p (mean frequency)", {kNormalized},
                         [](const std::vector<double>& f, const RowView& p) {
                           double s = 0.0;
@@ -229,13 +232,12 @@ void RegisterSpectralFeatures(FeatureBank& bank) {
       }
       std::vector<double> log_f(parent.n);
       for (int64_t i = 0; i < parent.n; ++i) log_f[i] = std::log(parent.freqs[i]);
-      return std::make_unique<PerRowLeaf>(parent, std::vector<std::string>{"exp", "int"},
-                                          [log_f](const RowView& p, double* out) {
-                                            const auto [a, b] =
-                                                SlopeIntercept(log_f.data(), p.x, p.n);
-                                            out[0] = a;
-                                            out[1] = b;
-                                          });
+      return std::make_unique<PerRowLeaf>(
+          parent, std::vector<std::string>{"exp", "int"}, [log_f](const RowView& p, double* out) {
+            const auto [a, b] = SlopeIntercept(log_f.data(), p.x, p.n);
+            out[0] = a;
+            out[1] = b;
+          });
     };
     bank.Add(std::move(def));
   }
@@ -251,7 +253,8 @@ void RegisterSpectralFeatures(FeatureBank& bank) {
       std::vector<std::vector<int64_t>> bins;
       std::vector<std::string> keys;
       for (const Band& band : bands) {
-        NF_ASSIGN_OR_RETURN(std::vector<int64_t> b, BandBins(band, parent.freqs, params.Field("bands")));
+        NF_ASSIGN_OR_RETURN(std::vector<int64_t> b,
+                            BandBins(band, parent.freqs, params.Field("bands")));
         bins.push_back(std::move(b));
         keys.push_back(band.name);
       }
@@ -282,9 +285,9 @@ void RegisterSpectralFeatures(FeatureBank& bank) {
         }
       }
       if (bins.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            params.Field("freq_range"), ": no frequency bin of the spectrum lies in [",
-            range->first, ", ", range->second, "] Hz"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(params.Field("freq_range"), ": no frequency bin of the spectrum lies in [",
+                         range->first, ", ", range->second, "] Hz"));
       }
       const std::vector<double> f = parent.freqs;
       return MakeRowLeaf(parent, [bins, f](const RowView& p) {

@@ -76,7 +76,8 @@ absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int
       std::memcpy(w.data.data(), data, total * sizeof(float));
       break;
     case SampleType::kFloat64:
-      for (int64_t i = 0; i < total; ++i) w.data[i] = static_cast<float>(static_cast<const double*>(data)[i]);
+      for (int64_t i = 0; i < total; ++i)
+        w.data[i] = static_cast<float>(static_cast<const double*>(data)[i]);
       break;
     case SampleType::kInt16:
       for (int64_t i = 0; i < total; ++i) w.data[i] = static_cast<const int16_t*>(data)[i];
@@ -85,9 +86,9 @@ absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int
   for (int64_t i = 0; i < total; ++i) {
     if (!std::isfinite(w.data[i])) {
       const int64_t per = channels * n_times;
-      return absl::InvalidArgumentError(absl::StrCat(
-          "epochs: sample ", w.data[i], " at window ", i / per, ", channel ", (i % per) / n_times,
-          ", time ", i % n_times, " is not finite"));
+      return absl::InvalidArgumentError(absl::StrCat("epochs: sample ", w.data[i], " at window ",
+                                                     i / per, ", channel ", (i % per) / n_times,
+                                                     ", time ", i % n_times, " is not finite"));
     }
   }
   w.start_sample.resize(n_windows);

@@ -35,8 +35,9 @@ const char kHowtoArgs[] = "--fs 128 --channels O1,Oz,O2,Cz,Pz,POz --highpass 1 -
 
 std::string HowtoFlags(const TempDir& dir, const std::string& output) {
   return absl::StrCat("extract --input ", testing::TestDataPath("eegdash/howto_X_rows.npy"), " ",
-                      kHowtoArgs, " --pipeline ", testing::TestDataPath("eegdash/howto_pipeline.json"),
-                      " --output ", dir.File(output));
+                      kHowtoArgs, " --pipeline ",
+                      testing::TestDataPath("eegdash/howto_pipeline.json"), " --output ",
+                      dir.File(output));
 }
 
 // The CSV holds EEGDash's header and the engine's numbers, exactly (17
@@ -70,10 +71,12 @@ TEST(ExtractCliTest, CsvEqualsTheEngineAndKeepsEegdashColumns) {
 
 TEST(ExtractCliTest, MetadataColumnsComeFirst) {
   TempDir dir;
-  const auto r = RunExtract(HowtoFlags(dir, "out.csv") + " --include-metadata --recording sub-01 --quiet", dir);
+  const auto r = RunExtract(
+      HowtoFlags(dir, "out.csv") + " --include-metadata --recording sub-01 --quiet", dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string text = ReadFile(dir.File("out.csv"));
-  EXPECT_TRUE(absl::StartsWith(text, "recording,window,start_sample,var_O1,")) << text.substr(0, 80);
+  EXPECT_TRUE(absl::StartsWith(text, "recording,window,start_sample,var_O1,"))
+      << text.substr(0, 80);
   EXPECT_THAT(text, HasSubstr("\nsub-01,1,256,"));
 }
 
@@ -100,9 +103,11 @@ TEST(ExtractCliTest, ContinuousInputIsCutIntoWindows) {
   WriteFile(dir.File("p.json"),
             R"({"window": {"size_samples": 200, "stride_samples": 200},
                 "features": [{"name": "v", "fn": "signal_variance"}, {"name": "ll", "fn": "signal_line_length"}]})");
-  const auto r = RunExtract(absl::StrCat("extract --input ", dir.File("cont.npy"), " --fs 100 --channels a,b --pipeline ",
-                                  dir.File("p.json"), " --output ", dir.File("out.csv"), " --include-metadata --recording 7"),
-                     dir);
+  const auto r = RunExtract(
+      absl::StrCat("extract --input ", dir.File("cont.npy"), " --fs 100 --channels a,b --pipeline ",
+                   dir.File("p.json"), " --output ", dir.File("out.csv"),
+                   " --include-metadata --recording 7"),
+      dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const testing::CsvTable csv = testing::LoadCsv(dir.File("out.csv"));
   ASSERT_EQ(csv.rows.size(), 5u);
@@ -125,9 +130,9 @@ TEST(ExtractCliTest, ContinuousInputIsCutIntoWindows) {
 
 struct BadCase {
   std::string name;
-  std::string pipeline;   // JSON; empty: the how-to pipeline
-  std::string extra;      // replaces the default flags after --input ... when set
-  std::string expected;   // substring of the error
+  std::string pipeline;  // JSON; empty: the how-to pipeline
+  std::string extra;     // replaces the default flags after --input ... when set
+  std::string expected;  // substring of the error
 };
 
 class ExtractCliBadInputTest : public ::testing::TestWithParam<BadCase> {};
@@ -141,9 +146,10 @@ TEST_P(ExtractCliBadInputTest, FailsWithClearMessageAndNoOutput) {
     WriteFile(pipeline, c.pipeline);
   }
   const std::string flags = c.extra.empty() ? kHowtoArgs : c.extra;
-  const auto r = RunExtract(absl::StrCat("extract --input ", testing::TestDataPath("eegdash/howto_X_rows.npy"), " ",
-                                  flags, " --pipeline ", pipeline, " --output ", dir.File("out.csv")),
-                     dir);
+  const auto r = RunExtract(
+      absl::StrCat("extract --input ", testing::TestDataPath("eegdash/howto_X_rows.npy"), " ",
+                   flags, " --pipeline ", pipeline, " --output ", dir.File("out.csv")),
+      dir);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.output, HasSubstr(c.expected));
   EXPECT_FALSE(std::ifstream(dir.File("out.csv")).good());
@@ -154,25 +160,33 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"unknown_feature", R"({"features": [{"name": "x", "fn": "signal_mode"}]})", "",
                 "features.x.fn: unknown feature \"signal_mode\""},
-        BadCase{"unknown_param", R"({"features": [{"name": "v", "fn": "signal_variance", "params": {"dof": 1}}]})",
+        BadCase{"unknown_param",
+                R"({"features": [{"name": "v", "fn": "signal_variance", "params": {"dof": 1}}]})",
                 "", "features.v.params.dof: unknown parameter"},
-        BadCase{"ill_typed_param", R"({"features": [{"name": "v", "fn": "signal_variance", "params": {"ddof": "one"}}]})",
-                "", "features.v.params.ddof: expected an integer, got \"one\""},
-        BadCase{"band_outside", R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor",
+        BadCase{
+            "ill_typed_param",
+            R"({"features": [{"name": "v", "fn": "signal_variance", "params": {"ddof": "one"}}]})",
+            "", "features.v.params.ddof: expected an integer, got \"one\""},
+        BadCase{"band_outside",
+                R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor",
                   "params": {"window_size_in_sec": 1.0}}, "features": [{"name": "bp", "fn": "spectral_bands_power",
                   "params": {"bands": [{"name": "high", "lo": 50, "hi": 60}]}}]}]})",
                 "", "band \"high\" [50, 60) Hz lies outside the available spectrum [1, 40] Hz"},
-        BadCase{"welch_too_long", R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor"},
+        BadCase{"welch_too_long",
+                R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor"},
                   "features": [{"name": "p", "fn": "spectral_peak_frequency"}]}]})",
                 "", "is longer than the window (256 samples)"},
         BadCase{"incompatible", R"({"features": [{"name": "e", "fn": "spectral_entropy"}]})", "",
                 "features.e: spectral_entropy cannot take the output of the windows"},
-        BadCase{"unknown_json_key", R"({"features": [{"name": "v", "fn": "signal_variance", "parms": {}}]})", "",
+        BadCase{"unknown_json_key",
+                R"({"features": [{"name": "v", "fn": "signal_variance", "parms": {}}]})", "",
                 "parms"},
         BadCase{"channel_count", "", "--fs 128 --channels O1,Oz", "--channels names 2 channels"},
         BadCase{"missing_fs", "", "--channels O1,Oz,O2,Cz,Pz,POz", "--fs is required"},
-        BadCase{"window_on_epochs", R"({"window": {"size_samples": 64}, "features": [{"name": "v", "fn": "signal_variance"}]})",
-                "", "holds pre-cut epochs"}),
+        BadCase{
+            "window_on_epochs",
+            R"({"window": {"size_samples": 64}, "features": [{"name": "v", "fn": "signal_variance"}]})",
+            "", "holds pre-cut epochs"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
 TEST(ExtractCliTest, BadOutputExtensionAndNonFiniteInput) {
@@ -190,9 +204,10 @@ TEST(ExtractCliTest, BadOutputExtensionAndNonFiniteInput) {
   ASSERT_TRUE((*writer)->AppendBytes(x.data(), x.size() * sizeof(float)).ok());
   ASSERT_TRUE((*writer)->Finish().ok());
   WriteFile(dir.File("p.json"), R"({"features": [{"name": "v", "fn": "signal_variance"}]})");
-  r = RunExtract(absl::StrCat("extract --input ", dir.File("nan.npy"), " --fs 64 --channels a,b,c --pipeline ",
-                       dir.File("p.json"), " --output ", dir.File("o.csv")),
-          dir);
+  r = RunExtract(
+      absl::StrCat("extract --input ", dir.File("nan.npy"), " --fs 64 --channels a,b,c --pipeline ",
+                   dir.File("p.json"), " --output ", dir.File("o.csv")),
+      dir);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.output, HasSubstr("window 0, channel 1, time 6 is not finite"));
 }

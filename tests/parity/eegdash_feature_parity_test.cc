@@ -203,9 +203,9 @@ TEST(EegdashParity, DfaWorksOnFloat32WindowsAndMatchesTheFloat64Golden) {
 TEST(EegdashParity, HowtoTreeMatchesV080) {
   int64_t n, c, t;
   const std::vector<float> x = LoadWindows("eegdash/howto_X_rows.npy", &n, &c, &t);
-  auto table = testing::Extract(ReadText("eegdash/howto_pipeline.json"),
-                                Info(128, {"O1", "Oz", "O2", "Cz", "Pz", "POz"}, 1.0, 40.0), x, n,
-                                t);
+  auto table =
+      testing::Extract(ReadText("eegdash/howto_pipeline.json"),
+                       Info(128, {"O1", "Oz", "O2", "Cz", "Pz", "POz"}, 1.0, 40.0), x, n, t);
   ASSERT_TRUE(table.ok()) << table.status();
   ExpectParity(*table, testing::LoadCsv("eegdash/howto_eegdash_v080_rows.csv"));
 }
@@ -215,9 +215,9 @@ TEST(EegdashParity, HowtoTreeMatchesV080) {
 TEST(EegdashParity, ToleranceCatchesAPerturbedColumn) {
   int64_t n, c, t;
   const std::vector<float> x = LoadWindows("eegdash/howto_X_rows.npy", &n, &c, &t);
-  auto table = testing::Extract(ReadText("eegdash/howto_pipeline.json"),
-                                Info(128, {"O1", "Oz", "O2", "Cz", "Pz", "POz"}, 1.0, 40.0), x, n,
-                                t);
+  auto table =
+      testing::Extract(ReadText("eegdash/howto_pipeline.json"),
+                       Info(128, {"O1", "Oz", "O2", "Cz", "Pz", "POz"}, 1.0, 40.0), x, n, t);
   ASSERT_TRUE(table.ok());
   const CsvTable golden = testing::LoadCsv("eegdash/howto_eegdash_v080_rows.csv");
   const size_t cols = table->columns.size();

@@ -8,8 +8,8 @@
 #include "absl/strings/str_split.h"
 #include "core/exec/compute_arena.h"
 #include "core/features/feature_bank.h"
-#include "google/protobuf/util/json_util.h"
 #include "core/status_macros.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "proto/convert/pipeline_convert.h"
 #include "tests/testing/test_data.h"
@@ -74,8 +74,8 @@ absl::StatusOr<FeatureTable> Extract(const std::string& pipeline_json, const Sig
 }
 
 std::string LeafPipeline(const std::string& fn, const std::string& params_json) {
-  return absl::StrCat(R"({"features": [{"name": "f", "fn": ")", fn, R"(", "params": )",
-                      params_json, "}]}");
+  return absl::StrCat(R"({"features": [{"name": "f", "fn": ")", fn, R"(", "params": )", params_json,
+                      "}]}");
 }
 
 std::string GroupPipeline(const std::string& pre_fn, const std::string& pre_params,

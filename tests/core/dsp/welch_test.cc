@@ -43,7 +43,8 @@ TEST(WelchTest, MatchesScipyWelch) {
       const double* g = want.as<double>() + (w * 6 + c) * 65;
       double peak = 0.0;
       for (int k = 0; k < 65; ++k) peak = std::max(peak, g[k]);
-      for (int k = 0; k < 65; ++k) ASSERT_NEAR(psd[k], g[k], 1e-6 * peak) << w << " " << c << " " << k;
+      for (int k = 0; k < 65; ++k)
+        ASSERT_NEAR(psd[k], g[k], 1e-6 * peak) << w << " " << c << " " << k;
     }
   }
 }
@@ -91,9 +92,10 @@ TEST(WelchTest, SinusoidPowerAndPeak) {
 }
 
 TEST(WelchTest, RejectsSegmentsLongerThanTheWindow) {
-  EXPECT_THAT(ValidateWelch({256.0, 512, 256}, 256, "features.spec.preprocessor"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       ::testing::HasSubstr("nperseg 512 samples) is longer than the window (256")));
+  EXPECT_THAT(
+      ValidateWelch({256.0, 512, 256}, 256, "features.spec.preprocessor"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::HasSubstr("nperseg 512 samples) is longer than the window (256")));
   EXPECT_THAT(ValidateWelch({256.0, 128, 128}, 256, "p"),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("noverlap")));
 }

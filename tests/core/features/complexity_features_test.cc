@@ -24,7 +24,8 @@ double One(const std::string& pipeline, const std::vector<float>& x) {
 double Leaf(const std::string& fn, const std::vector<float>& x, const std::string& params = "{}") {
   return One(LeafPipeline(fn, params), x);
 }
-double Entropy(const std::string& fn, const std::vector<float>& x, const std::string& params = "{}") {
+double Entropy(const std::string& fn, const std::vector<float>& x,
+               const std::string& params = "{}") {
   return One(GroupPipeline("complexity_entropy_preprocessor", params, fn), x);
 }
 
@@ -77,7 +78,8 @@ TEST(ComplexityFeaturesTest, NeighbourCountsEqualBruteForce) {
           int32_t want = 0;
           for (int64_t j = 0; j < count; ++j) {
             double d = 0.0;
-            for (int64_t k = 0; k < dim; ++k) d = std::max(d, std::fabs(x[i * l + k] - x[j * l + k]));
+            for (int64_t k = 0; k < dim; ++k)
+              d = std::max(d, std::fabs(x[i * l + k] - x[j * l + k]));
             want += d <= r;
           }
           ASSERT_EQ(got[i], want) << "m " << m << " l " << l << " dim " << dim << " i " << i;

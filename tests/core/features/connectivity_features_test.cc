@@ -18,7 +18,8 @@ using ::neurofeat::testing::InfoFor;
 using ::neurofeat::testing::LeafPipeline;
 using ::neurofeat::testing::RunLeaf;
 
-NodeShape PairShape(ValueKind kind, std::string producer, int64_t n, std::vector<double> freqs = {}) {
+NodeShape PairShape(ValueKind kind, std::string producer, int64_t n,
+                    std::vector<double> freqs = {}) {
   NodeShape s;
   s.kind = kind;
   s.producer = std::move(producer);
@@ -33,8 +34,9 @@ NodeShape PairShape(ValueKind kind, std::string producer, int64_t n, std::vector
 double PhaseLeaf(const std::string& fn, const std::vector<std::complex<double>>& z) {
   NodeValue v;
   v.z = z;
-  auto out = RunLeaf(fn, "{}", PairShape(ValueKind::kPhaseDiff, "connectivity_phase_diff_preprocessor",
-                                         static_cast<int64_t>(z.size())),
+  auto out = RunLeaf(fn, "{}",
+                     PairShape(ValueKind::kPhaseDiff, "connectivity_phase_diff_preprocessor",
+                               static_cast<int64_t>(z.size())),
                      v, InfoFor(100, 2));
   EXPECT_TRUE(out.ok()) << out.status();
   return out.ok() ? (*out)[0] : std::nan("");
@@ -69,7 +71,8 @@ TEST(ConnectivityFeaturesTest, CoherenceLeavesOnAConstantCoherency) {
   v.z.assign(10, {0.6, 0.3});
   std::vector<double> f;
   for (int k = 1; k <= 10; ++k) f.push_back(k);
-  const NodeShape shape = PairShape(ValueKind::kCoherency, "connectivity_coherency_preprocessor", 10, f);
+  const NodeShape shape =
+      PairShape(ValueKind::kCoherency, "connectivity_coherency_preprocessor", 10, f);
   const std::string bands = R"({"bands": [{"name": "x", "lo": 2, "hi": 5}]})";
   auto msc = RunLeaf("connectivity_magnitude_square_coherence", bands, shape, v, InfoFor(100, 2));
   auto icoh = RunLeaf("connectivity_imaginary_coherence", bands, shape, v, InfoFor(100, 2));
@@ -107,7 +110,8 @@ TEST(ConnectivityFeaturesTest, CorrelationsOfLinearlyRelatedChannels) {
   ASSERT_TRUE(t.ok());
   EXPECT_THAT(t->columns, ::testing::ElementsAre("f_c0<>c1"));
   EXPECT_NEAR(t->values[0], 1.0, 1e-12);
-  t = Extract(LeafPipeline("connectivity_max_cross_correlation"), InfoFor(256, 2), TwoChannels(a, c), 1, n);
+  t = Extract(LeafPipeline("connectivity_max_cross_correlation"), InfoFor(256, 2),
+              TwoChannels(a, c), 1, n);
   ASSERT_TRUE(t.ok());
   EXPECT_NEAR(t->values[0], 1.0, 1e-9);  // |corr| at lag 0
 }
@@ -148,7 +152,8 @@ TEST(ConnectivityFeaturesTest, ExplicitPairsAndPickedChannels) {
                   {"name": "t", "fn": "connectivity_temporal_correlation"}]}]})";
   auto t = Extract(pipeline, InfoFor(256, 3), x, 1, n);
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_THAT(t->columns, ::testing::ElementsAre("t_c2<>c0", "p_mean_c2", "p_mean_c1", "p_t_c2<>c1"));
+  EXPECT_THAT(t->columns,
+              ::testing::ElementsAre("t_c2<>c0", "p_mean_c2", "p_mean_c1", "p_t_c2<>c1"));
   double mean2 = 0.0;
   for (int i = 0; i < n; ++i) mean2 += x[2 * n + i] / static_cast<double>(n);
   EXPECT_NEAR(ColumnValues(*t, "p_mean_c2")[0], mean2, 1e-15);

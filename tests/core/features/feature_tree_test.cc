@@ -46,7 +46,8 @@ TEST(FeatureTreeTest, ColumnsFollowTheTreeAndEegdashNaming) {
 TEST(FeatureTreeTest, PreprocessorRunsOncePerWindowForAllChildren) {
   const int n_windows = 5, n = 256;
   std::vector<float> x(n_windows * 2 * n);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.1 * i) + 0.01 * (i % 7));
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(std::sin(0.1 * i) + 0.01 * (i % 7));
   auto t = Extract(R"({"features": [{"name": "spec",
       "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
       "features": [{"name": "a", "fn": "spectral_bands_power"}, {"name": "b", "fn": "spectral_peak_frequency"},
@@ -69,77 +70,97 @@ TEST(FeatureTreeTest, UnknownFeatureName) {
 }
 
 TEST(FeatureTreeTest, UnknownParameter) {
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "q", "fn": "signal_quantile", "params": {"qq": 0.5}}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.q.params.qq"), HasSubstr("unknown parameter"),
-                             HasSubstr("known: q"))));
+  EXPECT_THAT(
+      BuildError(
+          R"({"features": [{"name": "q", "fn": "signal_quantile", "params": {"qq": 0.5}}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.q.params.qq"), HasSubstr("unknown parameter"),
+                     HasSubstr("known: q"))));
 }
 
 TEST(FeatureTreeTest, IllTypedParameters) {
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "q", "fn": "signal_quantile", "params": {"q": "half"}}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.q.params.q"), HasSubstr("\"half\""))));
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "v", "fn": "signal_variance", "params": {"ddof": 0.5}}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.v.params.ddof"), HasSubstr("integer"), HasSubstr("0.5"))));
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "q", "fn": "signal_quantile", "params": {"q": 1.5}}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.q.params.q"), HasSubstr("1.5"))));
+  EXPECT_THAT(
+      BuildError(
+          R"({"features": [{"name": "q", "fn": "signal_quantile", "params": {"q": "half"}}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.q.params.q"), HasSubstr("\"half\""))));
+  EXPECT_THAT(
+      BuildError(
+          R"({"features": [{"name": "v", "fn": "signal_variance", "params": {"ddof": 0.5}}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.v.params.ddof"), HasSubstr("integer"), HasSubstr("0.5"))));
+  EXPECT_THAT(
+      BuildError(R"({"features": [{"name": "q", "fn": "signal_quantile", "params": {"q": 1.5}}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.q.params.q"), HasSubstr("1.5"))));
   // EEGDash's dict form of bands has no order; we ask for the list form.
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor"},
-      "features": [{"name": "bp", "fn": "spectral_bands_power", "params": {"bands": {"alpha": [8, 12]}}}]}]})", 1024),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.s.features.bp.params.bands"), HasSubstr("a list"))));
+  EXPECT_THAT(
+      BuildError(R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor"},
+      "features": [{"name": "bp", "fn": "spectral_bands_power", "params": {"bands": {"alpha": [8, 12]}}}]}]})",
+                 1024),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.s.features.bp.params.bands"), HasSubstr("a list"))));
 }
 
 TEST(FeatureTreeTest, BandOutsideTheSpectrum) {
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "s",
+  EXPECT_THAT(
+      BuildError(R"({"features": [{"name": "s",
       "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
       "features": [{"name": "bp", "fn": "spectral_bands_power",
                     "params": {"bands": [{"name": "gamma", "lo": 30, "hi": 45}]}}]}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.s.features.bp.params.bands"), HasSubstr("\"gamma\""),
-                             HasSubstr("[30, 45)"), HasSubstr("[1, 40] Hz"))));
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.s.features.bp.params.bands"), HasSubstr("\"gamma\""),
+                     HasSubstr("[30, 45)"), HasSubstr("[1, 40] Hz"))));
 }
 
 TEST(FeatureTreeTest, WelchSegmentLongerThanTheWindow) {
   // The default 4 s segment at 128 Hz is 512 samples; the windows have 256.
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor"},
+  EXPECT_THAT(
+      BuildError(R"({"features": [{"name": "s", "preprocessor": {"fn": "spectral_preprocessor"},
       "features": [{"name": "p", "fn": "spectral_peak_frequency"}]}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.s.preprocessor"), HasSubstr("nperseg 512"),
-                             HasSubstr("256 samples"))));
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.s.preprocessor"), HasSubstr("nperseg 512"),
+                     HasSubstr("256 samples"))));
 }
 
 TEST(FeatureTreeTest, HighpassBelowTheResolvableFrequency) {
   EXPECT_THAT(BuildTree(R"({"features": [{"name": "s",
       "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
       "features": [{"name": "p", "fn": "spectral_peak_frequency"}]}]})",
-                        InfoFor(128, 1, 0.1, 40.0), 256).status(),
+                        InfoFor(128, 1, 0.1, 40.0), 256)
+                  .status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("features.s.preprocessor.params.f_min"), HasSubstr("0.1 Hz"),
                              HasSubstr("highpass"))));
 }
 
 TEST(FeatureTreeTest, TooFewSamplesForEntropyAndFractals) {
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "e", "preprocessor": {"fn": "complexity_entropy_preprocessor"},
-      "features": [{"name": "s", "fn": "complexity_sample_entropy"}]}]})", 3),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.e.preprocessor"), HasSubstr("too few samples"),
-                             HasSubstr("windows of 3 samples"))));
+  EXPECT_THAT(
+      BuildError(
+          R"({"features": [{"name": "e", "preprocessor": {"fn": "complexity_entropy_preprocessor"},
+      "features": [{"name": "s", "fn": "complexity_sample_entropy"}]}]})",
+          3),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.e.preprocessor"), HasSubstr("too few samples"),
+                     HasSubstr("windows of 3 samples"))));
   // At stride 16, 30 samples give one vector of dimension 3.
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "mse", "fn": "complexity_multiscale_entropy"}]})", 30),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.mse"), HasSubstr("too few samples"))));
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "h", "fn": "dimensionality_higuchi_fractal_dim"}]})", 12),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.h"), HasSubstr("Higuchi"), HasSubstr("12 samples"))));
+  EXPECT_THAT(
+      BuildError(R"({"features": [{"name": "mse", "fn": "complexity_multiscale_entropy"}]})", 30),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.mse"), HasSubstr("too few samples"))));
+  EXPECT_THAT(
+      BuildError(R"({"features": [{"name": "h", "fn": "dimensionality_higuchi_fractal_dim"}]})",
+                 12),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.h"), HasSubstr("Higuchi"), HasSubstr("12 samples"))));
   EXPECT_THAT(BuildError(R"({"features": [{"name": "h", "fn": "complexity_hurst_exp"}]})", 16),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("features.h"), HasSubstr("Hurst"))));
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "d", "fn": "complexity_detrended_fluctuation_analysis"}]})", 8),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.d"), HasSubstr("detrended fluctuation"))));
+  EXPECT_THAT(
+      BuildError(
+          R"({"features": [{"name": "d", "fn": "complexity_detrended_fluctuation_analysis"}]})", 8),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.d"), HasSubstr("detrended fluctuation"))));
   EXPECT_THAT(BuildError(R"({"features": [{"name": "s", "fn": "complexity_svd_entropy"}]})", 12),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("features.s"), HasSubstr("SVD entropy"))));
@@ -159,18 +180,23 @@ TEST(FeatureTreeTest, IncompatibleParentAndChild) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("features.p"), HasSubstr("the windows"))));
   // Phase differences need the band-pass preprocessor.
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "ph", "preprocessor": {"fn": "connectivity_phase_diff_preprocessor"},
+  EXPECT_THAT(
+      BuildError(
+          R"({"features": [{"name": "ph", "preprocessor": {"fn": "connectivity_phase_diff_preprocessor"},
       "features": [{"name": "plv", "fn": "connectivity_phase_locking_value"}]}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("features.ph.preprocessor"),
-                             HasSubstr("signal_bandpass_filter_preprocessor"))));
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("features.ph.preprocessor"),
+                     HasSubstr("signal_bandpass_filter_preprocessor"))));
 }
 
 TEST(FeatureTreeTest, MalformedNodes) {
-  EXPECT_THAT(BuildError(R"({"features": [{"fn": "signal_mean"}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("features[0].name: required")));
-  EXPECT_THAT(BuildError(R"({"features": [{"name": "a", "fn": "signal_mean"}, {"name": "a", "fn": "signal_std"}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"a\" appears twice")));
+  EXPECT_THAT(
+      BuildError(R"({"features": [{"fn": "signal_mean"}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("features[0].name: required")));
+  EXPECT_THAT(
+      BuildError(
+          R"({"features": [{"name": "a", "fn": "signal_mean"}, {"name": "a", "fn": "signal_std"}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"a\" appears twice")));
   EXPECT_THAT(BuildError(R"({"features": [{"name": "g"}]})"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("features.g: needs fn")));
   EXPECT_THAT(BuildError(R"({"features": [{"name": "g", "fn": "spectral_preprocessor"}]})"),

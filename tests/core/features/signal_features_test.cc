@@ -24,10 +24,12 @@ double One(const std::string& fn, const std::vector<float>& x, const std::string
   return t.ok() ? t->values[0] : std::nan("");
 }
 
-std::vector<float> Sine(int n, double cycles_per_sample, double amplitude = 1.0, double phase = 0.0) {
+std::vector<float> Sine(int n, double cycles_per_sample, double amplitude = 1.0,
+                        double phase = 0.0) {
   std::vector<float> x(n);
   for (int i = 0; i < n; ++i) {
-    x[i] = static_cast<float>(amplitude * std::sin(2 * std::numbers::pi * cycles_per_sample * i + phase));
+    x[i] = static_cast<float>(amplitude *
+                              std::sin(2 * std::numbers::pi * cycles_per_sample * i + phase));
   }
   return x;
 }
@@ -97,7 +99,7 @@ TEST(SignalFeaturesTest, BandpassPreprocessorKeepsTheBand) {
                    InfoFor(fs, 2), x, 1, n);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_NEAR(ColumnValues(*t, "g_f_c0")[0], 2.0, 0.05);  // A^2 / 2
-  EXPECT_LT(ColumnValues(*t, "g_f_c1")[0], 1e-2);  // < 0.5 % of its power
+  EXPECT_LT(ColumnValues(*t, "g_f_c1")[0], 1e-2);         // < 0.5 % of its power
 }
 
 TEST(SignalFeaturesTest, ChannelsAreIndependentAndNamed) {

@@ -31,7 +31,8 @@ std::vector<double> Leaf(const std::string& fn, const std::string& producer,
   NodeValue v;
   v.x = std::move(p);
   const int rows = static_cast<int>(v.x.size() / freqs.size());
-  auto out = RunLeaf(fn, params, SpectrumShape(producer, std::move(freqs), rows), v, InfoFor(100, rows));
+  auto out =
+      RunLeaf(fn, params, SpectrumShape(producer, std::move(freqs), rows), v, InfoFor(100, rows));
   EXPECT_TRUE(out.ok()) << out.status();
   return out.ok() ? *out : std::vector<double>{};
 }
@@ -45,7 +46,8 @@ TEST(SpectralFeaturesTest, SinusoidPeakAndBandPower) {
   const double fs = 128.0;
   const int n = 512;
   std::vector<float> x(n);
-  for (int i = 0; i < n; ++i) x[i] = static_cast<float>(2.0 * std::sin(2 * std::numbers::pi * 10.0 * i / fs));
+  for (int i = 0; i < n; ++i)
+    x[i] = static_cast<float>(2.0 * std::sin(2 * std::numbers::pi * 10.0 * i / fs));
   const std::string pipeline = R"({"features": [{"name": "s",
       "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
       "features": [{"name": "peak", "fn": "spectral_peak_frequency"},
@@ -70,15 +72,17 @@ TEST(SpectralFeaturesTest, SinusoidPeakAndBandPower) {
 TEST(SpectralFeaturesTest, PowerLeavesOnAHandMadeSpectrum) {
   const std::vector<double> f = {1, 2, 3, 4};
   const std::vector<double> p = {1, 4, 2, 1};
-  EXPECT_THAT(Leaf("spectral_root_total_power", kWelch, f, p), ::testing::ElementsAre(std::sqrt(8.0)));
+  EXPECT_THAT(Leaf("spectral_root_total_power", kWelch, f, p),
+              ::testing::ElementsAre(std::sqrt(8.0)));
   EXPECT_THAT(Leaf("spectral_hjorth_activity", kWelch, f, p), ::testing::ElementsAre(8.0));
   EXPECT_THAT(Leaf("spectral_peak_frequency", kWelch, f, p), ::testing::ElementsAre(2.0));
   EXPECT_THAT(Leaf("spectral_peak_frequency", kWelch, f, p, R"({"freq_range": [3, 4]})"),
               ::testing::ElementsAre(3.0));
   // Bands are lo <= f < hi, plain sums.
-  EXPECT_THAT(Leaf("spectral_bands_power", kWelch, f, p,
-                   R"({"bands": [{"name": "a", "lo": 1, "hi": 3}, {"name": "b", "lo": 3, "hi": 4}]})"),
-              ::testing::ElementsAre(5.0, 2.0));
+  EXPECT_THAT(
+      Leaf("spectral_bands_power", kWelch, f, p,
+           R"({"bands": [{"name": "a", "lo": 1, "hi": 3}, {"name": "b", "lo": 3, "hi": 4}]})"),
+      ::testing::ElementsAre(5.0, 2.0));
 }
 
 TEST(SpectralFeaturesTest, NormalisedSpectrumLeaves) {
@@ -87,7 +91,8 @@ TEST(SpectralFeaturesTest, NormalisedSpectrumLeaves) {
   EXPECT_NEAR(Leaf("spectral_moment", kNorm, f, p)[0], 3.0, 1e-15);
   EXPECT_NEAR(Leaf("spectral_hjorth_mobility", kNorm, f, p)[0], std::sqrt(10.0), 1e-14);
   EXPECT_NEAR(Leaf("spectral_hjorth_complexity", kNorm, f, p)[0], std::sqrt(130.0) / 10.0, 1e-14);
-  EXPECT_NEAR(Leaf("spectral_entropy", kNorm, f, {0.25, 0.25, 0.25, 0.25})[0], std::log(4.0), 1e-15);
+  EXPECT_NEAR(Leaf("spectral_entropy", kNorm, f, {0.25, 0.25, 0.25, 0.25})[0], std::log(4.0),
+              1e-15);
   EXPECT_EQ(Leaf("spectral_entropy", kNorm, f, {0, 1, 0, 0})[0], 0.0);
   // Cumulative 0.1, 0.3, 0.6, 1.0.
   EXPECT_EQ(Leaf("spectral_edge", kNorm, f, p)[0], 4.0);
@@ -112,7 +117,8 @@ TEST(SpectralFeaturesTest, NormalisedAndDbPreprocessors) {
   const double fs = 64.0;
   const int n = 256;
   std::vector<float> x(n);
-  for (int i = 0; i < n; ++i) x[i] = static_cast<float>(std::sin(0.3 * i) + 0.5 * std::cos(1.1 * i));
+  for (int i = 0; i < n; ++i)
+    x[i] = static_cast<float>(std::sin(0.3 * i) + 0.5 * std::cos(1.1 * i));
   const std::string pipeline = R"({"features": [{"name": "s",
       "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 2.0}},
       "features": [{"name": "act", "fn": "spectral_hjorth_activity"},
