@@ -23,28 +23,48 @@ ArenaState& State() {
   return state;
 }
 
-void Init(int threads) {
+void Init(int threads, ArenaMode mode) {
   ArenaState& s = State();
   std::call_once(s.once, [&] {
     s.threads = threads < 1 ? 1 : threads;
-    s.control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                      static_cast<size_t>(s.threads));
-    s.arena = std::make_unique<tbb::task_arena>(s.threads);
+    // oneTBB counts the calling thread in max_allowed_parallelism; with no
+    // caller slot the market must allow one more thread for `threads`
+    // workers to exist.
+    const bool workers_only = mode == ArenaMode::kWorkersOnly;
+    s.control = std::make_unique<tbb::global_control>(
+        tbb::global_control::max_allowed_parallelism,
+        static_cast<size_t>(s.threads + (workers_only ? 1 : 0)));
+    s.arena = std::make_unique<tbb::task_arena>(s.threads, workers_only ? 0 : 1);
   });
 }
 
 }  // namespace
 
-void InitComputeArena(int threads) { Init(threads); }
+void InitComputeArena(int threads, ArenaMode mode) { Init(threads, mode); }
 
 int ComputeArenaThreads() {
-  Init(DetectCpuLimits(CpuLimitInputs::FromSystem(std::nullopt)).threads);
+  Init(DetectCpuLimits(CpuLimitInputs::FromSystem(std::nullopt)).threads, ArenaMode::kJoinCaller);
   return State().threads;
 }
 
 void RunInArena(const std::function<void()>& fn) {
   ComputeArenaThreads();
   State().arena->execute(fn);
+}
+
+std::future<void> SubmitToArena(std::function<void()> fn) {
+  ComputeArenaThreads();
+  auto promise = std::make_shared<std::promise<void>>();
+  std::future<void> done = promise->get_future();
+  State().arena->enqueue([promise, fn = std::move(fn)] {
+    try {
+      fn();
+      promise->set_value();
+    } catch (...) {
+      promise->set_exception(std::current_exception());
+    }
+  });
+  return done;
 }
 
 }  // namespace neurofeat

@@ -35,7 +35,8 @@ std::optional<int64_t> MegabytesToBytes(const std::optional<std::string>& text) 
   std::optional<int64_t> v = ParseByteSize(*text);
   // Slurm gives plain numbers in MB (and accepts a unit suffix).
   int64_t plain = 0;
-  if (absl::SimpleAtoi(*text, &plain)) return plain > 0 ? std::optional<int64_t>(plain << 20) : std::nullopt;
+  if (absl::SimpleAtoi(*text, &plain))
+    return plain > 0 ? std::optional<int64_t>(plain << 20) : std::nullopt;
   return v;
 }
 
@@ -79,7 +80,8 @@ std::optional<int64_t> ParseByteSize(const std::string& text) {
   return static_cast<int64_t>(bytes);
 }
 
-MemoryLimitInputs MemoryLimitInputs::FromSystem(std::optional<int64_t> flag_budget_bytes, int cpus) {
+MemoryLimitInputs MemoryLimitInputs::FromSystem(std::optional<int64_t> flag_budget_bytes,
+                                                int cpus) {
   MemoryLimitInputs in;
   if (const char* v = std::getenv("SLURM_MEM_PER_NODE")) in.slurm_mem_per_node = v;
   if (const char* v = std::getenv("SLURM_MEM_PER_CPU")) in.slurm_mem_per_cpu = v;

@@ -31,6 +31,10 @@ struct RecordingInfo {
   std::vector<std::string> channel_ids;
   // Channel positions (x, y), in µm, one per channel; empty when unknown.
   std::vector<std::array<double, 2>> channel_locations;
+  // Stored value -> µV: uv = value * gain + offset, one per channel; empty
+  // when the format does not say.
+  std::vector<double> gain_to_uv;
+  std::vector<double> offset_to_uv;
 };
 
 class TraceSource {

@@ -109,3 +109,23 @@ lines = (eg / "howto" / "howto_eegdash_v080.csv").read_text().splitlines()
 # Welch PSDs of howto_X[:64] (scipy.signal.welch, fs 128, nperseg 128, noverlap 64).
 for name in ["welch_fs128_n128_o64_f.npy", "welch_fs128_n128_o64_psd_f64.npy"]:
     shutil.copyfile(sc / name, edst / name)
+
+# Real EDF (PhysioNet EEGMMIDB S001, ODC-By 1.0; ../data in the golden set's
+# sibling folder): the first 2 data records, with the header's record count
+# patched to 2; and the golden decoding of those samples (columns [0, 256)).
+data_dir = golden.parent / "data"
+rdst = out / "realdata"
+rdst.mkdir(exist_ok=True)
+raw = (data_dir / "test_edf_overlapping_annotations.edf").read_bytes()
+header_bytes = int(raw[184:192].decode())
+ns = int(raw[252:256].decode())
+spr_at = 256 + ns * 216
+samples_per_record = [int(raw[spr_at + 8 * i:spr_at + 8 * i + 8].decode()) for i in range(ns)]
+record_bytes = 2 * sum(samples_per_record)
+trimmed = bytearray(raw[:header_bytes + 2 * record_bytes])
+trimmed[236:244] = b"2       "
+(rdst / "edf_2records.edf").write_bytes(bytes(trimmed))
+rg = golden / "realdata"
+np.save(rdst / "edf_digital_i16_2records.npy", np.load(rg / "edf_digital_i16.npy")[:, :256])
+np.save(rdst / "edf_physical_V_2records.npy", np.load(rg / "edf_physical_V_f64.npy")[:, :256])
+print("wrote", rdst)

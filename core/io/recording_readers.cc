@@ -1,0 +1,325 @@
+#include "core/io/recording_readers.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/io/binary_source.h"
+#include "core/io/edf_source.h"
+#include "core/io/npy.h"
+#include "core/status_macros.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace neurofeat {
+namespace {
+
+absl::StatusOr<std::string> Resolve(const ReaderOptions& options, const std::string& path) {
+  if (options.resolve) return options.resolve(path);
+  return path;
+}
+
+absl::StatusOr<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("file not found: ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RecordingFormat Guess(const std::string& path) {
+  const std::string p = absl::AsciiStrToLower(path);
+  if (absl::EndsWith(p, ".npy")) return RecordingFormat::kNpy;
+  if (absl::EndsWith(p, ".oebin")) return RecordingFormat::kOpenEphys;
+  if (absl::EndsWith(p, ".edf") || absl::EndsWith(p, ".bdf")) return RecordingFormat::kEdf;
+  if (absl::EndsWith(p, ".bin")) return RecordingFormat::kSpikeGlx;
+  return RecordingFormat::kRaw;
+}
+
+// ---- SpikeGLX --------------------------------------------------------------
+
+using Meta = std::map<std::string, std::string>;
+
+Meta ParseMeta(const std::string& text) {
+  Meta meta;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    const size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) continue;
+    std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
+    if (!key.empty() && key[0] == '~') key = key.substr(1);
+    meta[key] = std::string(absl::StripAsciiWhitespace(line.substr(eq + 1)));
+  }
+  return meta;
+}
+
+absl::StatusOr<double> MetaNumber(const Meta& meta, const std::string& key,
+                                  const std::string& path) {
+  auto it = meta.find(key);
+  double v = 0;
+  if (it == meta.end() || !absl::SimpleAtod(it->second, &v)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ", key, it == meta.end() ? " is missing" : " is not a number: " + it->second));
+  }
+  return v;
+}
+
+// A meta number with a default when absent or malformed.
+double MetaOr(const Meta& meta, const std::string& key, double fallback) {
+  auto it = meta.find(key);
+  double v = 0;
+  return it != meta.end() && absl::SimpleAtod(it->second, &v) ? v : fallback;
+}
+
+// Per-channel gains of an imec probe's AP or LF band from the imro table:
+// NP 1.0 entries are (chan bank ref apgain lfgain hpf); 2.0 probes have a
+// fixed gain of 80.
+std::vector<double> ImroGains(const std::string& imro, bool lf, int64_t count) {
+  std::vector<double> gains;
+  std::vector<std::string> entries = absl::StrSplit(imro, '(', absl::SkipEmpty());
+  for (size_t i = 1; i < entries.size(); ++i) {  // entry 0 is the header
+    std::string e = entries[i];
+    if (!e.empty() && e.back() == ')') e.pop_back();
+    std::vector<std::string> f = absl::StrSplit(e, ' ', absl::SkipEmpty());
+    double g = 80.0;
+    if (f.size() >= 6 && absl::SimpleAtod(f[lf ? 4 : 3], &g)) {
+      gains.push_back(g);
+    } else {
+      gains.push_back(80.0);
+    }
+  }
+  gains.resize(count, gains.empty() ? 80.0 : gains.back());
+  return gains;
+}
+
+absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const ReaderOptions& options) {
+  std::string meta_path = bin;
+  if (!absl::EndsWith(meta_path, ".bin")) {
+    return absl::InvalidArgumentError(absl::StrCat(bin, ": a SpikeGLX path ends in .bin"));
+  }
+  meta_path.replace(meta_path.size() - 4, 4, ".meta");
+  NF_ASSIGN_OR_RETURN(meta_path, Resolve(options, meta_path));
+  NF_ASSIGN_OR_RETURN(std::string text, ReadText(meta_path));
+  const Meta meta = ParseMeta(text);
+  NF_ASSIGN_OR_RETURN(double channels_d, MetaNumber(meta, "nSavedChans", meta_path));
+  const int64_t channels = static_cast<int64_t>(channels_d);
+  const bool imec = meta.count("imSampRate") > 0;
+  NF_ASSIGN_OR_RETURN(double fs, MetaNumber(meta, imec ? "imSampRate" : "niSampRate", meta_path));
+  RecordingInfo info;
+  info.sampling_rate_hz = fs;
+  const bool lf = absl::EndsWith(bin, ".lf.bin");
+  // Channel counts by kind: imec "AP,LF,SY", nidq "MN,MA,XA,DW".
+  std::vector<int64_t> counts;
+  auto counts_it = meta.find(imec ? "snsApLfSy" : "snsMnMaXaDw");
+  if (counts_it != meta.end()) {
+    for (absl::string_view c : absl::StrSplit(counts_it->second, ',')) {
+      int64_t v = 0;
+      if (absl::SimpleAtoi(c, &v)) counts.push_back(v);
+    }
+  }
+  if (imec) {
+    const double range = MetaOr(meta, "imAiRangeMax", 0.6);
+    const double max_int = MetaOr(meta, "imMaxInt", 512.0);
+    const int64_t neural = counts.size() == 3 ? counts[0] + counts[1] : channels - 1;
+    const std::vector<double> gains = ImroGains(meta.count("imroTbl") ? meta.at("imroTbl") : "", lf,
+                                                std::max<int64_t>(neural, 0));
+    for (int64_t c = 0; c < channels; ++c) {
+      const bool sync = c >= neural;
+      info.channel_ids.push_back(sync ? absl::StrCat("SY", c - neural)
+                                      : absl::StrCat(lf ? "LF" : "AP", c));
+      info.gain_to_uv.push_back(sync ? 1.0 : range / max_int / gains[c] * 1e6);
+      info.offset_to_uv.push_back(0.0);
+    }
+  } else {
+    const double range = MetaOr(meta, "niAiRangeMax", 5.0);
+    const double max_int = MetaOr(meta, "niMaxInt", 32768.0);
+    const double mn_gain = MetaOr(meta, "niMNGain", 1.0);
+    const double ma_gain = MetaOr(meta, "niMAGain", 1.0);
+    const int64_t mn = counts.size() == 4 ? counts[0] : 0;
+    const int64_t ma = counts.size() == 4 ? counts[1] : 0;
+    const int64_t xa = counts.size() == 4 ? counts[2] : channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      info.channel_ids.push_back(absl::StrCat("NI", c));
+      const double gain = c < mn ? mn_gain : (c < mn + ma ? ma_gain : 1.0);
+      const bool analog = c < mn + ma + xa;
+      info.gain_to_uv.push_back(analog ? range / max_int / gain * 1e6 : 1.0);
+      info.offset_to_uv.push_back(0.0);
+    }
+  }
+  BinaryLayout layout;
+  layout.type = SampleType::kInt16;
+  layout.channels = channels;
+  if (meta.count("fileSizeBytes")) {
+    int64_t bytes = 0;
+    if (absl::SimpleAtoi(meta.at("fileSizeBytes"), &bytes)) layout.frames = bytes / (2 * channels);
+  }
+  NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(bin, layout, std::move(info)));
+  return OpenedRecording{std::move(src), RecordingFormat::kSpikeGlx};
+}
+
+// ---- Open Ephys binary -----------------------------------------------------
+
+const google::protobuf::Value* Field(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
+                                              const ReaderOptions& options) {
+  NF_ASSIGN_OR_RETURN(std::string text, ReadText(oebin));
+  google::protobuf::Struct root;
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(text, &root, parse).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(oebin, ": not valid JSON"));
+  }
+  const google::protobuf::Value* continuous = Field(root, "continuous");
+  if (continuous == nullptr || continuous->kind_case() != google::protobuf::Value::kListValue ||
+      continuous->list_value().values().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(oebin, ": no \"continuous\" streams"));
+  }
+  const int streams = continuous->list_value().values_size();
+  if (options.stream_index < 0 || options.stream_index >= streams) {
+    return absl::InvalidArgumentError(absl::StrCat(oebin, ": stream_index ", options.stream_index,
+                                                   " is not in [0, ", streams, ")"));
+  }
+  const google::protobuf::Value& stream = continuous->list_value().values(options.stream_index);
+  if (stream.kind_case() != google::protobuf::Value::kStructValue) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(oebin, ": continuous[", options.stream_index, "] is not an object"));
+  }
+  const auto& s = stream.struct_value();
+  const auto* folder = Field(s, "folder_name");
+  const auto* rate = Field(s, "sample_rate");
+  const auto* nch = Field(s, "num_channels");
+  if (folder == nullptr || rate == nullptr || nch == nullptr ||
+      rate->kind_case() != google::protobuf::Value::kNumberValue ||
+      nch->kind_case() != google::protobuf::Value::kNumberValue) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(oebin, ": continuous[", options.stream_index,
+                     "] needs folder_name, sample_rate, num_channels"));
+  }
+  RecordingInfo info;
+  info.sampling_rate_hz = rate->number_value();
+  const int64_t channels = static_cast<int64_t>(nch->number_value());
+  if (const auto* chans = Field(s, "channels");
+      chans != nullptr && chans->kind_case() == google::protobuf::Value::kListValue) {
+    for (const auto& ch : chans->list_value().values()) {
+      if (ch.kind_case() != google::protobuf::Value::kStructValue) continue;
+      const auto* name = Field(ch.struct_value(), "channel_name");
+      const auto* bit_volts = Field(ch.struct_value(), "bit_volts");
+      const auto* units = Field(ch.struct_value(), "units");
+      info.channel_ids.push_back(name != nullptr ? name->string_value()
+                                                 : absl::StrCat(info.channel_ids.size()));
+      double factor = 1.0;
+      if (units != nullptr) {
+        const std::string u = absl::AsciiStrToLower(units->string_value());
+        factor = u == "v" ? 1e6 : (u == "mv" ? 1e3 : 1.0);
+      }
+      info.gain_to_uv.push_back((bit_volts != nullptr ? bit_volts->number_value() : 1.0) * factor);
+      info.offset_to_uv.push_back(0.0);
+    }
+  }
+  if (!info.channel_ids.empty() && static_cast<int64_t>(info.channel_ids.size()) != channels) {
+    return absl::InvalidArgumentError(absl::StrCat(oebin, ": num_channels ", channels, " but ",
+                                                   info.channel_ids.size(), " channel entries"));
+  }
+  std::string dir = std::filesystem::path(oebin).parent_path().string();
+  std::string sub = folder->string_value();
+  while (!sub.empty() && sub.back() == '/') sub.pop_back();
+  NF_ASSIGN_OR_RETURN(std::string dat,
+                      Resolve(options, absl::StrCat(dir.empty() ? "." : dir, "/continuous/", sub,
+                                                    "/continuous.dat")));
+  BinaryLayout layout;
+  layout.type = SampleType::kInt16;
+  layout.channels = channels;
+  NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(dat, layout, std::move(info)));
+  return OpenedRecording{std::move(src), RecordingFormat::kOpenEphys};
+}
+
+}  // namespace
+
+absl::StatusOr<RecordingFormat> ParseRecordingFormat(const std::string& name) {
+  static const std::map<std::string, RecordingFormat> kNames = {
+      {"auto", RecordingFormat::kAuto},
+      {"npy", RecordingFormat::kNpy},
+      {"raw", RecordingFormat::kRaw},
+      {"spikeglx", RecordingFormat::kSpikeGlx},
+      {"openephys", RecordingFormat::kOpenEphys},
+      {"edf", RecordingFormat::kEdf},
+      {"bdf", RecordingFormat::kEdf}};
+  auto it = kNames.find(name);
+  if (it == kNames.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "format: \"", name, "\" is not one of auto, npy, raw, spikeglx, openephys, edf"));
+  }
+  return it->second;
+}
+
+const char* RecordingFormatName(RecordingFormat format) {
+  switch (format) {
+    case RecordingFormat::kAuto:
+      return "auto";
+    case RecordingFormat::kNpy:
+      return "npy";
+    case RecordingFormat::kRaw:
+      return "raw";
+    case RecordingFormat::kSpikeGlx:
+      return "spikeglx";
+    case RecordingFormat::kOpenEphys:
+      return "openephys";
+    case RecordingFormat::kEdf:
+      return "edf";
+  }
+  return "?";
+}
+
+absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, RecordingFormat format,
+                                                  const ReaderOptions& options) {
+  if (format == RecordingFormat::kAuto) format = Guess(path);
+  switch (format) {
+    case RecordingFormat::kNpy: {
+      if (!(options.npy_sampling_rate_hz > 0)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "sampling_rate_hz: an .npy file holds no sampling rate; give one (", path, ")"));
+      }
+      RecordingInfo info;
+      info.sampling_rate_hz = options.npy_sampling_rate_hz;
+      NF_ASSIGN_OR_RETURN(auto src, NpyTraceSource::Open(path, info));
+      return OpenedRecording{std::move(src), RecordingFormat::kNpy};
+    }
+    case RecordingFormat::kRaw: {
+      if (!options.raw_type.has_value() || options.raw_channels < 1 ||
+          !(options.raw_sampling_rate_hz > 0)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "raw: a raw binary file needs dtype, num_channels and sampling_rate_hz (", path, ")"));
+      }
+      BinaryLayout layout;
+      layout.type = *options.raw_type;
+      layout.channels = options.raw_channels;
+      layout.data_offset = options.raw_header_bytes;
+      RecordingInfo info;
+      info.sampling_rate_hz = options.raw_sampling_rate_hz;
+      NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(path, layout, std::move(info)));
+      return OpenedRecording{std::move(src), RecordingFormat::kRaw};
+    }
+    case RecordingFormat::kSpikeGlx:
+      return OpenSpikeGlx(path, options);
+    case RecordingFormat::kOpenEphys:
+      return OpenOpenEphys(path, options);
+    case RecordingFormat::kEdf: {
+      NF_ASSIGN_OR_RETURN(auto src, EdfSource::Open(path));
+      return OpenedRecording{std::move(src), RecordingFormat::kEdf};
+    }
+    case RecordingFormat::kAuto:
+      break;
+  }
+  return absl::InternalError("unreachable");
+}
+
+}  // namespace neurofeat

@@ -1,0 +1,189 @@
+#include "core/io/recording_readers.h"
+
+#include <edflib.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_data.h"
+
+namespace neurofeat {
+namespace {
+
+using ::neurofeat::testing::StatusIs;
+using ::neurofeat::testing::TempDir;
+using ::neurofeat::testing::WriteFile;
+using ::testing::HasSubstr;
+
+std::string Int16Bytes(const std::vector<int16_t>& v) {
+  std::string s(v.size() * 2, '\0');
+  std::memcpy(s.data(), v.data(), s.size());
+  return s;
+}
+
+// frames x channels, sample (f, c) = 10 * f + c.
+std::vector<int16_t> Ramp(int frames, int channels) {
+  std::vector<int16_t> v;
+  for (int f = 0; f < frames; ++f) {
+    for (int c = 0; c < channels; ++c) v.push_back(static_cast<int16_t>(10 * f + c));
+  }
+  return v;
+}
+
+// The real PhysioNet EDF+ (first two records): EDFlib's physical values equal
+// MNE's (in volts) and random access returns the same samples.
+TEST(RecordingReadersTest, EdfMatchesMneDecoding) {
+  auto rec = OpenRecordingFile(testing::TestDataPath("realdata/edf_2records.edf"),
+                               RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const TraceSource& s = *rec->source;
+  EXPECT_EQ(rec->format, RecordingFormat::kEdf);
+  EXPECT_EQ(s.num_channels(), 64);  // the annotation signal is not a channel
+  EXPECT_EQ(s.num_frames(), 256);
+  EXPECT_DOUBLE_EQ(s.info().sampling_rate_hz, 128.0);
+  EXPECT_EQ(s.info().gain_to_uv[0], 1.0);                                     // the file is in uV
+  NpyArray volts = testing::LoadNpy("realdata/edf_physical_V_2records.npy");  // (64, 256)
+  auto t = s.GetTraces(0, 256);
+  ASSERT_TRUE(t.ok()) << t.status();
+  for (int c = 0; c < 64; ++c) {
+    for (int f = 0; f < 256; ++f) {
+      const double want_uv = volts.as<double>()[c * 256 + f] * 1e6;
+      ASSERT_NEAR(t->row<double>(f)[c], want_uv, 1e-9 * std::max(1.0, std::fabs(want_uv)))
+          << c << " " << f;
+    }
+  }
+  auto part = s.GetTraces(100, 130);
+  ASSERT_TRUE(part.ok());
+  for (int f = 0; f < 30; ++f) EXPECT_EQ(part->row<double>(f)[7], t->row<double>(100 + f)[7]);
+  EXPECT_THAT(s.GetTraces(200, 300).status(), StatusIs(absl::StatusCode::kOutOfRange));
+}
+
+// A BDF+ file written by EDFlib (24-bit samples, mV) reads back through
+// EDFlib with its values and the unit's gain to uV.
+TEST(RecordingReadersTest, BdfPlusWrittenByEdflib) {
+  TempDir dir;
+  const std::string path = dir.File("x.bdf");
+  const int h = edfopen_file_writeonly_with_params(path.c_str(), EDFLIB_FILETYPE_BDFPLUS, 2, 256,
+                                                   100.0, "mV");
+  ASSERT_GE(h, 0);
+  std::vector<double> samples(256);
+  for (int record = 0; record < 3; ++record) {
+    for (int s = 0; s < 2; ++s) {
+      for (int i = 0; i < 256; ++i) samples[i] = (s == 0 ? 1.0 : -1.0) * (record * 256 + i) / 10.0;
+      ASSERT_EQ(edfwrite_physical_samples(h, samples.data()), 0);
+    }
+  }
+  ASSERT_EQ(edfclose_file(h), 0);
+  auto rec = OpenRecordingFile(path, RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  EXPECT_EQ(rec->source->num_frames(), 768);
+  EXPECT_EQ(rec->source->num_channels(), 2);
+  EXPECT_DOUBLE_EQ(rec->source->info().sampling_rate_hz, 256.0);
+  EXPECT_DOUBLE_EQ(rec->source->info().gain_to_uv[0], 1000.0);
+  auto t = rec->source->GetTraces(500, 510);
+  ASSERT_TRUE(t.ok()) << t.status();
+  // 24-bit over +-100 mV: a step of 200 / (2^24 - 1) mV.
+  EXPECT_NEAR(t->row<double>(3)[0], 50.3, 2e-5);
+  EXPECT_NEAR(t->row<double>(3)[1], -50.3, 2e-5);
+}
+
+TEST(RecordingReadersTest, RawBinaryWithHeader) {
+  TempDir dir;
+  WriteFile(dir.File("x.dat"), std::string(16, 'h') + Int16Bytes(Ramp(50, 3)));
+  ReaderOptions o;
+  o.raw_type = SampleType::kInt16;
+  o.raw_channels = 3;
+  o.raw_sampling_rate_hz = 1000;
+  o.raw_header_bytes = 16;
+  auto rec = OpenRecordingFile(dir.File("x.dat"), RecordingFormat::kRaw, o);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  EXPECT_EQ(rec->source->num_frames(), 50);
+  auto t = rec->source->GetTraces(20, 22);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->row<int16_t>(1)[2], 212);
+  o.raw_channels = 7;  // 300 bytes are not whole frames of 7 x 2 bytes
+  EXPECT_THAT(
+      OpenRecordingFile(dir.File("x.dat"), RecordingFormat::kRaw, o).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a whole number of frames of 7")));
+  o.raw_type.reset();
+  EXPECT_THAT(OpenRecordingFile(dir.File("x.dat"), RecordingFormat::kRaw, o).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs dtype")));
+}
+
+TEST(RecordingReadersTest, SpikeGlxImecGainsFromTheImroTable) {
+  TempDir dir;
+  WriteFile(dir.File("run_g0_t0.imec0.ap.bin"), Int16Bytes(Ramp(100, 5)));
+  WriteFile(dir.File("run_g0_t0.imec0.ap.meta"),
+            "imSampRate=30000\nnSavedChans=5\nsnsApLfSy=4,0,1\nimAiRangeMax=0.6\nimMaxInt=512\n"
+            "fileSizeBytes=1000\n~imroTbl=(0,4)(0 0 0 500 250 1)(1 0 0 500 250 1)"
+            "(2 0 0 250 250 1)(3 0 0 500 250 1)\n");
+  auto rec = OpenRecordingFile(dir.File("run_g0_t0.imec0.ap.bin"), RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const RecordingInfo& info = rec->source->info();
+  EXPECT_EQ(rec->format, RecordingFormat::kSpikeGlx);
+  EXPECT_DOUBLE_EQ(info.sampling_rate_hz, 30000.0);
+  EXPECT_THAT(info.channel_ids, ::testing::ElementsAre("AP0", "AP1", "AP2", "AP3", "SY0"));
+  EXPECT_DOUBLE_EQ(info.gain_to_uv[0], 0.6 / 512 / 500 * 1e6);  // 2.34375 uV per bit
+  EXPECT_DOUBLE_EQ(info.gain_to_uv[2], 0.6 / 512 / 250 * 1e6);
+  EXPECT_DOUBLE_EQ(info.gain_to_uv[4], 1.0);
+  EXPECT_EQ(rec->source->num_frames(), 100);
+  auto t = rec->source->GetTraces(99, 100);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->row<int16_t>(0)[4], 994);
+}
+
+TEST(RecordingReadersTest, SpikeGlxWithoutMetaIsAnError) {
+  TempDir dir;
+  WriteFile(dir.File("a.ap.bin"), Int16Bytes(Ramp(10, 2)));
+  EXPECT_THAT(OpenRecordingFile(dir.File("a.ap.bin"), RecordingFormat::kSpikeGlx, {}).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("a.ap.meta")));
+}
+
+TEST(RecordingReadersTest, OpenEphysBinary) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("continuous/Rhythm_FPGA-100.0"));
+  WriteFile(dir.File("continuous/Rhythm_FPGA-100.0/continuous.dat"), Int16Bytes(Ramp(40, 2)));
+  WriteFile(dir.File("structure.oebin"), R"({"GUI version": "0.5.5", "continuous": [
+      {"folder_name": "Rhythm_FPGA-100.0/", "sample_rate": 30000.0, "num_channels": 2,
+       "channels": [{"channel_name": "CH1", "bit_volts": 0.195, "units": "uV"},
+                    {"channel_name": "ADC1", "bit_volts": 0.0000374, "units": "V"}]}]})");
+  auto rec = OpenRecordingFile(dir.File("structure.oebin"), RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const RecordingInfo& info = rec->source->info();
+  EXPECT_THAT(info.channel_ids, ::testing::ElementsAre("CH1", "ADC1"));
+  EXPECT_DOUBLE_EQ(info.gain_to_uv[0], 0.195);
+  EXPECT_DOUBLE_EQ(info.gain_to_uv[1], 37.4);
+  EXPECT_EQ(rec->source->num_frames(), 40);
+  ReaderOptions bad;
+  bad.stream_index = 3;
+  EXPECT_THAT(
+      OpenRecordingFile(dir.File("structure.oebin"), RecordingFormat::kOpenEphys, bad).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_index 3 is not in [0, 1)")));
+}
+
+// Files a format opens besides the one named go through `resolve`.
+TEST(RecordingReadersTest, CompanionFilesAreResolved) {
+  TempDir dir;
+  WriteFile(dir.File("a.ap.bin"), Int16Bytes(Ramp(10, 2)));
+  WriteFile(dir.File("a.ap.meta"), "imSampRate=30000\nnSavedChans=2\n");
+  ReaderOptions o;
+  o.resolve = [](const std::string& p) -> absl::StatusOr<std::string> {
+    return absl::PermissionDeniedError(absl::StrCat("refused ", p));
+  };
+  EXPECT_THAT(OpenRecordingFile(dir.File("a.ap.bin"), RecordingFormat::kSpikeGlx, o).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("a.ap.meta")));
+}
+
+TEST(RecordingReadersTest, FormatNames) {
+  EXPECT_EQ(*ParseRecordingFormat("openephys"), RecordingFormat::kOpenEphys);
+  EXPECT_THAT(ParseRecordingFormat("nwb").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"nwb\"")));
+}
+
+}  // namespace
+}  // namespace neurofeat
