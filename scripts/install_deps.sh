@@ -10,6 +10,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ccache \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libabsl-dev libfftw3-dev libtbb-dev librocksdb-dev prometheus-cpp-dev \
-  libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev libedf-dev \
+  libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev libedf-dev libssl-dev grpc-proto \
+  openssl prometheus \
   python3-scipy python3-numpy python3-pandas python3-grpcio python3-protobuf \
   > /dev/null

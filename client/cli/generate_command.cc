@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "client/cli/args.h"
+#include "core/util/args.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"

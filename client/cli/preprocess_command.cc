@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "client/cli/args.h"
+#include "core/util/args.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"

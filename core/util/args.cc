@@ -1,4 +1,4 @@
-#include "client/cli/args.h"
+#include "core/util/args.h"
 
 #include <cmath>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace neurofeat::client {
+namespace neurofeat {
 
 std::string ParsedArgs::Get(const std::string& name) const {
   auto it = values_.find(name);
@@ -47,6 +47,11 @@ absl::StatusOr<std::optional<int64_t>> ParsedArgs::GetInt(const std::string& nam
   return std::optional<int64_t>(i);
 }
 
+std::vector<std::string> ParsedArgs::GetAll(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>() : it->second;
+}
+
 absl::StatusOr<ParsedArgs> ArgParser::Parse(int argc, char** argv, int first) const {
   ParsedArgs out;
   for (int i = first; i < argc; ++i) {
@@ -72,7 +77,7 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(int argc, char** argv, int first) co
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, " for '", command_, "' (known: ", known, ")"));
     }
-    if (out.values_.count(name) > 0) {
+    if (out.values_.count(name) > 0 && !spec->repeatable) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, " is given more than once"));
     }
     if (spec->takes_value) {
@@ -85,6 +90,7 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(int argc, char** argv, int first) co
       return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
     }
     out.values_[name] = value.value_or("");
+    out.all_values_[name].push_back(value.value_or(""));
   }
   return out;
 }
@@ -146,4 +152,4 @@ absl::StatusOr<int64_t> ParseFramePosition(const std::string& text, double fs_hz
   return static_cast<int64_t>(std::floor(s * fs_hz + 1e-9));
 }
 
-}  // namespace neurofeat::client
+}  // namespace neurofeat

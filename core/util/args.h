@@ -1,16 +1,16 @@
 // File: args.h
 //
-// A strict command-line parser for the neurofeat subcommands, whose flags
+// A strict command-line parser for neurofeat and neurofeatd, whose flags
 // use dashes (--chunk-duration), which absl flags cannot name. Unknown flags,
-// repeated flags, missing values and stray positional arguments are errors
-// that name the flag and list the known ones.
+// repeated flags (unless declared repeatable), missing values and stray
+// positional arguments are errors that name the flag and list the known ones.
 //
 // Example:
 //   ArgParser parser("preprocess", {{"input", true, "IN.npy"}, ...});
 //   NF_ASSIGN_OR_RETURN(ParsedArgs args, parser.Parse(argc, argv, 2));
 //   std::string in = args.Get("input");
-#ifndef NEUROFEAT_CLIENT_CLI_ARGS_H_
-#define NEUROFEAT_CLIENT_CLI_ARGS_H_
+#ifndef NEUROFEAT_CORE_UTIL_ARGS_H_
+#define NEUROFEAT_CORE_UTIL_ARGS_H_
 
 #include <map>
 #include <optional>
@@ -19,12 +19,13 @@
 
 #include "absl/status/statusor.h"
 
-namespace neurofeat::client {
+namespace neurofeat {
 
 struct FlagSpec {
   std::string name;  // without the leading dashes
   bool takes_value = true;
   std::string help;
+  bool repeatable = false;  // --data-root A --data-root B
 };
 
 class ParsedArgs {
@@ -39,10 +40,13 @@ class ParsedArgs {
   // flag and value.
   absl::StatusOr<std::optional<double>> GetDouble(const std::string& name) const;
   absl::StatusOr<std::optional<int64_t>> GetInt(const std::string& name) const;
+  // GetAll() is every value of a repeatable flag, in order.
+  std::vector<std::string> GetAll(const std::string& name) const;
 
  private:
   friend class ArgParser;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
 };
 
 class ArgParser {
@@ -68,6 +72,6 @@ absl::StatusOr<double> ParseDurationSeconds(const std::string& text, const std::
 absl::StatusOr<int64_t> ParseFramePosition(const std::string& text, double fs_hz,
                                            const std::string& flag);
 
-}  // namespace neurofeat::client
+}  // namespace neurofeat
 
-#endif  // NEUROFEAT_CLIENT_CLI_ARGS_H_
+#endif  // NEUROFEAT_CORE_UTIL_ARGS_H_
