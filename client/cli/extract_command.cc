@@ -13,6 +13,7 @@
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
 #include "core/features/extract.h"
+#include "core/features/streaming_extractor.h"
 #include "core/io/npy.h"
 #include "core/preprocess/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
@@ -35,6 +36,9 @@ const ArgParser& Parser() {
        {"pipeline", true, "P.json: the pipeline (preprocess, window, features)"},
        {"output", true, "OUT.csv or OUT.npy (+ OUT.npy.columns.txt)"},
        {"threads", true, "cap on compute threads (min with cgroup quota, Slurm, affinity)"},
+       {"chunk-duration", true,
+        "continuous input: the chain runs on chunks of this length, as `preprocess` does. "
+        "Default 1s"},
        {"include-metadata", false, "CSV: prepend recording, window and start_sample columns"},
        {"recording", true, "recording name for --include-metadata. Default: the input file name"},
        {"quiet", false, "print no summary"},
@@ -58,29 +62,6 @@ absl::StatusOr<std::optional<double>> PositiveFlag(const ParsedArgs& args,
         absl::StrCat("--", name, "=", args.Get(name), " must be positive"));
   }
   return v;
-}
-
-// Continuous traces: the preprocess chain over the whole recording, then
-// windows as the pipeline says.
-absl::StatusOr<Windows> WindowsFromContinuous(const NpyArray& array, const v1::Pipeline& pipeline,
-                                              double fs, const std::vector<std::string>& names,
-                                              const std::string& input) {
-  NF_ASSIGN_OR_RETURN(std::optional<WindowSpec> window, ToWindowSpec(pipeline));
-  if (!window.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--input=", input,
-        " is (frames, channels) continuous data, so the pipeline needs a "
-        "\"window\": {\"size_samples\": N}; or pass (n_windows, channels, n_times) epochs"));
-  }
-  NF_ASSIGN_OR_RETURN(Traces traces, NpyToTraces(array, "--input"));
-  NF_ASSIGN_OR_RETURN(ChainSpec spec, ToChainSpec(pipeline));
-  RecordingInfo info;
-  info.sampling_rate_hz = fs;
-  info.channel_ids = names;
-  auto source = std::make_shared<InMemorySource>(std::move(traces), info);
-  NF_ASSIGN_OR_RETURN(auto chain, PreprocessChain::Build(spec, source, SampleType::kFloat32));
-  NF_ASSIGN_OR_RETURN(Traces filtered, chain->output().GetTraces(0, source->num_frames()));
-  return CutWindows(filtered, *window);
 }
 
 absl::StatusOr<Summary> Run(const ParsedArgs& args) {
@@ -113,79 +94,111 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
         absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
   }
   std::vector<std::string> names = absl::StrSplit(channels_text, ',');
-  NF_ASSIGN_OR_RETURN(NpyArray array, ReadNpy(input));
-  Windows windows;
-  const auto& shape = array.header.shape;
-  SampleType type = SampleType::kFloat32;
-  switch (array.header.dtype) {
-    case NpyDtype::kFloat32:
-      type = SampleType::kFloat32;
-      break;
-    case NpyDtype::kFloat64:
-      type = SampleType::kFloat64;
-      break;
-    case NpyDtype::kInt16:
-      type = SampleType::kInt16;
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("--input=", input, ": dtype must be float32, float64 or int16"));
-  }
-  const int64_t channels = shape.size() == 3 ? shape[1] : (shape.size() == 2 ? shape[1] : -1);
+  NF_ASSIGN_OR_RETURN(NpyHeader header, ReadNpyHeader(input));
+  const auto& shape = header.shape;
+  const int64_t channels = shape.size() == 3 || shape.size() == 2 ? shape[1] : -1;
   if (channels < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--input=", input,
-                     ": expected 3-D epochs (n_windows, channels, n_times) or 2-D "
-                     "(frames, channels), got ",
-                     shape.size(), " dimensions"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--input=", input, ": expected 3-D epochs (n_windows, channels, n_times) or 2-D "
+        "(frames, channels), got ", shape.size(), " dimensions"));
   }
   if (static_cast<int64_t>(names.size()) != channels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--channels names ", names.size(), " channels but --input=", input, " has ", channels));
+    return absl::InvalidArgumentError(absl::StrCat("--channels names ", names.size(),
+                                                   " channels but --input=", input, " has ",
+                                                   channels));
   }
-  if (shape.size() == 3) {
-    if (!ToChainSpec(*pipeline).value_or(ChainSpec{}).steps.empty() || pipeline->has_window()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--input=", input,
-                       " holds pre-cut epochs; the pipeline's preprocess and window apply "
-                       "to continuous (frames, channels) input only, so remove them"));
-    }
-    NF_ASSIGN_OR_RETURN(windows,
-                        WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
-  } else {
-    NF_ASSIGN_OR_RETURN(windows, WindowsFromContinuous(array, *pipeline, *fs, names, input));
+  double chunk_s = 1.0;
+  if (auto c = args.GetOptional("chunk-duration")) {
+    NF_ASSIGN_OR_RETURN(chunk_s, ParseDurationSeconds(*c, "chunk-duration"));
   }
   SignalInfo info;
   info.fs = *fs;
   info.channels = names;
   info.highpass = highpass;
   info.lowpass = lowpass;
-  NF_ASSIGN_OR_RETURN(FeatureTree tree,
-                      FeatureTree::Build(ToFeatureSpecs(*pipeline), info, windows.n_times));
+  // Epochs are read whole; continuous traces go through the chain chunk by
+  // chunk on SpikeInterface's grid and are cut into windows as they come.
+  std::optional<Windows> epochs;
+  std::shared_ptr<NpyTraceSource> source;
+  std::unique_ptr<PreprocessChain> chain;
+  std::optional<WindowSpec> window;
+  int64_t n_times = 0;
+  if (shape.size() == 3) {
+    if (!ToChainSpec(*pipeline).value_or(ChainSpec{}).steps.empty() || pipeline->has_window()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--input=", input, " holds pre-cut epochs; the pipeline's preprocess and window apply "
+          "to continuous (frames, channels) input only, so remove them"));
+    }
+    NF_ASSIGN_OR_RETURN(NpyArray array, ReadNpy(input));
+    SampleType type = SampleType::kFloat32;
+    switch (array.header.dtype) {
+      case NpyDtype::kFloat32: type = SampleType::kFloat32; break;
+      case NpyDtype::kFloat64: type = SampleType::kFloat64; break;
+      case NpyDtype::kInt16: type = SampleType::kInt16; break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("--input=", input, ": dtype must be float32, float64 or int16"));
+    }
+    NF_ASSIGN_OR_RETURN(Windows w, WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
+    epochs = std::move(w);
+    n_times = shape[2];
+  } else {
+    NF_ASSIGN_OR_RETURN(window, ToWindowSpec(*pipeline));
+    if (!window.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--input=", input, " is (frames, channels) continuous data, so the pipeline needs a "
+          "\"window\": {\"size_samples\": N}; or pass (n_windows, channels, n_times) epochs"));
+    }
+    NF_ASSIGN_OR_RETURN(ChainSpec spec, ToChainSpec(*pipeline));
+    RecordingInfo rec;
+    rec.sampling_rate_hz = *fs;
+    rec.channel_ids = names;
+    NF_ASSIGN_OR_RETURN(source, NpyTraceSource::Open(input, rec));
+    NF_ASSIGN_OR_RETURN(chain, PreprocessChain::Build(spec, source, SampleType::kFloat32));
+    n_times = window->size;
+  }
+  NF_ASSIGN_OR_RETURN(FeatureTree tree, FeatureTree::Build(ToFeatureSpecs(*pipeline), info, n_times));
+  std::unique_ptr<StreamingExtractor> extractor =
+      epochs.has_value()
+          ? std::make_unique<StreamingExtractor>(tree, *epochs, 256)
+          : std::make_unique<StreamingExtractor>(
+                tree, chain->output(), *window,
+                std::max<int64_t>(1, static_cast<int64_t>(chunk_s * *fs)), 256);
+  NF_RETURN_IF_ERROR(extractor->Validate());
 
   ProgressBar bar("extract", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
-  ExtractOptions options;
-  options.progress = [&](int64_t done, int64_t total) { bar.Update(done, total); };
   const auto t0 = std::chrono::steady_clock::now();
-  absl::StatusOr<FeatureTable> table;
-  RunInArena([&] { table = ExtractFeatures(tree, windows, options); });
+  FeatureTable table;
+  absl::Status status;
+  RunInArena([&] {
+    while (status.ok()) {
+      absl::StatusOr<std::optional<FeatureTable>> block = extractor->NextBlock();
+      if (!block.ok()) {
+        status = block.status();
+      } else if (!block->has_value()) {
+        break;
+      } else {
+        AppendRows(**block, &table);
+        bar.Update(table.rows, extractor->total_windows());
+      }
+    }
+  });
   bar.Finish();
-  NF_RETURN_IF_ERROR(table.status());
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  NF_RETURN_IF_ERROR(status);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string recording = args.GetOptional("recording").value_or(input);
   if (!args.Has("recording")) {
     const size_t slash = recording.find_last_of('/');
     if (slash != std::string::npos) recording = recording.substr(slash + 1);
   }
   if (csv) {
-    NF_RETURN_IF_ERROR(WriteFeatureCsv(output, *table, args.Has("include-metadata"), recording));
+    NF_RETURN_IF_ERROR(WriteFeatureCsv(output, table, args.Has("include-metadata"), recording));
   } else {
-    NF_RETURN_IF_ERROR(WriteFeatureNpy(output, *table));
+    NF_RETURN_IF_ERROR(WriteFeatureNpy(output, table));
   }
   Summary s;
-  s.windows = table->rows;
-  s.columns = static_cast<int64_t>(table->columns.size());
+  s.windows = table.rows;
+  s.columns = static_cast<int64_t>(table.columns.size());
   s.threads = limits.threads;
   s.seconds = seconds;
   s.output = output;

@@ -63,6 +63,21 @@ absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Wind
   return table;
 }
 
+void AppendRows(const FeatureTable& block, FeatureTable* table) {
+  if (table->columns.empty()) {
+    table->columns = block.columns;
+    table->integer_columns = block.integer_columns;
+  }
+  table->rows += block.rows;
+  table->values.insert(table->values.end(), block.values.begin(), block.values.end());
+  table->window_index.insert(table->window_index.end(), block.window_index.begin(),
+                             block.window_index.end());
+  table->start_sample.insert(table->start_sample.end(), block.start_sample.begin(),
+                             block.start_sample.end());
+  table->stats.preprocessor_runs += block.stats.preprocessor_runs;
+  table->stats.leaf_runs += block.stats.leaf_runs;
+}
+
 namespace {
 
 std::string FormatValue(double v, bool integer) {

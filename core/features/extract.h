@@ -33,6 +33,10 @@ struct ExtractOptions {
   std::function<void(int64_t, int64_t)> progress;
 };
 
+// AppendRows() appends `block`'s rows to `table` (taking its columns when
+// `table` is empty).
+void AppendRows(const FeatureTable& block, FeatureTable* table);
+
 // ExtractFeatures() REQUIRES windows.channels == tree channels and
 // windows.n_times == tree.n_times() (checked: InvalidArgument otherwise).
 absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Windows& windows,

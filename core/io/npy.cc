@@ -467,4 +467,11 @@ absl::StatusOr<Traces> NpyTraceSource::GetTraces(int64_t start, int64_t end) con
   return t;
 }
 
+absl::StatusOr<NpyHeader> ReadNpyHeader(const std::string& path) {
+  NF_ASSIGN_OR_RETURN(int fd, OpenForRead(path));
+  absl::StatusOr<NpyHeader> h = ReadHeader(fd, path);
+  ::close(fd);
+  return h;
+}
+
 }  // namespace neurofeat

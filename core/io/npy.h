@@ -59,6 +59,9 @@ struct NpyArray {
 // InvalidArgument if it is malformed, Internal on an I/O error.
 absl::StatusOr<NpyArray> ReadNpy(const std::string& path);
 
+// ReadNpyHeader() reads only the header of an .npy file.
+absl::StatusOr<NpyHeader> ReadNpyHeader(const std::string& path);
+
 // ParseNpy() reads a whole .npy image held in memory.
 absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes);
 

@@ -1,0 +1,71 @@
+// File: streaming_extractor.h
+//
+// StreamingExtractor: the feature table of a continuous recording, block by
+// block, in bounded memory. The source (usually a preprocess chain) is read
+// on SpikeInterface's chunk grid, so the windows see exactly the samples
+// `neurofeat preprocess` with the same chunk length writes; windows are cut
+// from a rolling buffer and extracted as soon as they are complete. The same
+// class serves pre-cut epochs, block by block.
+//
+// NextBlock() runs parallel loops: call it inside the compute arena.
+//
+// Example:
+//   StreamingExtractor ex(tree, chain->output(), window, 30000, 256);
+//   while (true) {
+//     NF_ASSIGN_OR_RETURN(std::optional<FeatureTable> block, ex.NextBlock());
+//     if (!block) break;
+//     ...
+//   }
+#ifndef NEUROFEAT_CORE_FEATURES_STREAMING_EXTRACTOR_H_
+#define NEUROFEAT_CORE_FEATURES_STREAMING_EXTRACTOR_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/features/extract.h"
+#include "core/preprocess/trace_source.h"
+
+namespace neurofeat {
+
+class StreamingExtractor {
+ public:
+  // Continuous traces. REQUIRES: `tree`, `source` outlive this object.
+  StreamingExtractor(const FeatureTree& tree, const TraceSource& source, const WindowSpec& window,
+                     int64_t chunk_frames, int64_t windows_per_block);
+  // Pre-cut epochs.
+  StreamingExtractor(const FeatureTree& tree, const Windows& epochs, int64_t windows_per_block);
+
+  // Checks that the recording holds at least one window.
+  absl::Status Validate() const;
+  int64_t total_windows() const { return static_cast<int64_t>(starts_.size()); }
+  // The next block of rows (window_index continues across blocks), or
+  // nullopt when every window is done.
+  absl::StatusOr<std::optional<FeatureTable>> NextBlock();
+  // Work done so far, over all blocks.
+  const EvalStats& stats() const { return stats_; }
+
+ private:
+  absl::Status FillBuffer(int64_t until_frame);
+
+  const FeatureTree& tree_;
+  const TraceSource* source_ = nullptr;
+  const Windows* epochs_ = nullptr;
+  WindowSpec window_;
+  int64_t windows_per_block_;
+  std::vector<int64_t> starts_;
+  std::vector<std::pair<int64_t, int64_t>> grid_;
+  size_t next_chunk_ = 0;
+  int64_t next_window_ = 0;
+  // Filtered frames [buffer_start_, buffer_start_ + buffer_frames_), float32,
+  // time-major.
+  std::vector<float> buffer_;
+  int64_t buffer_start_ = 0;
+  int64_t buffer_frames_ = 0;
+  EvalStats stats_;
+};
+
+}  // namespace neurofeat
+
+#endif  // NEUROFEAT_CORE_FEATURES_STREAMING_EXTRACTOR_H_

@@ -1,0 +1,51 @@
+// File: request_recording.h
+//
+// The server side of a request's Recording: inline samples, a finished
+// upload, or a file under a data root, opened as a TraceSource (continuous
+// traces) or as windows (pre-cut epochs), with the request's metadata
+// (names, rate, gains, band) checked against what the file says.
+#ifndef NEUROFEAT_SERVER_REQUEST_RECORDING_H_
+#define NEUROFEAT_SERVER_REQUEST_RECORDING_H_
+
+#include <memory>
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "core/features/feature_kernel.h"
+#include "core/features/windows.h"
+#include "core/preprocess/preprocess_chain.h"
+#include "core/preprocess/trace_source.h"
+#include "neurofeat/v1/service.pb.h"
+#include "server/path_policy.h"
+#include "server/upload_store.h"
+
+namespace neurofeat::server {
+
+struct RecordingDeps {
+  const PathPolicy* paths = nullptr;
+  const UploadStore* uploads = nullptr;
+};
+
+struct RequestRecording {
+  // Continuous traces (2-D input); null for epochs.
+  std::shared_ptr<const TraceSource> source;
+  // Pre-cut epochs (3-D input); set only for them.
+  std::optional<Windows> epochs;
+  // What features see: rate, channel names, applied band.
+  SignalInfo signal;
+  // A scale-to-uV step to put first in the chain (scale_to_uv), if any.
+  std::optional<ScaleOptions> scale;
+  // Bytes of one frame of the source (for working-set estimates).
+  int64_t frame_bytes = 0;
+};
+
+// OpenRequestRecording() never reads more than the headers of a file;
+// inline and uploaded epochs are read whole (they are bounded by message and
+// upload limits). Errors name the field: recording.sampling_rate_hz,
+// recording.channel_names, recording.samples.shape, recording.path.path ...
+absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& recording,
+                                                      const RecordingDeps& deps);
+
+}  // namespace neurofeat::server
+
+#endif  // NEUROFEAT_SERVER_REQUEST_RECORDING_H_
