@@ -32,4 +32,41 @@ void FeatureBank::Add(FeatureDef def) {
   defs_.emplace(std::move(name), std::move(def));
 }
 
+std::vector<ParamDoc> DescribeParams(const FeatureDef& def) {
+  SignalInfo info;
+  info.fs = 256.0;
+  info.channels = {"a", "b"};
+  NodeShape shape;
+  shape.rows = info.channels;
+  shape.n = 4096;
+  const std::string parent = def.parents.empty() ? "" : def.parents.front();
+  shape.producer = parent;
+  if (parent.rfind("spectral_", 0) == 0 || parent == "connectivity_coherency_preprocessor") {
+    shape.kind = parent == "connectivity_coherency_preprocessor" ? ValueKind::kCoherency
+                                                                  : ValueKind::kSpectrum;
+    shape.freqs.clear();
+    for (int f = 1; f <= 100; ++f) shape.freqs.push_back(f);
+    shape.n = 100;
+  } else if (parent == "complexity_entropy_preprocessor") {
+    shape.kind = ValueKind::kEntropyCounts;
+  } else if (parent == "connectivity_phase_diff_preprocessor") {
+    shape.kind = ValueKind::kPhaseDiff;
+  }
+  if (shape.kind == ValueKind::kCoherency || shape.kind == ValueKind::kPhaseDiff) {
+    shape.channels = shape.rows;
+    shape.pairs = {{0, 1}};
+    shape.rows = {"a<>b"};
+  }
+  google::protobuf::Struct empty;
+  ParamReader reader(empty, def.fn);
+  // Only the parameters read matter; the result (or a missing required
+  // parameter's error) does not.
+  if (def.leaf) {
+    (void)def.leaf(reader, shape, info);
+  } else {
+    (void)def.preprocessor(reader, shape, info);
+  }
+  return reader.described();
+}
+
 }  // namespace neurofeat

@@ -27,6 +27,10 @@ class FeatureBank {
   std::map<std::string, FeatureDef> defs_;
 };
 
+// DescribeParams() lists the parameters `def` reads and their defaults, by
+// compiling it once against a typical parent.
+std::vector<ParamDoc> DescribeParams(const FeatureDef& def);
+
 // Each file of the bank registers its functions.
 void RegisterSignalFeatures(FeatureBank& bank);
 void RegisterSpectralFeatures(FeatureBank& bank);

@@ -28,6 +28,13 @@ std::string ParamReader::Field(const std::string& key) const {
   return absl::StrCat(path_, ".params.", key);
 }
 
+void ParamReader::Describe(const std::string& key, std::string default_json) {
+  for (const ParamDoc& d : described_) {
+    if (d.name == key) return;
+  }
+  described_.push_back({key, std::move(default_json)});
+}
+
 const google::protobuf::Value* ParamReader::Find(const std::string& key) {
   known_.insert(key);
   auto it = params_.fields().find(key);
@@ -37,6 +44,7 @@ const google::protobuf::Value* ParamReader::Find(const std::string& key) {
 }
 
 absl::StatusOr<std::optional<double>> ParamReader::OptionalNumber(const std::string& key) {
+  Describe(key, "null");
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return std::optional<double>();
   if (v->kind_case() != google::protobuf::Value::kNumberValue ||
@@ -48,12 +56,14 @@ absl::StatusOr<std::optional<double>> ParamReader::OptionalNumber(const std::str
 }
 
 absl::StatusOr<double> ParamReader::Number(const std::string& key, double default_value) {
+  Describe(key, absl::StrCat(default_value));
   auto v = OptionalNumber(key);
   if (!v.ok()) return v.status();
   return v->value_or(default_value);
 }
 
 absl::StatusOr<std::optional<int64_t>> ParamReader::OptionalInt(const std::string& key) {
+  Describe(key, "null");
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return std::optional<int64_t>();
   const double d =
@@ -67,12 +77,14 @@ absl::StatusOr<std::optional<int64_t>> ParamReader::OptionalInt(const std::strin
 }
 
 absl::StatusOr<int64_t> ParamReader::Int(const std::string& key, int64_t default_value) {
+  Describe(key, absl::StrCat(default_value));
   auto v = OptionalInt(key);
   if (!v.ok()) return v.status();
   return v->value_or(default_value);
 }
 
 absl::StatusOr<bool> ParamReader::Bool(const std::string& key, bool default_value) {
+  Describe(key, default_value ? "true" : "false");
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return default_value;
   if (v->kind_case() != google::protobuf::Value::kBoolValue) {
@@ -84,6 +96,12 @@ absl::StatusOr<bool> ParamReader::Bool(const std::string& key, bool default_valu
 
 absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
                                                      const std::vector<Band>& defaults) {
+  std::string json = "[";
+  for (const Band& b : defaults) {
+    absl::StrAppend(&json, json.size() > 1 ? ", " : "", "{\"name\": \"", b.name, "\", \"lo\": ", b.lo,
+                    ", \"hi\": ", b.hi, "}");
+  }
+  Describe(key, json + "]");
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return defaults;
   const std::string shape_hint =
@@ -139,6 +157,7 @@ absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
 absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>> ParamReader::Pairs(
     const std::string& key) {
   using Result = std::optional<std::vector<std::pair<std::string, std::string>>>;
+  Describe(key, "null");
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return Result();
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -165,6 +184,7 @@ absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>> 
 }
 
 absl::StatusOr<std::vector<std::string>> ParamReader::Strings(const std::string& key) {
+  Describe(key, "null");
   const google::protobuf::Value* v = Find(key);
   std::vector<std::string> out;
   bool ok = v != nullptr && v->kind_case() == google::protobuf::Value::kListValue &&
@@ -189,6 +209,7 @@ absl::StatusOr<std::vector<std::string>> ParamReader::Strings(const std::string&
 absl::StatusOr<std::optional<std::pair<double, double>>> ParamReader::Range(
     const std::string& key) {
   using Result = std::optional<std::pair<double, double>>;
+  Describe(key, "null");
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return Result();
   const bool ok =

@@ -31,6 +31,12 @@ struct Band {
 // EEGDash's DEFAULT_FREQ_BANDS: delta, theta, alpha, beta.
 const std::vector<Band>& DefaultBands();
 
+// A parameter a feature reads, with its default as JSON ("null": none).
+struct ParamDoc {
+  std::string name;
+  std::string default_json;
+};
+
 class ParamReader {
  public:
   // `path` is the node's path for messages ("features.spec.bp").
@@ -59,13 +65,17 @@ class ParamReader {
   // Field() is "<path>.params.<key>", for messages.
   std::string Field(const std::string& key) const;
   const std::string& path() const { return path_; }
+  // The parameters asked for so far, in order, with their defaults.
+  const std::vector<ParamDoc>& described() const { return described_; }
 
  private:
+  void Describe(const std::string& key, std::string default_json);
   const google::protobuf::Value* Find(const std::string& key);
 
   const google::protobuf::Struct& params_;
   std::string path_;
   std::set<std::string> known_;
+  std::vector<ParamDoc> described_;
 };
 
 // DescribeValue() renders a JSON value for an error message.

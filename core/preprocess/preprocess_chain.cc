@@ -61,10 +61,12 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
       NF_ASSIGN_OR_RETURN(auto s,
                           FilterStep::CreateButterworth(*bw, current, output_type, step.path));
       step_canonical = s->canonical();
+      chain->margin_frames_ += s->margin_samples();
       current = std::move(s);
     } else if (const auto* notch = std::get_if<NotchOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s, FilterStep::CreateNotch(*notch, current, output_type, step.path));
       step_canonical = s->canonical();
+      chain->margin_frames_ += s->margin_samples();
       current = std::move(s);
     } else if (const auto* cr = std::get_if<CommonReferenceOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s,

@@ -57,8 +57,12 @@ class PreprocessChain {
   // canonical() lists the steps with defaults filled in, e.g.
   // "bandpass(...)|common_reference(...)".
   const std::string& canonical() const { return canonical_; }
+  // margin_frames() is the extra frames a request pulls on each side, at
+  // most (the filters' margins add up through the chain).
+  int64_t margin_frames() const { return margin_frames_; }
 
  private:
+  int64_t margin_frames_ = 0;
   std::shared_ptr<const TraceSource> output_;
   std::string canonical_;
 };

@@ -1,0 +1,339 @@
+#include "server/neurofeat_service.h"
+
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <cstring>
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/exec/compute_arena.h"
+#include "core/features/feature_bank.h"
+#include "core/features/streaming_extractor.h"
+#include "core/preprocess/chunked_runner.h"
+#include "core/preprocess/preprocess_chain.h"
+#include "core/status_macros.h"
+#include "core/version.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/json_util.h"
+#include "proto/convert/pipeline_convert.h"
+#include "server/request_recording.h"
+
+namespace neurofeat::server {
+namespace {
+
+grpc::Status ToGrpc(grpc::ServerContext* context, const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  if (absl::IsResourceExhausted(s) && context != nullptr) {
+    // gRPC's retry-pushback convention: when to try again.
+    context->AddTrailingMetadata("grpc-retry-pushback-ms", "1000");
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+// Why a request stopped early: the client cancelled or its deadline passed.
+absl::Status Abandoned(grpc::ServerContext* context) {
+  if (context->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("the request's deadline passed; it stopped computing");
+  }
+  return absl::CancelledError("the client cancelled the request; it stopped computing");
+}
+
+// Runs `fn` on the compute arena and waits: the gRPC thread only waits.
+absl::Status Compute(const std::function<absl::Status()>& fn) {
+  absl::Status status;
+  std::future<void> done = SubmitToArena([&] { status = fn(); });
+  done.get();
+  return status;
+}
+
+v1::ResponseMeta Meta(const v1::Pipeline& pipeline) {
+  v1::ResponseMeta meta;
+  meta.set_engine_version(kEngineVersion);
+  meta.set_pipeline_digest(PipelineDigest(pipeline));
+  return meta;
+}
+
+v1::SampleDtype ToProtoDtype(SampleType t) {
+  switch (t) {
+    case SampleType::kInt16: return v1::INT16;
+    case SampleType::kFloat32: return v1::FLOAT32;
+    case SampleType::kFloat64: return v1::FLOAT64;
+  }
+  return v1::SAMPLE_DTYPE_UNSPECIFIED;
+}
+
+absl::StatusOr<ChainSpec> ChainFor(const v1::Pipeline& pipeline, const RequestRecording& rec) {
+  NF_ASSIGN_OR_RETURN(ChainSpec spec, ToChainSpec(pipeline));
+  if (rec.scale.has_value()) {
+    spec.steps.insert(spec.steps.begin(), PreprocessStepSpec{"recording.scale_to_uv", *rec.scale});
+  }
+  return spec;
+}
+
+// Working set of one chunk through a chain: the input with margins, one
+// float32 block per step, and two output chunks (one being sent).
+int64_t ChainBytes(int64_t chunk, int64_t margin, int64_t channels, int64_t in_bytes, int steps,
+                   int64_t out_bytes) {
+  const int64_t frames_in = chunk + 2 * margin;
+  return frames_in * channels * (in_bytes + 4 * (steps + 1)) + 2 * chunk * channels * out_bytes +
+         (int64_t{4} << 20);
+}
+
+}  // namespace
+
+std::string PipelineDigest(const v1::Pipeline& pipeline) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    pipeline.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  std::string hex;
+  for (unsigned char b : digest) absl::StrAppendFormat(&hex, "%02x", b);
+  return hex;
+}
+
+grpc::Status NeurofeatService::GetServerInfo(grpc::ServerContext*, const v1::ServerInfoRequest*,
+                                             v1::ServerInfo* response) {
+  response->set_engine_version(kEngineVersion);
+  response->set_threads(options_.cpu.threads);
+  response->set_cpu_limits(options_.cpu.Describe());
+  response->set_memory_budget_bytes(options_.memory.budget_bytes);
+  response->set_memory_limit_bytes(options_.memory.limit_bytes.value_or(0));
+  response->set_memory_limits(options_.memory.Describe());
+  for (const auto& root : options_.paths->roots()) response->add_data_roots(root);
+  response->set_max_message_bytes(options_.max_message_bytes);
+  response->set_max_queue(options_.admission->options().max_queue);
+  response->set_in_flight(options_.admission->in_flight());
+  response->mutable_meta()->set_engine_version(kEngineVersion);
+  return grpc::Status::OK;
+}
+
+grpc::Status NeurofeatService::ListFeatures(grpc::ServerContext*, const v1::ListFeaturesRequest*,
+                                            v1::FeatureCatalogue* response) {
+  for (const auto& [name, def] : FeatureBank::Default().defs()) {
+    v1::FeatureInfo* info = response->add_features();
+    info->set_fn(name);
+    info->set_kind(def.leaf ? "feature" : "preprocessor");
+    info->set_summary(def.summary);
+    for (const auto& p : def.parents) info->add_parents(p);
+    for (const ParamDoc& p : DescribeParams(def)) {
+      v1::FeatureParam* param = info->add_params();
+      param->set_name(p.name);
+      param->set_default_json(p.default_json);
+    }
+  }
+  response->mutable_meta()->set_engine_version(kEngineVersion);
+  return grpc::Status::OK;
+}
+
+grpc::Status NeurofeatService::Upload(grpc::ServerContext* context,
+                                      grpc::ServerReader<v1::UploadChunk>* reader,
+                                      v1::UploadResponse* response) {
+  if (options_.uploads == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "uploads are disabled on this server");
+  }
+  v1::UploadChunk chunk;
+  if (!reader->Read(&chunk) || chunk.part_case() != v1::UploadChunk::kHeader) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "upload: the first message must be a header (dtype, shape)");
+  }
+  NpyDtype dtype;
+  switch (chunk.header().dtype()) {
+    case v1::INT16: dtype = NpyDtype::kInt16; break;
+    case v1::FLOAT32: dtype = NpyDtype::kFloat32; break;
+    case v1::FLOAT64: dtype = NpyDtype::kFloat64; break;
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "upload.header.dtype: must be INT16, FLOAT32 or FLOAT64");
+  }
+  std::vector<int64_t> shape(chunk.header().shape().begin(), chunk.header().shape().end());
+  absl::StatusOr<std::unique_ptr<UploadStore::Writer>> writer = options_.uploads->Begin(dtype, shape);
+  if (!writer.ok()) return ToGrpc(context, writer.status());
+  int64_t bytes = 0;
+  while (reader->Read(&chunk)) {
+    if (chunk.part_case() != v1::UploadChunk::kData) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "upload: only the first message is a header");
+    }
+    absl::Status s = (*writer)->Append(chunk.data().data(), chunk.data().size());
+    if (!s.ok()) return ToGrpc(context, s);
+    bytes += static_cast<int64_t>(chunk.data().size());
+  }
+  if (context->IsCancelled()) return ToGrpc(context, Abandoned(context));
+  absl::StatusOr<std::string> id = (*writer)->Finish();
+  if (!id.ok()) return ToGrpc(context, id.status());
+  response->set_upload_id(*id);
+  response->set_bytes(bytes);
+  return grpc::Status::OK;
+}
+
+grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
+                                          const v1::PreprocessRequest* request,
+                                          grpc::ServerWriter<v1::PreprocessResponse>* writer) {
+  auto run = [&]() -> absl::Status {
+    NF_ASSIGN_OR_RETURN(RequestRecording rec,
+                        OpenRequestRecording(request->recording(), {options_.paths, options_.uploads}));
+    if (rec.source == nullptr) {
+      return absl::InvalidArgumentError(
+          "recording: Preprocess needs continuous (frames, channels) data, not epochs");
+    }
+    NF_ASSIGN_OR_RETURN(ChainSpec spec, ChainFor(request->pipeline(), rec));
+    SampleType out_type = rec.source->sample_type() == SampleType::kInt16 && !rec.scale.has_value()
+                              ? SampleType::kInt16
+                              : SampleType::kFloat32;
+    if (request->output_dtype() == v1::INT16) out_type = SampleType::kInt16;
+    if (request->output_dtype() == v1::FLOAT32) out_type = SampleType::kFloat32;
+    if (request->output_dtype() == v1::FLOAT64) {
+      return absl::InvalidArgumentError("output_dtype: FLOAT64 is not an output type (INT16, FLOAT32)");
+    }
+    NF_ASSIGN_OR_RETURN(auto chain, PreprocessChain::Build(spec, rec.source, out_type));
+    const TraceSource& out = chain->output();
+    const int64_t n = out.num_frames();
+    const int64_t start = request->start_frame();
+    const int64_t end = request->has_end_frame() ? request->end_frame() : n;
+    if (start < 0 || start >= end || end > n) {
+      return absl::InvalidArgumentError(absl::StrCat("start_frame/end_frame: [", start, ", ", end,
+                                                     ") is not a non-empty part of the recording's [0, ",
+                                                     n, ")"));
+    }
+    const int64_t channels = out.num_channels();
+    const int64_t out_bytes = static_cast<int64_t>(SampleTypeSize(out_type));
+    int64_t chunk = request->chunk_frames();
+    if (chunk < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("chunk_frames: must be >= 0, got ", chunk));
+    }
+    if (chunk == 0) chunk = std::max<int64_t>(1, static_cast<int64_t>(rec.signal.fs));
+    const int64_t message_bytes = chunk * channels * out_bytes + 4096;
+    if (message_bytes > options_.max_message_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "chunk_frames: ", chunk, " frames x ", channels, " channels make ", message_bytes,
+          "-byte messages, above the server's limit of ", options_.max_message_bytes,
+          "; use at most ", (options_.max_message_bytes - 4096) / (channels * out_bytes)));
+    }
+    const int64_t bytes = ChainBytes(chunk, chain->margin_frames(), channels,
+                                     std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)),
+                                     static_cast<int>(spec.steps.size()), out_bytes);
+    NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
+                        options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));
+    const auto grid = ChunkGrid(start, end, chunk);
+    bool first = true;
+    for (const auto& [s, e] : grid) {
+      if (context->IsCancelled()) return Abandoned(context);
+      Traces traces;
+      NF_RETURN_IF_ERROR(Compute([&, s = s, e = e]() -> absl::Status {
+        NF_ASSIGN_OR_RETURN(traces, out.GetTraces(s, e));
+        return absl::OkStatus();
+      }));
+      v1::PreprocessResponse response;
+      if (first) {
+        response.set_total_frames(end - start);
+        for (const auto& id : out.info().channel_ids) response.add_channel_names(id);
+        *response.mutable_meta() = Meta(request->pipeline());
+        first = false;
+      }
+      v1::TraceChunk* c = response.mutable_chunk();
+      c->set_start_frame(s);
+      c->set_num_frames(e - s);
+      c->set_num_channels(channels);
+      c->set_dtype(ToProtoDtype(traces.type()));
+      c->set_data(reinterpret_cast<const char*>(traces.bytes()), traces.size_bytes());
+      if (!writer->Write(response)) return Abandoned(context);
+    }
+    return absl::OkStatus();
+  };
+  return ToGrpc(context, run());
+}
+
+grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
+                                       const v1::ExtractRequest* request,
+                                       grpc::ServerWriter<v1::ExtractResponse>* writer) {
+  auto run = [&]() -> absl::Status {
+    NF_ASSIGN_OR_RETURN(RequestRecording rec,
+                        OpenRequestRecording(request->recording(), {options_.paths, options_.uploads}));
+    const v1::Pipeline& pipeline = request->pipeline();
+    std::unique_ptr<PreprocessChain> chain;
+    std::optional<WindowSpec> window;
+    int64_t n_times = 0, chunk = 0;
+    if (rec.epochs.has_value()) {
+      NF_ASSIGN_OR_RETURN(ChainSpec plain, ToChainSpec(pipeline));
+      if (!plain.steps.empty() || pipeline.has_window() || rec.scale.has_value()) {
+        return absl::InvalidArgumentError(
+            "recording: holds pre-cut epochs; preprocess, window and scale_to_uv apply to "
+            "continuous (frames, channels) data only");
+      }
+      n_times = rec.epochs->n_times;
+    } else {
+      NF_ASSIGN_OR_RETURN(window, ToWindowSpec(pipeline));
+      if (!window.has_value()) {
+        return absl::InvalidArgumentError(
+            "window: continuous (frames, channels) data need a window (size_samples); or send "
+            "(windows, channels, times) epochs");
+      }
+      NF_ASSIGN_OR_RETURN(ChainSpec spec, ChainFor(pipeline, rec));
+      NF_ASSIGN_OR_RETURN(chain, PreprocessChain::Build(spec, rec.source, SampleType::kFloat32));
+      n_times = window->size;
+      chunk = std::max<int64_t>(1, static_cast<int64_t>(rec.signal.fs));
+    }
+    NF_ASSIGN_OR_RETURN(FeatureTree tree, FeatureTree::Build(ToFeatureSpecs(pipeline), rec.signal, n_times));
+    const int64_t columns = static_cast<int64_t>(tree.columns().size());
+    const int64_t channels = static_cast<int64_t>(rec.signal.channels.size());
+    int64_t rows = request->rows_per_message();
+    const int64_t row_bytes = columns * 9 + 16;
+    if (rows < 0) return absl::InvalidArgumentError(absl::StrCat("rows_per_message: must be >= 0, got ", rows));
+    if (rows == 0) rows = std::max<int64_t>(1, std::min<int64_t>(256, (options_.max_message_bytes / 2) / row_bytes));
+    if (rows * row_bytes + 65536 > options_.max_message_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("rows_per_message: ", rows, " rows of ", columns,
+                                                     " columns exceed the server's message limit of ",
+                                                     options_.max_message_bytes, " bytes"));
+    }
+    std::unique_ptr<StreamingExtractor> extractor =
+        rec.epochs.has_value()
+            ? std::make_unique<StreamingExtractor>(tree, *rec.epochs, rows)
+            : std::make_unique<StreamingExtractor>(tree, chain->output(), *window, chunk, rows);
+    NF_RETURN_IF_ERROR(extractor->Validate());
+    // The block of windows and its rows, the chain's chunk, the rolling buffer.
+    int64_t bytes = rows * channels * n_times * 4 * 3 + rows * row_bytes * 2 + (int64_t{4} << 20);
+    if (chain != nullptr) {
+      bytes += ChainBytes(chunk, chain->margin_frames(), channels,
+                          std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)),
+                          3, 4) +
+               (chunk + n_times) * channels * 4;
+    }
+    NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
+                        options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));
+    bool first = true;
+    while (true) {
+      if (context->IsCancelled()) return Abandoned(context);
+      std::optional<FeatureTable> block;
+      NF_RETURN_IF_ERROR(Compute([&]() -> absl::Status {
+        NF_ASSIGN_OR_RETURN(block, extractor->NextBlock());
+        return absl::OkStatus();
+      }));
+      if (!block.has_value()) break;
+      v1::ExtractResponse response;
+      if (first) {
+        for (const auto& c : tree.columns()) response.add_columns(c);
+        for (bool b : tree.integer_columns()) response.add_integer_columns(b);
+        response.set_total_windows(extractor->total_windows());
+        *response.mutable_meta() = Meta(pipeline);
+        first = false;
+      }
+      v1::FeatureRows* r = response.mutable_rows();
+      r->set_first_window(block->window_index.front());
+      r->set_num_rows(block->rows);
+      r->mutable_values()->Add(block->values.begin(), block->values.end());
+      r->mutable_start_sample()->Add(block->start_sample.begin(), block->start_sample.end());
+      if (!writer->Write(response)) return Abandoned(context);
+    }
+    return absl::OkStatus();
+  };
+  return ToGrpc(context, run());
+}
+
+}  // namespace neurofeat::server

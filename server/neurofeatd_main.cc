@@ -1,0 +1,220 @@
+// neurofeatd: the neurofeat gRPC server.
+//
+//   neurofeatd --listen 127.0.0.1:50051 --data-root /data [--threads N]
+//              [--memory-budget 4GiB] [--max-queue 16] [--tls-cert C --tls-key K [--tls-client-ca CA]]
+//
+// It sizes its compute arena and memory budget from the cgroup, Slurm and
+// affinity limits (and the flags, whichever is smallest), logs them, and
+// serves neurofeat.v1.Neurofeat, grpc.health.v1.Health and server
+// reflection. On SIGTERM or SIGINT: health becomes NOT_SERVING, new work is
+// refused, in-flight requests get --grace-period to finish, exit 0.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/exec/compute_arena.h"
+#include "core/exec/cpu_limits.h"
+#include "core/exec/memory_limits.h"
+#include "core/status_macros.h"
+#include "core/util/args.h"
+#include "core/version.h"
+#include "server/admission.h"
+#include "server/neurofeat_service.h"
+#include "server/path_policy.h"
+#include "server/upload_store.h"
+
+namespace neurofeat::server {
+namespace {
+
+const ArgParser& Parser() {
+  static const ArgParser parser(
+      "neurofeatd",
+      {{"listen", true, "HOST:PORT to serve on. Default 127.0.0.1:50051 (port 0: any free port)"},
+       {"data-root", true, "a directory whose files requests may read (repeatable)", true},
+       {"threads", true, "cap on compute threads (min with cgroup quota, Slurm, affinity)"},
+       {"memory-budget", true,
+        "working-set budget for requests, e.g. 4GiB (min with what cgroup/Slurm allow)"},
+       {"max-queue", true, "requests waiting for memory beyond the running ones. Default 16"},
+       {"queue-timeout", true, "longest wait for memory, e.g. 30s. Default 30s"},
+       {"max-message-bytes", true, "largest gRPC message in or out. Default 64MiB"},
+       {"upload-dir", true, "where uploads are spooled. Default $TMPDIR/neurofeatd-<pid>"},
+       {"max-upload-bytes", true, "largest upload. Default 16GiB"},
+       {"tls-cert", true, "PEM server certificate (enables TLS; needs --tls-key)"},
+       {"tls-key", true, "PEM private key"},
+       {"tls-client-ca", true, "PEM CA: require and verify client certificates (mutual TLS)"},
+       {"grace-period", true, "time in-flight requests get on SIGTERM, e.g. 30s. Default 30s"},
+       {"port-file", true, "write the bound port to this file once serving"},
+       {"help", false, "show this help"}});
+  return parser;
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const std::string& flag) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--", flag, "=", path, ": cannot read"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<int64_t> Bytes(const ParsedArgs& args, const std::string& flag, int64_t def) {
+  auto v = args.GetOptional(flag);
+  if (!v.has_value()) return def;
+  std::optional<int64_t> b = ParseByteSize(*v);
+  if (!b.has_value() || *b <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", *v, " is not a size such as 512MiB"));
+  }
+  return *b;
+}
+
+absl::StatusOr<double> Seconds(const ParsedArgs& args, const std::string& flag, double def) {
+  auto v = args.GetOptional(flag);
+  if (!v.has_value()) return def;
+  return ParseDurationSeconds(*v, flag);
+}
+
+absl::Status Serve(const ParsedArgs& args) {
+  const std::string listen = args.GetOptional("listen").value_or("127.0.0.1:50051");
+  NF_ASSIGN_OR_RETURN(std::optional<int64_t> threads_flag, args.GetInt("threads"));
+  if (threads_flag.has_value() && *threads_flag < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads_flag, " must be >= 1"));
+  }
+  std::optional<int64_t> budget_flag;
+  if (args.Has("memory-budget")) {
+    NF_ASSIGN_OR_RETURN(int64_t b, Bytes(args, "memory-budget", 0));
+    budget_flag = b;
+  }
+  NF_ASSIGN_OR_RETURN(std::optional<int64_t> max_queue, args.GetInt("max-queue"));
+  if (max_queue.has_value() && *max_queue < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--max-queue=", *max_queue, " must be >= 0"));
+  }
+  NF_ASSIGN_OR_RETURN(double queue_timeout, Seconds(args, "queue-timeout", 30.0));
+  NF_ASSIGN_OR_RETURN(double grace, Seconds(args, "grace-period", 30.0));
+  NF_ASSIGN_OR_RETURN(int64_t max_message, Bytes(args, "max-message-bytes", int64_t{64} << 20));
+  NF_ASSIGN_OR_RETURN(int64_t max_upload, Bytes(args, "max-upload-bytes", int64_t{16} << 30));
+  if (max_message > (int64_t{1} << 31) - 1) {
+    return absl::InvalidArgumentError("--max-message-bytes must be below 2GiB");
+  }
+
+  const CpuLimits cpu = DetectCpuLimits(CpuLimitInputs::FromSystem(
+      threads_flag.has_value() ? std::optional<int>(static_cast<int>(*threads_flag)) : std::nullopt));
+  const MemoryLimits memory = DetectMemoryLimits(MemoryLimitInputs::FromSystem(budget_flag, cpu.threads));
+  InitComputeArena(cpu.threads, ArenaMode::kWorkersOnly);
+  std::fprintf(stderr, "neurofeatd: %s\nneurofeatd: cpu %s\nneurofeatd: %s\n", kEngineVersion,
+               cpu.Describe().c_str(), memory.Describe().c_str());
+
+  NF_ASSIGN_OR_RETURN(PathPolicy paths, PathPolicy::Create(args.GetAll("data-root")));
+  for (const auto& root : paths.roots()) std::fprintf(stderr, "neurofeatd: data root %s\n", root.c_str());
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string upload_dir = args.GetOptional("upload-dir").value_or(
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/neurofeatd-", ::getpid()));
+  NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads, UploadStore::Create(upload_dir, max_upload));
+
+  Admission::Options admission_options;
+  admission_options.budget_bytes = memory.budget_bytes;
+  admission_options.max_queue = static_cast<int>(max_queue.value_or(16));
+  admission_options.max_wait = std::chrono::milliseconds(static_cast<int64_t>(queue_timeout * 1000));
+  Admission admission(admission_options);
+
+  ServiceOptions service_options;
+  service_options.paths = &paths;
+  service_options.uploads = uploads.get();
+  service_options.admission = &admission;
+  service_options.cpu = cpu;
+  service_options.memory = memory;
+  service_options.max_message_bytes = max_message;
+  NeurofeatService service(service_options);
+
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (args.Has("tls-cert") || args.Has("tls-key") || args.Has("tls-client-ca")) {
+    if (!args.Has("tls-cert") || !args.Has("tls-key")) {
+      return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+    }
+    grpc::SslServerCredentialsOptions ssl;
+    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    NF_ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(args.Get("tls-cert"), "tls-cert"));
+    NF_ASSIGN_OR_RETURN(pair.private_key, ReadPem(args.Get("tls-key"), "tls-key"));
+    ssl.pem_key_cert_pairs.push_back(pair);
+    if (args.Has("tls-client-ca")) {
+      NF_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(args.Get("tls-client-ca"), "tls-client-ca"));
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, credentials, &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(max_message));
+  builder.SetMaxSendMessageSize(static_cast<int>(max_message));
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("--listen=", listen, ": cannot listen there"));
+  }
+  std::fprintf(stderr, "neurofeatd: serving on port %d (%s)\n", port,
+               args.Has("tls-cert") ? (args.Has("tls-client-ca") ? "mutual TLS" : "TLS") : "plaintext");
+  if (auto pf = args.GetOptional("port-file")) {
+    const std::string partial = *pf + ".partial";
+    std::ofstream(partial) << port << "\n";
+    std::rename(partial.c_str(), pf->c_str());
+  }
+
+  // Signals were blocked in main() before any thread started; wait here.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::fprintf(stderr, "neurofeatd: %s: draining (%d in flight, grace %.0f s)\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", admission.in_flight(), grace);
+  server->GetHealthCheckService()->SetServingStatus(false);
+  admission.Drain();
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
+  server->Wait();
+  std::fprintf(stderr, "neurofeatd: stopped\n");
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace neurofeat::server
+
+int main(int argc, char** argv) {
+  using neurofeat::server::Parser;
+  // Block the stop signals in every thread (threads inherit the mask); the
+  // main thread takes them with sigwait.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  absl::StatusOr<neurofeat::ParsedArgs> args = Parser().Parse(argc, argv, 1);
+  if (!args.ok()) {
+    std::fprintf(stderr, "neurofeatd: error: %s\n%s", std::string(args.status().message()).c_str(),
+                 Parser().Usage().c_str());
+    return 2;
+  }
+  if (args->Has("help")) {
+    std::printf("%s", Parser().Usage().c_str());
+    return 0;
+  }
+  absl::Status s = neurofeat::server::Serve(*args);
+  if (!s.ok()) {
+    std::fprintf(stderr, "neurofeatd: error: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
