@@ -43,9 +43,9 @@ absl::StatusOr<Admission::Ticket> Admission::Admit(int64_t bytes,
   }
   if (static_cast<int>(queue_.size()) >= options_.max_queue &&
       in_use_ + bytes > options_.budget_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the server is busy (", in_flight_, " running, ", queue_.size(),
-        " waiting, queue limit ", options_.max_queue, "); retry in about 1 s"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the server is busy (", in_flight_, " running, ", queue_.size(),
+                     " waiting, queue limit ", options_.max_queue, "); retry in about 1 s"));
   }
   const uint64_t id = next_id_++;
   queue_.push_back(id);
@@ -65,10 +65,10 @@ absl::StatusOr<Admission::Ticket> Admission::Admit(int64_t bytes,
     if (std::chrono::steady_clock::now() >= until) {
       queue_.erase(std::find(queue_.begin(), queue_.end(), id));
       cv_.notify_all();
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "waited ", options_.max_wait.count() / 1000.0, " s for ", Mib(bytes),
-          " of working memory (", Mib(in_use_), " of ", Mib(options_.budget_bytes),
-          " in use); retry in about 5 s"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("waited ", options_.max_wait.count() / 1000.0, " s for ", Mib(bytes),
+                       " of working memory (", Mib(in_use_), " of ", Mib(options_.budget_bytes),
+                       " in use); retry in about 5 s"));
     }
     // Wake up now and then to notice cancellation.
     cv_.wait_for(lock, std::chrono::milliseconds(50));

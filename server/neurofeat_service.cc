@@ -58,9 +58,12 @@ v1::ResponseMeta Meta(const v1::Pipeline& pipeline) {
 
 v1::SampleDtype ToProtoDtype(SampleType t) {
   switch (t) {
-    case SampleType::kInt16: return v1::INT16;
-    case SampleType::kFloat32: return v1::FLOAT32;
-    case SampleType::kFloat64: return v1::FLOAT64;
+    case SampleType::kInt16:
+      return v1::INT16;
+    case SampleType::kFloat32:
+      return v1::FLOAT32;
+    case SampleType::kFloat64:
+      return v1::FLOAT64;
   }
   return v1::SAMPLE_DTYPE_UNSPECIFIED;
 }
@@ -137,7 +140,8 @@ grpc::Status NeurofeatService::Upload(grpc::ServerContext* context,
                                       grpc::ServerReader<v1::UploadChunk>* reader,
                                       v1::UploadResponse* response) {
   if (options_.uploads == nullptr) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "uploads are disabled on this server");
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "uploads are disabled on this server");
   }
   v1::UploadChunk chunk;
   if (!reader->Read(&chunk) || chunk.part_case() != v1::UploadChunk::kHeader) {
@@ -146,20 +150,28 @@ grpc::Status NeurofeatService::Upload(grpc::ServerContext* context,
   }
   NpyDtype dtype;
   switch (chunk.header().dtype()) {
-    case v1::INT16: dtype = NpyDtype::kInt16; break;
-    case v1::FLOAT32: dtype = NpyDtype::kFloat32; break;
-    case v1::FLOAT64: dtype = NpyDtype::kFloat64; break;
+    case v1::INT16:
+      dtype = NpyDtype::kInt16;
+      break;
+    case v1::FLOAT32:
+      dtype = NpyDtype::kFloat32;
+      break;
+    case v1::FLOAT64:
+      dtype = NpyDtype::kFloat64;
+      break;
     default:
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "upload.header.dtype: must be INT16, FLOAT32 or FLOAT64");
   }
   std::vector<int64_t> shape(chunk.header().shape().begin(), chunk.header().shape().end());
-  absl::StatusOr<std::unique_ptr<UploadStore::Writer>> writer = options_.uploads->Begin(dtype, shape);
+  absl::StatusOr<std::unique_ptr<UploadStore::Writer>> writer =
+      options_.uploads->Begin(dtype, shape);
   if (!writer.ok()) return ToGrpc(context, writer.status());
   int64_t bytes = 0;
   while (reader->Read(&chunk)) {
     if (chunk.part_case() != v1::UploadChunk::kData) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "upload: only the first message is a header");
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "upload: only the first message is a header");
     }
     absl::Status s = (*writer)->Append(chunk.data().data(), chunk.data().size());
     if (!s.ok()) return ToGrpc(context, s);
@@ -177,8 +189,9 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
                                           const v1::PreprocessRequest* request,
                                           grpc::ServerWriter<v1::PreprocessResponse>* writer) {
   auto run = [&]() -> absl::Status {
-    NF_ASSIGN_OR_RETURN(RequestRecording rec,
-                        OpenRequestRecording(request->recording(), {options_.paths, options_.uploads}));
+    NF_ASSIGN_OR_RETURN(
+        RequestRecording rec,
+        OpenRequestRecording(request->recording(), {options_.paths, options_.uploads}));
     if (rec.source == nullptr) {
       return absl::InvalidArgumentError(
           "recording: Preprocess needs continuous (frames, channels) data, not epochs");
@@ -190,7 +203,8 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
     if (request->output_dtype() == v1::INT16) out_type = SampleType::kInt16;
     if (request->output_dtype() == v1::FLOAT32) out_type = SampleType::kFloat32;
     if (request->output_dtype() == v1::FLOAT64) {
-      return absl::InvalidArgumentError("output_dtype: FLOAT64 is not an output type (INT16, FLOAT32)");
+      return absl::InvalidArgumentError(
+          "output_dtype: FLOAT64 is not an output type (INT16, FLOAT32)");
     }
     NF_ASSIGN_OR_RETURN(auto chain, PreprocessChain::Build(spec, rec.source, out_type));
     const TraceSource& out = chain->output();
@@ -198,9 +212,9 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
     const int64_t start = request->start_frame();
     const int64_t end = request->has_end_frame() ? request->end_frame() : n;
     if (start < 0 || start >= end || end > n) {
-      return absl::InvalidArgumentError(absl::StrCat("start_frame/end_frame: [", start, ", ", end,
-                                                     ") is not a non-empty part of the recording's [0, ",
-                                                     n, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("start_frame/end_frame: [", start, ", ", end,
+                       ") is not a non-empty part of the recording's [0, ", n, ")"));
     }
     const int64_t channels = out.num_channels();
     const int64_t out_bytes = static_cast<int64_t>(SampleTypeSize(out_type));
@@ -216,9 +230,10 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
           "-byte messages, above the server's limit of ", options_.max_message_bytes,
           "; use at most ", (options_.max_message_bytes - 4096) / (channels * out_bytes)));
     }
-    const int64_t bytes = ChainBytes(chunk, chain->margin_frames(), channels,
-                                     std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)),
-                                     static_cast<int>(spec.steps.size()), out_bytes);
+    const int64_t bytes =
+        ChainBytes(chunk, chain->margin_frames(), channels,
+                   std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)),
+                   static_cast<int>(spec.steps.size()), out_bytes);
     NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
                         options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));
     const auto grid = ChunkGrid(start, end, chunk);
@@ -254,8 +269,9 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
                                        const v1::ExtractRequest* request,
                                        grpc::ServerWriter<v1::ExtractResponse>* writer) {
   auto run = [&]() -> absl::Status {
-    NF_ASSIGN_OR_RETURN(RequestRecording rec,
-                        OpenRequestRecording(request->recording(), {options_.paths, options_.uploads}));
+    NF_ASSIGN_OR_RETURN(
+        RequestRecording rec,
+        OpenRequestRecording(request->recording(), {options_.paths, options_.uploads}));
     const v1::Pipeline& pipeline = request->pipeline();
     std::unique_ptr<PreprocessChain> chain;
     std::optional<WindowSpec> window;
@@ -278,19 +294,27 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
       NF_ASSIGN_OR_RETURN(ChainSpec spec, ChainFor(pipeline, rec));
       NF_ASSIGN_OR_RETURN(chain, PreprocessChain::Build(spec, rec.source, SampleType::kFloat32));
       n_times = window->size;
-      chunk = std::max<int64_t>(1, static_cast<int64_t>(rec.signal.fs));
+      chunk = request->chunk_frames();
+      if (chunk < 0) {
+        return absl::InvalidArgumentError(absl::StrCat("chunk_frames: must be >= 0, got ", chunk));
+      }
+      if (chunk == 0) chunk = std::max<int64_t>(1, static_cast<int64_t>(rec.signal.fs));
     }
-    NF_ASSIGN_OR_RETURN(FeatureTree tree, FeatureTree::Build(ToFeatureSpecs(pipeline), rec.signal, n_times));
+    NF_ASSIGN_OR_RETURN(FeatureTree tree,
+                        FeatureTree::Build(ToFeatureSpecs(pipeline), rec.signal, n_times));
     const int64_t columns = static_cast<int64_t>(tree.columns().size());
     const int64_t channels = static_cast<int64_t>(rec.signal.channels.size());
     int64_t rows = request->rows_per_message();
     const int64_t row_bytes = columns * 9 + 16;
-    if (rows < 0) return absl::InvalidArgumentError(absl::StrCat("rows_per_message: must be >= 0, got ", rows));
-    if (rows == 0) rows = std::max<int64_t>(1, std::min<int64_t>(256, (options_.max_message_bytes / 2) / row_bytes));
+    if (rows < 0)
+      return absl::InvalidArgumentError(absl::StrCat("rows_per_message: must be >= 0, got ", rows));
+    if (rows == 0)
+      rows = std::max<int64_t>(
+          1, std::min<int64_t>(256, (options_.max_message_bytes / 2) / row_bytes));
     if (rows * row_bytes + 65536 > options_.max_message_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat("rows_per_message: ", rows, " rows of ", columns,
-                                                     " columns exceed the server's message limit of ",
-                                                     options_.max_message_bytes, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rows_per_message: ", rows, " rows of ", columns,
+          " columns exceed the server's message limit of ", options_.max_message_bytes, " bytes"));
     }
     std::unique_ptr<StreamingExtractor> extractor =
         rec.epochs.has_value()
@@ -300,10 +324,10 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
     // The block of windows and its rows, the chain's chunk, the rolling buffer.
     int64_t bytes = rows * channels * n_times * 4 * 3 + rows * row_bytes * 2 + (int64_t{4} << 20);
     if (chain != nullptr) {
-      bytes += ChainBytes(chunk, chain->margin_frames(), channels,
-                          std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)),
-                          3, 4) +
-               (chunk + n_times) * channels * 4;
+      bytes +=
+          ChainBytes(chunk, chain->margin_frames(), channels,
+                     std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)), 3, 4) +
+          (chunk + n_times) * channels * 4;
     }
     NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
                         options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));

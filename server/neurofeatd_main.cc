@@ -1,13 +1,18 @@
 // neurofeatd: the neurofeat gRPC server.
 //
 //   neurofeatd --listen 127.0.0.1:50051 --data-root /data [--threads N]
-//              [--memory-budget 4GiB] [--max-queue 16] [--tls-cert C --tls-key K [--tls-client-ca CA]]
+//              [--memory-budget 4GiB] [--max-queue 16] [--tls-cert C --tls-key K [--tls-client-ca
+//              CA]]
 //
 // It sizes its compute arena and memory budget from the cgroup, Slurm and
 // affinity limits (and the flags, whichever is smallest), logs them, and
 // serves neurofeat.v1.Neurofeat, grpc.health.v1.Health and server
 // reflection. On SIGTERM or SIGINT: health becomes NOT_SERVING, new work is
 // refused, in-flight requests get --grace-period to finish, exit 0.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -15,11 +20,6 @@
 #include <memory>
 #include <sstream>
 #include <thread>
-
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/exec/compute_arena.h"
@@ -71,7 +71,8 @@ absl::StatusOr<int64_t> Bytes(const ParsedArgs& args, const std::string& flag, i
   if (!v.has_value()) return def;
   std::optional<int64_t> b = ParseByteSize(*v);
   if (!b.has_value() || *b <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", *v, " is not a size such as 512MiB"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", *v, " is not a size such as 512MiB"));
   }
   return *b;
 }
@@ -106,23 +107,29 @@ absl::Status Serve(const ParsedArgs& args) {
   }
 
   const CpuLimits cpu = DetectCpuLimits(CpuLimitInputs::FromSystem(
-      threads_flag.has_value() ? std::optional<int>(static_cast<int>(*threads_flag)) : std::nullopt));
-  const MemoryLimits memory = DetectMemoryLimits(MemoryLimitInputs::FromSystem(budget_flag, cpu.threads));
+      threads_flag.has_value() ? std::optional<int>(static_cast<int>(*threads_flag))
+                               : std::nullopt));
+  const MemoryLimits memory =
+      DetectMemoryLimits(MemoryLimitInputs::FromSystem(budget_flag, cpu.threads));
   InitComputeArena(cpu.threads, ArenaMode::kWorkersOnly);
   std::fprintf(stderr, "neurofeatd: %s\nneurofeatd: cpu %s\nneurofeatd: %s\n", kEngineVersion,
                cpu.Describe().c_str(), memory.Describe().c_str());
 
   NF_ASSIGN_OR_RETURN(PathPolicy paths, PathPolicy::Create(args.GetAll("data-root")));
-  for (const auto& root : paths.roots()) std::fprintf(stderr, "neurofeatd: data root %s\n", root.c_str());
+  for (const auto& root : paths.roots())
+    std::fprintf(stderr, "neurofeatd: data root %s\n", root.c_str());
   const char* tmp = std::getenv("TMPDIR");
-  const std::string upload_dir = args.GetOptional("upload-dir").value_or(
-      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/neurofeatd-", ::getpid()));
-  NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads, UploadStore::Create(upload_dir, max_upload));
+  const std::string upload_dir =
+      args.GetOptional("upload-dir")
+          .value_or(absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/neurofeatd-", ::getpid()));
+  NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads,
+                      UploadStore::Create(upload_dir, max_upload));
 
   Admission::Options admission_options;
   admission_options.budget_bytes = memory.budget_bytes;
   admission_options.max_queue = static_cast<int>(max_queue.value_or(16));
-  admission_options.max_wait = std::chrono::milliseconds(static_cast<int64_t>(queue_timeout * 1000));
+  admission_options.max_wait =
+      std::chrono::milliseconds(static_cast<int64_t>(queue_timeout * 1000));
   Admission admission(admission_options);
 
   ServiceOptions service_options;
@@ -163,8 +170,9 @@ absl::Status Serve(const ParsedArgs& args) {
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("--listen=", listen, ": cannot listen there"));
   }
-  std::fprintf(stderr, "neurofeatd: serving on port %d (%s)\n", port,
-               args.Has("tls-cert") ? (args.Has("tls-client-ca") ? "mutual TLS" : "TLS") : "plaintext");
+  std::fprintf(
+      stderr, "neurofeatd: serving on port %d (%s)\n", port,
+      args.Has("tls-cert") ? (args.Has("tls-client-ca") ? "mutual TLS" : "TLS") : "plaintext");
   if (auto pf = args.GetOptional("port-file")) {
     const std::string partial = *pf + ".partial";
     std::ofstream(partial) << port << "\n";

@@ -34,9 +34,9 @@ absl::StatusOr<PathPolicy> PathPolicy::Create(const std::vector<std::string>& ro
     std::string real = RealPath(root, &error);
     struct stat st;
     if (real.empty() || ::stat(real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--data-root=", root, " is not an existing directory",
-          error != 0 ? absl::StrCat(" (", std::strerror(error), ")") : std::string()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--data-root=", root, " is not an existing directory",
+                       error != 0 ? absl::StrCat(" (", std::strerror(error), ")") : std::string()));
     }
     while (real.size() > 1 && real.back() == '/') real.pop_back();
     policy.roots_.push_back(real);
@@ -90,8 +90,8 @@ absl::StatusOr<std::string> PathPolicy::Resolve(const std::string& path) const {
           absl::StrCat("recording.path.path: \"", path, "\": ", std::strerror(error)));
     }
     if (!Inside(real)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "recording.path.path: \"", path, "\" resolves outside the data roots"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("recording.path.path: \"", path, "\" resolves outside the data roots"));
     }
     return real;
   }

@@ -15,11 +15,15 @@ namespace {
 
 absl::StatusOr<SampleType> ToSampleType(v1::SampleDtype dtype, const std::string& field) {
   switch (dtype) {
-    case v1::INT16: return SampleType::kInt16;
-    case v1::FLOAT32: return SampleType::kFloat32;
-    case v1::FLOAT64: return SampleType::kFloat64;
+    case v1::INT16:
+      return SampleType::kInt16;
+    case v1::FLOAT32:
+      return SampleType::kFloat32;
+    case v1::FLOAT64:
+      return SampleType::kFloat64;
     default:
-      return absl::InvalidArgumentError(absl::StrCat(field, ": dtype must be INT16, FLOAT32 or FLOAT64"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": dtype must be INT16, FLOAT32 or FLOAT64"));
   }
 }
 
@@ -70,12 +74,14 @@ absl::Status ApplyMetadata(const v1::Recording& r, RecordingInfo* info) {
     info->sampling_rate_hz = r.sampling_rate_hz();
   }
   if (!(info->sampling_rate_hz > 0)) {
-    return absl::InvalidArgumentError("recording.sampling_rate_hz: required (the data do not state one)");
+    return absl::InvalidArgumentError(
+        "recording.sampling_rate_hz: required (the data do not state one)");
   }
   if (r.channel_names_size() > 0) {
     if (r.channel_names_size() != channels) {
-      return absl::InvalidArgumentError(absl::StrCat("recording.channel_names: ", r.channel_names_size(),
-                                                     " names for ", channels, " channels"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("recording.channel_names: ", r.channel_names_size(), " names for ", channels,
+                       " channels"));
     }
     info->channel_ids.assign(r.channel_names().begin(), r.channel_names().end());
   }
@@ -95,9 +101,9 @@ absl::Status ApplyMetadata(const v1::Recording& r, RecordingInfo* info) {
   NF_RETURN_IF_ERROR(per_channel(r.offsets_to_uv(), "offsets_to_uv", &info->offset_to_uv));
   if (r.channel_locations_size() > 0) {
     if (r.channel_locations_size() != channels) {
-      return absl::InvalidArgumentError(absl::StrCat("recording.channel_locations: ",
-                                                     r.channel_locations_size(), " for ", channels,
-                                                     " channels"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("recording.channel_locations: ", r.channel_locations_size(), " for ",
+                       channels, " channels"));
     }
     info->channel_locations.clear();
     for (const auto& l : r.channel_locations()) info->channel_locations.push_back({l.x(), l.y()});
@@ -107,7 +113,8 @@ absl::Status ApplyMetadata(const v1::Recording& r, RecordingInfo* info) {
 
 }  // namespace
 
-absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r, const RecordingDeps& deps) {
+absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
+                                                      const RecordingDeps& deps) {
   RequestRecording out;
   RecordingInfo info;
   std::shared_ptr<const TraceSource> source;
@@ -116,9 +123,10 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r, co
       const v1::InlineSamples& s = r.samples();
       NF_ASSIGN_OR_RETURN(SampleType type, ToSampleType(s.dtype(), "recording.samples.dtype"));
       if (s.shape_size() != 2 && s.shape_size() != 3) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "recording.samples.shape: expected (frames, channels) or (windows, channels, times), got ",
-            s.shape_size(), " dimensions"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("recording.samples.shape: expected (frames, channels) or (windows, "
+                         "channels, times), got ",
+                         s.shape_size(), " dimensions"));
       }
       int64_t elements = 1;
       for (int64_t d : s.shape()) {
@@ -128,10 +136,11 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r, co
         }
         elements *= d;
       }
-      if (static_cast<int64_t>(s.data().size()) != elements * static_cast<int64_t>(SampleTypeSize(type))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "recording.samples.data: ", s.data().size(), " bytes, but shape x dtype needs ",
-            elements * SampleTypeSize(type)));
+      if (static_cast<int64_t>(s.data().size()) !=
+          elements * static_cast<int64_t>(SampleTypeSize(type))) {
+        return absl::InvalidArgumentError(absl::StrCat("recording.samples.data: ", s.data().size(),
+                                                       " bytes, but shape x dtype needs ",
+                                                       elements * SampleTypeSize(type)));
       }
       if (s.shape_size() == 3) {
         NF_ASSIGN_OR_RETURN(Windows w, WindowsFromEpochs(type, s.data().data(), s.shape(0),
@@ -160,7 +169,8 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r, co
         NF_ASSIGN_OR_RETURN(path, deps.paths->Resolve(p.path()));
         format = static_cast<RecordingFormat>(p.format());  // enum values line up
         if (p.format() == v1::RAW) {
-          NF_ASSIGN_OR_RETURN(SampleType t, ToSampleType(p.raw_dtype(), "recording.path.raw_dtype"));
+          NF_ASSIGN_OR_RETURN(SampleType t,
+                              ToSampleType(p.raw_dtype(), "recording.path.raw_dtype"));
           options.raw_type = t;
           options.raw_channels = p.raw_num_channels();
           options.raw_sampling_rate_hz = r.sampling_rate_hz();
@@ -171,20 +181,29 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r, co
       }
       options.npy_sampling_rate_hz = r.sampling_rate_hz();
       // A 3-D .npy holds epochs.
-      if (format == RecordingFormat::kNpy ||
-          (format == RecordingFormat::kAuto && path.size() > 4 && path.substr(path.size() - 4) == ".npy")) {
+      if (format == RecordingFormat::kNpy || (format == RecordingFormat::kAuto && path.size() > 4 &&
+                                              path.substr(path.size() - 4) == ".npy")) {
         NF_ASSIGN_OR_RETURN(NpyHeader head, ReadNpyHeader(path));
         if (head.shape.size() == 3) {
           NF_ASSIGN_OR_RETURN(NpyArray a, ReadNpy(path));
           SampleType type = SampleType::kFloat32;
           switch (a.header.dtype) {
-            case NpyDtype::kInt16: type = SampleType::kInt16; break;
-            case NpyDtype::kFloat32: type = SampleType::kFloat32; break;
-            case NpyDtype::kFloat64: type = SampleType::kFloat64; break;
-            default: return absl::InvalidArgumentError("recording: epochs must be int16, float32 or float64");
+            case NpyDtype::kInt16:
+              type = SampleType::kInt16;
+              break;
+            case NpyDtype::kFloat32:
+              type = SampleType::kFloat32;
+              break;
+            case NpyDtype::kFloat64:
+              type = SampleType::kFloat64;
+              break;
+            default:
+              return absl::InvalidArgumentError(
+                  "recording: epochs must be int16, float32 or float64");
           }
           const auto& sh = a.header.shape;
-          NF_ASSIGN_OR_RETURN(Windows w, WindowsFromEpochs(type, a.data.data(), sh[0], sh[1], sh[2]));
+          NF_ASSIGN_OR_RETURN(Windows w,
+                              WindowsFromEpochs(type, a.data.data(), sh[0], sh[1], sh[2]));
           out.epochs = std::move(w);
           for (int64_t c = 0; c < sh[1]; ++c) info.channel_ids.push_back(absl::StrCat(c));
           info.sampling_rate_hz = 0;
@@ -215,7 +234,8 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r, co
     out.scale = scale;
   }
   if (source != nullptr) {
-    out.frame_bytes = source->num_channels() * static_cast<int64_t>(SampleTypeSize(source->sample_type()));
+    out.frame_bytes =
+        source->num_channels() * static_cast<int64_t>(SampleTypeSize(source->sample_type()));
     source = std::make_shared<RelabelledSource>(std::move(source), info);
   }
   out.source = std::move(source);

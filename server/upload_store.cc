@@ -60,7 +60,8 @@ absl::StatusOr<std::unique_ptr<UploadStore::Writer>> UploadStore::Begin(
   int64_t elements = 1;
   for (int64_t d : shape) {
     if (d < 1 || elements > (int64_t{1} << 50) / d) {
-      return absl::InvalidArgumentError("upload.header.shape: every size must be >= 1 and the total sane");
+      return absl::InvalidArgumentError(
+          "upload.header.shape: every size must be >= 1 and the total sane");
     }
     elements *= d;
   }
@@ -110,12 +111,14 @@ UploadStore::Writer::~Writer() {
 
 absl::StatusOr<std::string> UploadStore::Path(const std::string& id) const {
   if (!ValidId(id)) {
-    return absl::InvalidArgumentError(absl::StrCat("recording.upload_id: \"", id, "\" is not an upload id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("recording.upload_id: \"", id, "\" is not an upload id"));
   }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = finished_.find(id);
   if (it == finished_.end()) {
-    return absl::NotFoundError(absl::StrCat("recording.upload_id: no finished upload \"", id, "\""));
+    return absl::NotFoundError(
+        absl::StrCat("recording.upload_id: no finished upload \"", id, "\""));
   }
   return it->second;
 }

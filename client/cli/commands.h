@@ -17,8 +17,14 @@ int RunGenerateCommand(int argc, char** argv);
 // neurofeat extract --input X.npy --fs HZ --channels A,B --pipeline P.json --output OUT.csv ...
 int RunExtractCommand(int argc, char** argv);
 
-// neurofeat features: lists the feature bank.
+// neurofeat features [--server HOST:PORT]: lists the feature bank.
 int RunFeaturesCommand(int argc, char** argv);
+
+// neurofeat info --server HOST:PORT: a server's version, limits and roots.
+int RunInfoCommand(int argc, char** argv);
+
+// neurofeat health --server HOST:PORT: SERVING (exit 0) or not (exit 1).
+int RunHealthCommand(int argc, char** argv);
 
 }  // namespace neurofeat::client
 

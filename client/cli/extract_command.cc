@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "core/util/args.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"
+#include "client/cli/remote.h"
 #include "client/cli/text_file.h"
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
@@ -18,31 +18,37 @@
 #include "core/preprocess/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "core/status_macros.h"
+#include "core/util/args.h"
 #include "proto/convert/pipeline_convert.h"
 
 namespace neurofeat::client {
 namespace {
 
+std::vector<FlagSpec> Flags() {
+  std::vector<FlagSpec> flags = {
+      {"input", true,
+       "X.npy: (n_windows, channels, n_times) epochs, or (frames, channels) continuous "
+       "traces with a `window` in the pipeline"},
+      {"fs", true, "sampling rate in Hz"},
+      {"channels", true, "comma-separated channel names, one per channel (e.g. O1,Oz,O2)"},
+      {"highpass", true, "high-pass already applied, Hz (spectra are cut to it by default)"},
+      {"lowpass", true, "low-pass already applied, Hz (spectra are cut to it by default)"},
+      {"pipeline", true, "P.json: the pipeline (preprocess, window, features)"},
+      {"output", true, "OUT.csv or OUT.npy (+ OUT.npy.columns.txt)"},
+      {"threads", true, "cap on compute threads (min with cgroup quota, Slurm, affinity)"},
+      {"chunk-duration", true,
+       "continuous input: the chain runs on chunks of this length, as `preprocess` does. "
+       "Default 1s"},
+      {"include-metadata", false, "CSV: prepend recording, window and start_sample columns"},
+      {"recording", true, "recording name for --include-metadata. Default: the input file name"},
+      {"quiet", false, "print no summary"},
+      {"help", false, "show this help"}};
+  for (FlagSpec& f : RemoteFlags()) flags.push_back(std::move(f));
+  return flags;
+}
+
 const ArgParser& Parser() {
-  static const ArgParser parser(
-      "extract",
-      {{"input", true,
-        "X.npy: (n_windows, channels, n_times) epochs, or (frames, channels) continuous "
-        "traces with a `window` in the pipeline"},
-       {"fs", true, "sampling rate in Hz"},
-       {"channels", true, "comma-separated channel names, one per channel (e.g. O1,Oz,O2)"},
-       {"highpass", true, "high-pass already applied, Hz (spectra are cut to it by default)"},
-       {"lowpass", true, "low-pass already applied, Hz (spectra are cut to it by default)"},
-       {"pipeline", true, "P.json: the pipeline (preprocess, window, features)"},
-       {"output", true, "OUT.csv or OUT.npy (+ OUT.npy.columns.txt)"},
-       {"threads", true, "cap on compute threads (min with cgroup quota, Slurm, affinity)"},
-       {"chunk-duration", true,
-        "continuous input: the chain runs on chunks of this length, as `preprocess` does. "
-        "Default 1s"},
-       {"include-metadata", false, "CSV: prepend recording, window and start_sample columns"},
-       {"recording", true, "recording name for --include-metadata. Default: the input file name"},
-       {"quiet", false, "print no summary"},
-       {"help", false, "show this help"}});
+  static const ArgParser parser("extract", Flags());
   return parser;
 }
 
@@ -65,11 +71,21 @@ absl::StatusOr<std::optional<double>> PositiveFlag(const ParsedArgs& args,
 }
 
 absl::StatusOr<Summary> Run(const ParsedArgs& args) {
-  NF_ASSIGN_OR_RETURN(std::string input, args.Required("input"));
+  const bool remote = args.Has("server");
+  if (!remote && (args.Has("remote-path") || args.Has("tls-ca") || args.Has("timeout"))) {
+    return absl::InvalidArgumentError("--remote-path, --tls-* and --timeout need --server");
+  }
+  std::string input;
+  if (!remote || !args.Has("remote-path")) {
+    NF_ASSIGN_OR_RETURN(input, args.Required("input"));
+  }
   NF_ASSIGN_OR_RETURN(std::string pipeline_path, args.Required("pipeline"));
   NF_ASSIGN_OR_RETURN(std::string output, args.Required("output"));
-  NF_ASSIGN_OR_RETURN(std::string channels_text, args.Required("channels"));
-  NF_RETURN_IF_ERROR(args.Required("fs").status());
+  std::string channels_text;
+  if (!remote) {
+    NF_ASSIGN_OR_RETURN(channels_text, args.Required("channels"));
+    NF_RETURN_IF_ERROR(args.Required("fs").status());
+  }
   NF_ASSIGN_OR_RETURN(std::optional<double> fs, PositiveFlag(args, "fs"));
   NF_ASSIGN_OR_RETURN(std::optional<double> highpass, PositiveFlag(args, "highpass"));
   NF_ASSIGN_OR_RETURN(std::optional<double> lowpass, PositiveFlag(args, "lowpass"));
@@ -82,6 +98,33 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   NF_ASSIGN_OR_RETURN(std::optional<int64_t> threads, args.GetInt("threads"));
   if (threads.has_value() && *threads < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, " must be at least 1"));
+  }
+  double chunk_s = 1.0;
+  if (auto c = args.GetOptional("chunk-duration")) {
+    NF_ASSIGN_OR_RETURN(chunk_s, ParseDurationSeconds(*c, "chunk-duration"));
+  }
+  if (remote) {
+    if (threads.has_value()) {
+      return absl::InvalidArgumentError("--threads: the server decides its threads; drop the flag");
+    }
+    NF_ASSIGN_OR_RETURN(std::string json, ReadTextFile(pipeline_path, "--pipeline"));
+    absl::StatusOr<v1::Pipeline> pipeline = ParsePipelineJson(json);
+    if (!pipeline.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    NF_ASSIGN_OR_RETURN(
+        RemoteResult r,
+        RunRemoteExtract(
+            args, *pipeline, fs,
+            fs.has_value() ? std::max<int64_t>(1, static_cast<int64_t>(chunk_s * *fs)) : 0));
+    Summary s;
+    s.windows = r.rows_or_frames;
+    s.columns = r.columns_or_channels;
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    s.output = output;
+    return s;
   }
   CpuLimits limits = DetectCpuLimits(CpuLimitInputs::FromSystem(
       threads.has_value() ? std::optional<int>(static_cast<int>(*threads)) : std::nullopt));
@@ -98,18 +141,15 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   const auto& shape = header.shape;
   const int64_t channels = shape.size() == 3 || shape.size() == 2 ? shape[1] : -1;
   if (channels < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--input=", input, ": expected 3-D epochs (n_windows, channels, n_times) or 2-D "
-        "(frames, channels), got ", shape.size(), " dimensions"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--input=", input,
+                     ": expected 3-D epochs (n_windows, channels, n_times) or 2-D "
+                     "(frames, channels), got ",
+                     shape.size(), " dimensions"));
   }
   if (static_cast<int64_t>(names.size()) != channels) {
-    return absl::InvalidArgumentError(absl::StrCat("--channels names ", names.size(),
-                                                   " channels but --input=", input, " has ",
-                                                   channels));
-  }
-  double chunk_s = 1.0;
-  if (auto c = args.GetOptional("chunk-duration")) {
-    NF_ASSIGN_OR_RETURN(chunk_s, ParseDurationSeconds(*c, "chunk-duration"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--channels names ", names.size(), " channels but --input=", input, " has ", channels));
   }
   SignalInfo info;
   info.fs = *fs;
@@ -125,28 +165,37 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   int64_t n_times = 0;
   if (shape.size() == 3) {
     if (!ToChainSpec(*pipeline).value_or(ChainSpec{}).steps.empty() || pipeline->has_window()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--input=", input, " holds pre-cut epochs; the pipeline's preprocess and window apply "
-          "to continuous (frames, channels) input only, so remove them"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--input=", input,
+                       " holds pre-cut epochs; the pipeline's preprocess and window apply "
+                       "to continuous (frames, channels) input only, so remove them"));
     }
     NF_ASSIGN_OR_RETURN(NpyArray array, ReadNpy(input));
     SampleType type = SampleType::kFloat32;
     switch (array.header.dtype) {
-      case NpyDtype::kFloat32: type = SampleType::kFloat32; break;
-      case NpyDtype::kFloat64: type = SampleType::kFloat64; break;
-      case NpyDtype::kInt16: type = SampleType::kInt16; break;
+      case NpyDtype::kFloat32:
+        type = SampleType::kFloat32;
+        break;
+      case NpyDtype::kFloat64:
+        type = SampleType::kFloat64;
+        break;
+      case NpyDtype::kInt16:
+        type = SampleType::kInt16;
+        break;
       default:
         return absl::InvalidArgumentError(
             absl::StrCat("--input=", input, ": dtype must be float32, float64 or int16"));
     }
-    NF_ASSIGN_OR_RETURN(Windows w, WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
+    NF_ASSIGN_OR_RETURN(Windows w,
+                        WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
     epochs = std::move(w);
     n_times = shape[2];
   } else {
     NF_ASSIGN_OR_RETURN(window, ToWindowSpec(*pipeline));
     if (!window.has_value()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--input=", input, " is (frames, channels) continuous data, so the pipeline needs a "
+          "--input=", input,
+          " is (frames, channels) continuous data, so the pipeline needs a "
           "\"window\": {\"size_samples\": N}; or pass (n_windows, channels, n_times) epochs"));
     }
     NF_ASSIGN_OR_RETURN(ChainSpec spec, ToChainSpec(*pipeline));
@@ -157,13 +206,13 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
     NF_ASSIGN_OR_RETURN(chain, PreprocessChain::Build(spec, source, SampleType::kFloat32));
     n_times = window->size;
   }
-  NF_ASSIGN_OR_RETURN(FeatureTree tree, FeatureTree::Build(ToFeatureSpecs(*pipeline), info, n_times));
+  NF_ASSIGN_OR_RETURN(FeatureTree tree,
+                      FeatureTree::Build(ToFeatureSpecs(*pipeline), info, n_times));
   std::unique_ptr<StreamingExtractor> extractor =
-      epochs.has_value()
-          ? std::make_unique<StreamingExtractor>(tree, *epochs, 256)
-          : std::make_unique<StreamingExtractor>(
-                tree, chain->output(), *window,
-                std::max<int64_t>(1, static_cast<int64_t>(chunk_s * *fs)), 256);
+      epochs.has_value() ? std::make_unique<StreamingExtractor>(tree, *epochs, 256)
+                         : std::make_unique<StreamingExtractor>(
+                               tree, chain->output(), *window,
+                               std::max<int64_t>(1, static_cast<int64_t>(chunk_s * *fs)), 256);
   NF_RETURN_IF_ERROR(extractor->Validate());
 
   ProgressBar bar("extract", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
@@ -185,7 +234,8 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   });
   bar.Finish();
   NF_RETURN_IF_ERROR(status);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string recording = args.GetOptional("recording").value_or(input);
   if (!args.Has("recording")) {
     const size_t slash = recording.find_last_of('/');
@@ -220,11 +270,13 @@ int RunExtractCommand(int argc, char** argv) {
   absl::StatusOr<Summary> s = Run(*args);
   if (!s.ok()) return ReportCommandError("extract", s.status());
   if (!args->Has("quiet")) {
+    const std::string where = args->Has("server") ? absl::StrCat("on ", args->Get("server"))
+                                                  : absl::StrCat("on ", s->threads, " threads");
     std::printf(
-        "extracted %lld windows x %lld features in %.3f s on %d threads (%.0f windows/s)\n"
+        "extracted %lld windows x %lld features in %.3f s %s (%.0f windows/s)\n"
         "  output: %s\n",
         static_cast<long long>(s->windows), static_cast<long long>(s->columns), s->seconds,
-        s->threads, static_cast<double>(s->windows) / s->seconds, s->output.c_str());
+        where.c_str(), static_cast<double>(s->windows) / s->seconds, s->output.c_str());
   }
   return 0;
 }

@@ -1,25 +1,101 @@
-// neurofeat features: the feature bank (functions, kinds, accepted parents).
+// neurofeat features | info | health: the feature bank and a server's state.
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/cli/command_status.h"
 #include "client/cli/commands.h"
+#include "client/cli/remote.h"
 #include "core/features/feature_bank.h"
+#include "core/status_macros.h"
 
 namespace neurofeat::client {
+namespace {
+
+ArgParser MakeParser(const std::string& command, bool server_required) {
+  std::vector<FlagSpec> flags = {{"help", false, "show this help"}};
+  for (FlagSpec& f : RemoteFlags()) {
+    if (f.name == "remote-path" || f.name == "format") continue;
+    if (f.name == "server" && server_required) f.help = "HOST:PORT of the neurofeatd (required)";
+    flags.push_back(std::move(f));
+  }
+  return ArgParser(command, flags);
+}
+
+void PrintFeature(const std::string& fn, const std::string& kind, const std::string& summary,
+                  const std::vector<std::string>& parents, const std::vector<std::string>& params) {
+  std::vector<std::string> shown;
+  for (const auto& p : parents) shown.push_back(p.empty() ? "windows" : p);
+  std::printf("%-55s %-12s %s\n    parents: %s\n", fn.c_str(), kind.c_str(), summary.c_str(),
+              shown.empty() ? "any" : absl::StrJoin(shown, ", ").c_str());
+  if (!params.empty()) std::printf("    params: %s\n", absl::StrJoin(params, ", ").c_str());
+}
+
+template <typename Fn>
+int RunWith(const std::string& command, bool server_required, int argc, char** argv, Fn fn) {
+  const ArgParser parser = MakeParser(command, server_required);
+  absl::StatusOr<ParsedArgs> args = parser.Parse(argc, argv, 2);
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s", parser.Usage().c_str());
+    return ReportCommandError(command, args.status(), /*usage=*/true);
+  }
+  if (args->Has("help")) {
+    std::printf("%s", parser.Usage().c_str());
+    return 0;
+  }
+  absl::Status s = fn(*args);
+  return s.ok() ? 0 : ReportCommandError(command, s);
+}
+
+}  // namespace
 
 int RunFeaturesCommand(int argc, char** argv) {
-  if (argc > 2) {
-    std::fprintf(stderr, "neurofeat features: takes no flags, got '%s'\n", argv[2]);
-    return 2;
-  }
-  for (const auto& [name, def] : FeatureBank::Default().defs()) {
-    std::vector<std::string> parents;
-    for (const auto& p : def.parents) parents.push_back(p.empty() ? "windows" : p);
-    std::printf("%-55s %-12s %s\n    parents: %s\n", name.c_str(),
-                def.leaf ? "feature" : "preprocessor", def.summary.c_str(),
-                parents.empty() ? "any" : absl::StrJoin(parents, ", ").c_str());
-  }
-  return 0;
+  return RunWith("features", false, argc, argv, [](const ParsedArgs& args) -> absl::Status {
+    if (!args.Has("server")) {
+      for (const auto& [name, def] : FeatureBank::Default().defs()) {
+        std::vector<std::string> params;
+        for (const ParamDoc& p : DescribeParams(def))
+          params.push_back(absl::StrCat(p.name, "=", p.default_json));
+        PrintFeature(name, def.leaf ? "feature" : "preprocessor", def.summary, def.parents, params);
+      }
+      return absl::OkStatus();
+    }
+    NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
+    NF_ASSIGN_OR_RETURN(v1::FeatureCatalogue catalogue, client->Features());
+    for (const v1::FeatureInfo& f : catalogue.features()) {
+      std::vector<std::string> params;
+      for (const auto& p : f.params())
+        params.push_back(absl::StrCat(p.name(), "=", p.default_json()));
+      PrintFeature(f.fn(), f.kind(), f.summary(), {f.parents().begin(), f.parents().end()}, params);
+    }
+    return absl::OkStatus();
+  });
+}
+
+int RunInfoCommand(int argc, char** argv) {
+  return RunWith("info", true, argc, argv, [](const ParsedArgs& args) -> absl::Status {
+    NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
+    NF_ASSIGN_OR_RETURN(v1::ServerInfo info, client->Info());
+    std::printf(
+        "server: %s\nengine: %s\nthreads: %d (%s)\nmemory budget: %lld bytes (%s)\n"
+        "data roots: %s\nmax message: %lld bytes\nqueue: %d (in flight now: %d)\n",
+        args.Get("server").c_str(), info.engine_version().c_str(), info.threads(),
+        info.cpu_limits().c_str(), static_cast<long long>(info.memory_budget_bytes()),
+        info.memory_limits().c_str(),
+        info.data_roots().empty() ? "(none)" : absl::StrJoin(info.data_roots(), ", ").c_str(),
+        static_cast<long long>(info.max_message_bytes()), info.max_queue(), info.in_flight());
+    return absl::OkStatus();
+  });
+}
+
+int RunHealthCommand(int argc, char** argv) {
+  return RunWith("health", true, argc, argv, [](const ParsedArgs& args) -> absl::Status {
+    NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
+    NF_ASSIGN_OR_RETURN(std::string status, client->Health());
+    std::printf("%s\n", status.c_str());
+    if (status != "SERVING") return absl::UnavailableError(absl::StrCat("the server is ", status));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace neurofeat::client

@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "core/util/args.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"
@@ -14,6 +13,7 @@
 #include "core/io/synthetic_recording.h"
 #include "core/preprocess/chunked_runner.h"
 #include "core/status_macros.h"
+#include "core/util/args.h"
 
 namespace neurofeat::client {
 namespace {

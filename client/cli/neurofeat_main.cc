@@ -15,7 +15,9 @@ void PrintUsage(FILE* out) {
       "commands:\n"
       "  preprocess   filter / re-reference an .npy recording (chunked) into an .npy file\n"
       "  extract      compute a feature table (EEGDash names) from windows of an .npy file\n"
-      "  features     list the feature bank\n"
+      "  features     list the feature bank (--server: a server's)\n"
+      "  info         a server's version, CPU and memory limits, data roots\n"
+      "  health       a server's health (SERVING or not)\n"
       "  generate     write a synthetic extracellular recording to .npy\n\n"
       "'neurofeat COMMAND --help' lists a command's flags.\n");
 }
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
   if (command == "preprocess") return neurofeat::client::RunPreprocessCommand(argc, argv);
   if (command == "extract") return neurofeat::client::RunExtractCommand(argc, argv);
   if (command == "features") return neurofeat::client::RunFeaturesCommand(argc, argv);
+  if (command == "info") return neurofeat::client::RunInfoCommand(argc, argv);
+  if (command == "health") return neurofeat::client::RunHealthCommand(argc, argv);
   if (command == "generate") return neurofeat::client::RunGenerateCommand(argc, argv);
   if (command == "--help" || command == "help" || command == "-h") {
     PrintUsage(stdout);

@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "core/util/args.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"
+#include "client/cli/remote.h"
 #include "client/cli/text_file.h"
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
@@ -19,31 +19,37 @@
 #include "core/preprocess/chunked_runner.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "core/status_macros.h"
+#include "core/util/args.h"
 #include "proto/convert/pipeline_convert.h"
 
 namespace neurofeat::client {
 namespace {
 
+std::vector<FlagSpec> Flags() {
+  std::vector<FlagSpec> flags = {
+      {"input", true, "IN.npy: (frames, channels) int16/float32/float64, C order"},
+      {"fs", true, "sampling rate in Hz"},
+      {"pipeline", true, "P.json: the pipeline (its preprocess list is applied)"},
+      {"output", true, "OUT.npy: written as (frames, channels)"},
+      {"start", true, "first frame (a frame number, or a time such as 60s). Default 0"},
+      {"end", true, "end frame, exclusive (frame number or time). Default: the end"},
+      {"threads", true,
+       "cap on compute threads (the smallest of this, the cgroup quota, "
+       "SLURM_CPUS_PER_TASK and the affinity mask is used)"},
+      {"chunk-duration", true, "chunk length, e.g. 1s or 500ms. Default 1s (SpikeInterface)"},
+      {"dtype", true, "output dtype float32|int16. Default: int16 for int16 input, else float32"},
+      {"channels", true, "comma-separated channel ids (default 0..C-1)"},
+      {"channel-locations", true,
+       "LOC.npy: (channels, 2) float64 positions in um (for local "
+       "common reference)"},
+      {"quiet", false, "print no summary"},
+      {"help", false, "show this help"}};
+  for (FlagSpec& f : RemoteFlags()) flags.push_back(std::move(f));
+  return flags;
+}
+
 const ArgParser& Parser() {
-  static const ArgParser parser(
-      "preprocess",
-      {{"input", true, "IN.npy: (frames, channels) int16/float32/float64, C order"},
-       {"fs", true, "sampling rate in Hz"},
-       {"pipeline", true, "P.json: the pipeline (its preprocess list is applied)"},
-       {"output", true, "OUT.npy: written as (frames, channels)"},
-       {"start", true, "first frame (a frame number, or a time such as 60s). Default 0"},
-       {"end", true, "end frame, exclusive (frame number or time). Default: the end"},
-       {"threads", true,
-        "cap on compute threads (the smallest of this, the cgroup quota, "
-        "SLURM_CPUS_PER_TASK and the affinity mask is used)"},
-       {"chunk-duration", true, "chunk length, e.g. 1s or 500ms. Default 1s (SpikeInterface)"},
-       {"dtype", true, "output dtype float32|int16. Default: int16 for int16 input, else float32"},
-       {"channels", true, "comma-separated channel ids (default 0..C-1)"},
-       {"channel-locations", true,
-        "LOC.npy: (channels, 2) float64 positions in um (for local "
-        "common reference)"},
-       {"quiet", false, "print no summary"},
-       {"help", false, "show this help"}});
+  static const ArgParser parser("preprocess", Flags());
   return parser;
 }
 
@@ -72,13 +78,49 @@ struct Summary {
 };
 
 absl::StatusOr<Summary> Run(const ParsedArgs& args) {
-  NF_ASSIGN_OR_RETURN(std::string input, args.Required("input"));
+  const bool remote = args.Has("server");
+  if (!remote && (args.Has("remote-path") || args.Has("tls-ca") || args.Has("timeout"))) {
+    return absl::InvalidArgumentError("--remote-path, --tls-* and --timeout need --server");
+  }
+  std::string input;
+  if (!remote || !args.Has("remote-path")) {
+    NF_ASSIGN_OR_RETURN(input, args.Required("input"));
+  }
   NF_ASSIGN_OR_RETURN(std::string pipeline_path, args.Required("pipeline"));
   NF_ASSIGN_OR_RETURN(std::string output, args.Required("output"));
   NF_ASSIGN_OR_RETURN(std::string fs_text, args.Required("fs"));
   NF_ASSIGN_OR_RETURN(std::optional<double> fs, args.GetDouble("fs"));
   if (!(*fs > 0))
     return absl::InvalidArgumentError(absl::StrCat("--fs=", fs_text, " must be positive"));
+  if (remote) {
+    if (args.Has("threads") || args.Has("channel-locations")) {
+      return absl::InvalidArgumentError(
+          "--threads and --channel-locations are not available with --server");
+    }
+    NF_ASSIGN_OR_RETURN(std::string json, ReadTextFile(pipeline_path, "--pipeline"));
+    absl::StatusOr<v1::Pipeline> pipeline = ParsePipelineJson(json);
+    if (!pipeline.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(pipeline_path, ": ", pipeline.status().message()));
+    }
+    double chunk_s = 1.0;
+    if (auto c = args.GetOptional("chunk-duration")) {
+      NF_ASSIGN_OR_RETURN(chunk_s, ParseDurationSeconds(*c, "chunk-duration"));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    NF_ASSIGN_OR_RETURN(
+        RemoteResult r,
+        RunRemotePreprocess(args, *pipeline, *fs,
+                            std::max<int64_t>(1, static_cast<int64_t>(chunk_s * *fs))));
+    Summary summary;
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    summary.frames = r.rows_or_frames;
+    summary.channels = r.columns_or_channels;
+    summary.fs = *fs;
+    summary.canonical = absl::StrCat("on ", args.Get("server"), ", pipeline digest ", r.digest);
+    summary.output = output;
+    return summary;
+  }
   NF_ASSIGN_OR_RETURN(std::optional<int64_t> threads, args.GetInt("threads"));
   if (threads.has_value() && *threads < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--threads=", *threads, " must be at least 1"));
@@ -203,6 +245,12 @@ int RunPreprocessCommand(int argc, char** argv) {
   if (!args->Has("quiet")) {
     const double rec_s = static_cast<double>(s->frames) / s->fs;
     const double mb = static_cast<double>(s->frames * s->channels) * SampleTypeSize(s->type) / 1e6;
+    if (args->Has("server")) {
+      std::printf("preprocessed %lld frames x %lld channels in %.3f s %s\n  output: %s\n",
+                  static_cast<long long>(s->frames), static_cast<long long>(s->channels),
+                  s->seconds, s->canonical.c_str(), s->output.c_str());
+      return 0;
+    }
     std::printf(
         "preprocessed %lld frames x %lld channels (%.3f s of recording) in %.3f s on %d threads "
         "(%.1fx real time, %.0f MB/s out)\n  chain: %s\n  output: %s (%s)\n",

@@ -43,7 +43,7 @@ std::vector<ParamDoc> DescribeParams(const FeatureDef& def) {
   shape.producer = parent;
   if (parent.rfind("spectral_", 0) == 0 || parent == "connectivity_coherency_preprocessor") {
     shape.kind = parent == "connectivity_coherency_preprocessor" ? ValueKind::kCoherency
-                                                                  : ValueKind::kSpectrum;
+                                                                 : ValueKind::kSpectrum;
     shape.freqs.clear();
     for (int f = 1; f <= 100; ++f) shape.freqs.push_back(f);
     shape.n = 100;

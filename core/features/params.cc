@@ -98,8 +98,8 @@ absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
                                                      const std::vector<Band>& defaults) {
   std::string json = "[";
   for (const Band& b : defaults) {
-    absl::StrAppend(&json, json.size() > 1 ? ", " : "", "{\"name\": \"", b.name, "\", \"lo\": ", b.lo,
-                    ", \"hi\": ", b.hi, "}");
+    absl::StrAppend(&json, json.size() > 1 ? ", " : "", "{\"name\": \"", b.name,
+                    "\", \"lo\": ", b.lo, ", \"hi\": ", b.hi, "}");
   }
   Describe(key, json + "]");
   const google::protobuf::Value* v = Find(key);

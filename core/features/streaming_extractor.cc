@@ -11,7 +11,10 @@ namespace neurofeat {
 StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const TraceSource& source,
                                        const WindowSpec& window, int64_t chunk_frames,
                                        int64_t windows_per_block)
-    : tree_(tree), source_(&source), window_(window), windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
+    : tree_(tree),
+      source_(&source),
+      window_(window),
+      windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
   if (window_.stride == 0) window_.stride = window_.size;
   const int64_t n = source.num_frames();
   if (window_.size >= 1 && window_.stride >= 1) {

@@ -1,0 +1,170 @@
+#include "client/lib/neurofeat_client.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/io/npy.h"
+#include "core/status_macros.h"
+
+namespace neurofeat::client {
+
+absl::Status ToAbsl(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+NeurofeatClient::NeurofeatClient(const ClientOptions& options,
+                                 std::shared_ptr<grpc::Channel> channel)
+    : options_(options),
+      channel_(std::move(channel)),
+      stub_(v1::Neurofeat::NewStub(channel_)),
+      health_(grpc::health::v1::Health::NewStub(channel_)) {}
+
+absl::StatusOr<std::unique_ptr<NeurofeatClient>> NeurofeatClient::Connect(
+    const ClientOptions& options) {
+  if (options.target.empty()) return absl::InvalidArgumentError("--server: HOST:PORT is required");
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_pem.empty() || !options.tls_cert_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_ca_pem;
+    ssl.pem_cert_chain = options.tls_cert_pem;
+    ssl.pem_private_key = options.tls_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  auto channel = grpc::CreateCustomChannel(options.target, credentials, args);
+  return std::unique_ptr<NeurofeatClient>(new NeurofeatClient(options, std::move(channel)));
+}
+
+void NeurofeatClient::Prepare(grpc::ClientContext* context) const {
+  if (options_.deadline.has_value()) {
+    context->set_deadline(std::chrono::system_clock::now() + *options_.deadline);
+  }
+}
+
+absl::StatusOr<v1::ServerInfo> NeurofeatClient::Info() {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::ServerInfo info;
+  NF_RETURN_IF_ERROR(ToAbsl(stub_->GetServerInfo(&context, v1::ServerInfoRequest(), &info)));
+  return info;
+}
+
+absl::StatusOr<v1::FeatureCatalogue> NeurofeatClient::Features() {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::FeatureCatalogue catalogue;
+  NF_RETURN_IF_ERROR(ToAbsl(stub_->ListFeatures(&context, v1::ListFeaturesRequest(), &catalogue)));
+  return catalogue;
+}
+
+absl::StatusOr<std::string> NeurofeatClient::Health() {
+  grpc::ClientContext context;
+  Prepare(&context);
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  NF_RETURN_IF_ERROR(ToAbsl(health_->Check(&context, request, &response)));
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+absl::StatusOr<std::string> NeurofeatClient::UploadNpy(
+    const std::string& path, int64_t chunk_bytes,
+    const std::function<void(int64_t, int64_t)>& progress) {
+  NF_ASSIGN_OR_RETURN(NpyHeader header, ReadNpyHeader(path));
+  v1::UploadChunk first;
+  switch (header.dtype) {
+    case NpyDtype::kInt16:
+      first.mutable_header()->set_dtype(v1::INT16);
+      break;
+    case NpyDtype::kFloat32:
+      first.mutable_header()->set_dtype(v1::FLOAT32);
+      break;
+    case NpyDtype::kFloat64:
+      first.mutable_header()->set_dtype(v1::FLOAT64);
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": dtype must be int16, float32 or float64"));
+  }
+  int64_t total = static_cast<int64_t>(NpyDtypeSize(header.dtype));
+  for (int64_t d : header.shape) {
+    first.mutable_header()->add_shape(d);
+    total *= d;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::UploadResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::UploadChunk>> writer = stub_->Upload(&context, &response);
+  bool ok = writer->Write(first);
+  std::vector<char> buf(static_cast<size_t>(std::max<int64_t>(1, chunk_bytes)));
+  int64_t sent = 0;
+  absl::Status read_status;
+  while (ok && sent < total) {
+    const int64_t want = std::min<int64_t>(static_cast<int64_t>(buf.size()), total - sent);
+    read_status =
+        PreadFully(fd, buf.data(), static_cast<size_t>(want), header.data_offset + sent, path);
+    if (!read_status.ok()) break;
+    v1::UploadChunk chunk;
+    chunk.set_data(buf.data(), static_cast<size_t>(want));
+    ok = writer->Write(chunk);
+    sent += want;
+    if (progress) progress(sent, total);
+  }
+  ::close(fd);
+  if (!read_status.ok()) {
+    context.TryCancel();
+    writer->Finish();
+    return read_status;
+  }
+  writer->WritesDone();
+  NF_RETURN_IF_ERROR(ToAbsl(writer->Finish()));
+  return response.upload_id();
+}
+
+namespace {
+
+template <typename Response, typename Reader>
+absl::Status Drain(grpc::ClientContext& context, Reader& reader,
+                   const std::function<absl::Status(const Response&)>& on_message) {
+  Response response;
+  absl::Status callback_status;
+  while (reader->Read(&response)) {
+    callback_status = on_message(response);
+    if (!callback_status.ok()) {
+      context.TryCancel();
+      break;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (!callback_status.ok()) return callback_status;
+  return ToAbsl(status);
+}
+
+}  // namespace
+
+absl::Status NeurofeatClient::Extract(
+    const v1::ExtractRequest& request,
+    const std::function<absl::Status(const v1::ExtractResponse&)>& on_message) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  auto reader = stub_->Extract(&context, request);
+  return Drain<v1::ExtractResponse>(context, reader, on_message);
+}
+
+absl::Status NeurofeatClient::Preprocess(
+    const v1::PreprocessRequest& request,
+    const std::function<absl::Status(const v1::PreprocessResponse&)>& on_message) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  auto reader = stub_->Preprocess(&context, request);
+  return Drain<v1::PreprocessResponse>(context, reader, on_message);
+}
+
+}  // namespace neurofeat::client

@@ -1,0 +1,81 @@
+// File: neurofeat_client.h
+//
+// NeurofeatClient: the C++ client of neurofeatd, used by the `neurofeat`
+// CLI and linkable by others (target neurofeat::client_lib). Streams are
+// consumed message by message through callbacks, so results of any size
+// never have to fit in memory at once.
+//
+// Example:
+//   ClientOptions o;
+//   o.target = "127.0.0.1:50051";
+//   NF_ASSIGN_OR_RETURN(auto client, NeurofeatClient::Connect(o));
+//   NF_ASSIGN_OR_RETURN(v1::ServerInfo info, client->Info());
+#ifndef NEUROFEAT_CLIENT_LIB_NEUROFEAT_CLIENT_H_
+#define NEUROFEAT_CLIENT_LIB_NEUROFEAT_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "neurofeat/v1/service.grpc.pb.h"
+
+namespace neurofeat::client {
+
+struct ClientOptions {
+  std::string target;  // HOST:PORT
+  // TLS: the CA that signed the server's certificate (PEM text); empty for
+  // plaintext. Client certificate and key for mutual TLS.
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  int64_t max_message_bytes = int64_t{64} << 20;
+  // Deadline for each call; nullopt: none.
+  std::optional<std::chrono::milliseconds> deadline;
+};
+
+class NeurofeatClient {
+ public:
+  static absl::StatusOr<std::unique_ptr<NeurofeatClient>> Connect(const ClientOptions& options);
+
+  absl::StatusOr<v1::ServerInfo> Info();
+  absl::StatusOr<v1::FeatureCatalogue> Features();
+  // "SERVING", "NOT_SERVING" (draining) or an error (unreachable).
+  absl::StatusOr<std::string> Health();
+
+  // UploadNpy() sends a (frames, channels) or (windows, channels, times)
+  // .npy file in chunks of `chunk_bytes`; returns the upload id.
+  // `progress(bytes sent, total)` may be empty.
+  absl::StatusOr<std::string> UploadNpy(const std::string& path, int64_t chunk_bytes,
+                                        const std::function<void(int64_t, int64_t)>& progress);
+
+  // Extract()/Preprocess() call `on_message` for every response in order;
+  // an error it returns cancels the call and is returned.
+  absl::Status Extract(const v1::ExtractRequest& request,
+                       const std::function<absl::Status(const v1::ExtractResponse&)>& on_message);
+  absl::Status Preprocess(
+      const v1::PreprocessRequest& request,
+      const std::function<absl::Status(const v1::PreprocessResponse&)>& on_message);
+
+ private:
+  explicit NeurofeatClient(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
+  void Prepare(grpc::ClientContext* context) const;
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Neurofeat::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+// ToAbsl() keeps the code and message of a gRPC status.
+absl::Status ToAbsl(const grpc::Status& status);
+
+}  // namespace neurofeat::client
+
+#endif  // NEUROFEAT_CLIENT_LIB_NEUROFEAT_CLIENT_H_
