@@ -1,0 +1,59 @@
+// File: server_process.h
+//
+// ServerProcess: a real neurofeatd started by a test on 127.0.0.1 with a
+// free port (the server binds port 0 and writes the port it got), a fresh
+// data root and upload directory, and stopped (SIGTERM, then SIGKILL) when
+// the object dies.
+#ifndef NEUROFEAT_TESTS_INTEGRATION_SERVER_PROCESS_H_
+#define NEUROFEAT_TESTS_INTEGRATION_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/lib/neurofeat_client.h"
+#include "tests/testing/test_data.h"
+
+namespace neurofeat::testing {
+
+class ServerProcess {
+ public:
+  // `extra_flags` are appended to neurofeatd's command line; `env` is added
+  // to its environment.
+  explicit ServerProcess(std::vector<std::string> extra_flags = {},
+                         std::map<std::string, std::string> env = {});
+  ~ServerProcess();
+
+  bool started() const { return port_ > 0; }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& data_root() const { return data_root_; }
+  const std::string& log_path() const { return log_; }
+  std::string Log() const;
+
+  // A plaintext client.
+  std::unique_ptr<client::NeurofeatClient> Client() const;
+
+  // Sends SIGTERM and waits (up to `timeout_s`); returns the exit status
+  // (-1 if it had to be killed).
+  int Stop(double timeout_s = 60.0);
+
+  // Peak resident memory (VmHWM) and CPU seconds (user + system) so far.
+  int64_t PeakRssBytes() const;
+  double CpuSeconds() const;
+
+ private:
+  TempDir dir_;
+  std::string data_root_, log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace neurofeat::testing
+
+#endif  // NEUROFEAT_TESTS_INTEGRATION_SERVER_PROCESS_H_
