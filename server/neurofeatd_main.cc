@@ -188,10 +188,18 @@ absl::Status Serve(const ParsedArgs& args) {
   sigwait(&set, &sig);
   std::fprintf(stderr, "neurofeatd: %s: draining (%d in flight, grace %.0f s)\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", admission.in_flight(), grace);
+  // Readiness first: health says NOT_SERVING (so load balancers stop
+  // sending) and admission refuses new work with UNAVAILABLE, while the
+  // server still answers health checks; running requests get the grace
+  // period to finish, then the server stops.
+  const auto deadline = std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(grace * 1000));
   server->GetHealthCheckService()->SetServingStatus(false);
   admission.Drain();
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
+  while (admission.in_flight() > 0 && std::chrono::system_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  server->Shutdown(deadline);
   server->Wait();
   std::fprintf(stderr, "neurofeatd: stopped\n");
   return absl::OkStatus();
