@@ -61,7 +61,8 @@ TEST(LifecycleTest, DeadlineExceededRequestStopsComputing) {
   o.deadline = std::chrono::milliseconds(800);
   auto client = *client::NeurofeatClient::Connect(o);
   const auto t0 = std::chrono::steady_clock::now();
-  absl::Status s = client->Extract(SlowExtract(20), [](const v1::ExtractResponse&) { return absl::OkStatus(); });
+  absl::Status s =
+      client->Extract(SlowExtract(20), [](const v1::ExtractResponse&) { return absl::OkStatus(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
   // The block in progress may finish (about a second); after that, nothing.
@@ -107,7 +108,8 @@ TEST(LifecycleTest, SigtermDrainsRunningRequestsAndRefusesNewOnes) {
   auto probe = server.Client();
   absl::StatusOr<std::string> health = probe->Health();
   if (health.ok()) EXPECT_EQ(*health, "NOT_SERVING");
-  absl::Status refused = probe->Extract(SlowExtract(1), [](const v1::ExtractResponse&) { return absl::OkStatus(); });
+  absl::Status refused =
+      probe->Extract(SlowExtract(1), [](const v1::ExtractResponse&) { return absl::OkStatus(); });
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
   for (auto& t : threads) t.join();
   for (int i = 0; i < 2; ++i) {
@@ -134,8 +136,10 @@ TEST(LifecycleTest, AdmissionRefusesWhatDoesNotFit) {
   client::ClientOptions o;
   o.target = server.target();
   o.max_message_bytes = 256 << 20;
-  absl::Status st = (*client::NeurofeatClient::Connect(o))
-                        ->Preprocess(big, [](const v1::PreprocessResponse&) { return absl::OkStatus(); });
+  absl::Status st =
+      (*client::NeurofeatClient::Connect(o))->Preprocess(big, [](const v1::PreprocessResponse&) {
+        return absl::OkStatus();
+      });
   EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
   // A running request holds the budget; with no queue, a second is refused
   // at once with a retry hint.
@@ -159,14 +163,20 @@ struct Certificates {
   bool ok = false;
   Certificates() {
     const std::string d = dir.path();
-    const std::string script = absl::StrCat(
-        "cd ", d, " && set -e && exec > openssl.log 2>&1 && "
-        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca && "
-        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
-        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext && "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext && "
-        "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client && "
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2");
+    const std::string script =
+        absl::StrCat("cd ", d,
+                     " && set -e && exec > openssl.log 2>&1 && "
+                     "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+                     "-subj /CN=test-ca && "
+                     "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
+                     "/CN=127.0.0.1 && "
+                     "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext && "
+                     "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                     "-out server.pem -days 2 -extfile san.ext && "
+                     "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "
+                     "/CN=client && "
+                     "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                     "-out client.pem -days 2");
     ok = std::system(script.c_str()) == 0;
   }
   std::string Read(const std::string& name) const {
@@ -180,8 +190,8 @@ struct Certificates {
 TEST(LifecycleTest, MutualTlsRefusesClientsWithoutACertificate) {
   Certificates certs;
   ASSERT_TRUE(certs.ok) << certs.Read("openssl.log");
-  ServerProcess server({"--tls-cert", certs.dir.File("server.pem"), "--tls-key", certs.dir.File("server.key"),
-                        "--tls-client-ca", certs.dir.File("ca.pem")});
+  ServerProcess server({"--tls-cert", certs.dir.File("server.pem"), "--tls-key",
+                        certs.dir.File("server.key"), "--tls-client-ca", certs.dir.File("ca.pem")});
   ASSERT_TRUE(server.started()) << server.Log();
   client::ClientOptions o;
   o.target = server.target();

@@ -23,9 +23,16 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
   log_ = dir_.File("neurofeatd.log");
   const std::string port_file = dir_.File("port");
   std::vector<std::string> argv = {std::string(NF_BINARY_DIR) + "/server/neurofeatd",
-                                   "--listen", "127.0.0.1:0", "--data-root", data_root_,
-                                   "--upload-dir", dir_.File("uploads"), "--port-file", port_file,
-                                   "--grace-period", "30s"};
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--data-root",
+                                   data_root_,
+                                   "--upload-dir",
+                                   dir_.File("uploads"),
+                                   "--port-file",
+                                   port_file,
+                                   "--grace-period",
+                                   "30s"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -110,7 +117,8 @@ double ServerProcess::CpuSeconds() const {
   // Fields after the command: state is f[0]; utime, stime are fields 14, 15
   // of the whole line, i.e. f[11], f[12].
   int64_t utime = 0, stime = 0;
-  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime)) return -1;
+  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime))
+    return -1;
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 

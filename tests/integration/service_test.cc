@@ -63,7 +63,8 @@ Traces Embedded(const Traces& x, double fs, const std::string& json, int64_t chu
   RecordingInfo info;
   info.sampling_rate_hz = fs;
   for (int64_t c = 0; c < x.channels(); ++c) info.channel_ids.push_back(absl::StrCat(c));
-  auto source = std::make_shared<InMemorySource>(Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), info);
+  auto source = std::make_shared<InMemorySource>(
+      Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), info);
   auto chain = *PreprocessChain::Build(*ToChainSpec(Pipeline(json)), source, SampleType::kFloat32);
   Traces out = Traces::Uninitialized(SampleType::kFloat32, x.frames(), x.channels());
   absl::Status s;
@@ -77,7 +78,8 @@ Traces Embedded(const Traces& x, double fs, const std::string& json, int64_t chu
   return out;
 }
 
-absl::StatusOr<Traces> RemotePreprocess(client::NeurofeatClient& c, const v1::PreprocessRequest& req) {
+absl::StatusOr<Traces> RemotePreprocess(client::NeurofeatClient& c,
+                                        const v1::PreprocessRequest& req) {
   Traces out;
   int64_t channels = 0, total = 0;
   absl::Status s = c.Preprocess(req, [&](const v1::PreprocessResponse& r) -> absl::Status {
@@ -87,7 +89,8 @@ absl::StatusOr<Traces> RemotePreprocess(client::NeurofeatClient& c, const v1::Pr
       out = Traces::Uninitialized(SampleType::kFloat32, total, channels);
     }
     const auto& ch = r.chunk();
-    std::memcpy(out.row<float>(ch.start_frame() - req.start_frame()), ch.data().data(), ch.data().size());
+    std::memcpy(out.row<float>(ch.start_frame() - req.start_frame()), ch.data().data(),
+                ch.data().size());
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -133,12 +136,14 @@ TEST(ServiceTest, RemoteCliEqualsEmbeddedCli) {
   testing::TempDir dir;
   ASSERT_TRUE(WriteNpy(dir.File("x.npy"), Noise(45000, 8, 2)).ok());
   testing::WriteFile(dir.File("p.json"), kChain);
-  const std::string common = absl::StrCat("preprocess --input ", dir.File("x.npy"),
-                                          " --fs 30000 --pipeline ", dir.File("p.json"), " --quiet");
+  const std::string common =
+      absl::StrCat("preprocess --input ", dir.File("x.npy"), " --fs 30000 --pipeline ",
+                   dir.File("p.json"), " --quiet");
   auto local = testing::RunCli(NF_BINARY_DIR, common + " --output " + dir.File("local.npy"), dir);
   ASSERT_EQ(local.exit_code, 0) << local.output;
   auto remote = testing::RunCli(
-      NF_BINARY_DIR, common + " --output " + dir.File("remote.npy") + " --server " + server.target(), dir);
+      NF_BINARY_DIR,
+      common + " --output " + dir.File("remote.npy") + " --server " + server.target(), dir);
   ASSERT_EQ(remote.exit_code, 0) << remote.output;
   auto a = ReadNpy(dir.File("local.npy"));
   auto b = ReadNpy(dir.File("remote.npy"));
@@ -158,7 +163,8 @@ TEST(ServiceTest, RemoteExtractIsBitIdenticalToTheEmbeddedEngine) {
   for (int64_t d : x.header.shape) s->add_shape(d);
   s->set_data(reinterpret_cast<const char*>(x.data.data()), x.data.size());
   req.mutable_recording()->set_sampling_rate_hz(128);
-  for (const char* ch : {"O1", "Oz", "O2", "Cz", "Pz", "POz"}) req.mutable_recording()->add_channel_names(ch);
+  for (const char* ch : {"O1", "Oz", "O2", "Cz", "Pz", "POz"})
+    req.mutable_recording()->add_channel_names(ch);
   req.mutable_recording()->set_highpass_hz(1);
   req.mutable_recording()->set_lowpass_hz(40);
   const std::string howto = R"({"features": [{"name": "var", "fn": "signal_variance"},
@@ -200,7 +206,8 @@ TEST(ServiceTest, RemoteExtractOfContinuousDataEqualsEmbedded) {
   ASSERT_TRUE(server.started()) << server.Log();
   auto client = server.Client();
   const Traces x = Noise(20000, 3, 3);
-  const std::string json = R"({"preprocess": [{"bandpass": {"freq_min": 1, "freq_max": 40, "filter_order": 4}}],
+  const std::string json =
+      R"({"preprocess": [{"bandpass": {"freq_min": 1, "freq_max": 40, "filter_order": 4}}],
       "window": {"size_samples": 512, "stride_samples": 300},
       "features": [{"name": "v", "fn": "signal_variance"}, {"name": "ll", "fn": "signal_line_length"}]})";
   v1::ExtractRequest req;
@@ -211,14 +218,16 @@ TEST(ServiceTest, RemoteExtractOfContinuousDataEqualsEmbedded) {
   ASSERT_TRUE(client
                   ->Extract(req,
                             [&](const v1::ExtractResponse& r) {
-                              values.insert(values.end(), r.rows().values().begin(), r.rows().values().end());
+                              values.insert(values.end(), r.rows().values().begin(),
+                                            r.rows().values().end());
                               return absl::OkStatus();
                             })
                   .ok());
   RecordingInfo rinfo;
   rinfo.sampling_rate_hz = 256;
   rinfo.channel_ids = {"0", "1", "2"};
-  auto source = std::make_shared<InMemorySource>(Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), rinfo);
+  auto source = std::make_shared<InMemorySource>(
+      Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), rinfo);
   const v1::Pipeline p = Pipeline(json);
   auto chain = *PreprocessChain::Build(*ToChainSpec(p), source, SampleType::kFloat32);
   SignalInfo info;
@@ -253,11 +262,14 @@ TEST(ServiceTest, PathsOutsideTheDataRootsAreRefused) {
     v1::PreprocessRequest req;
     req.mutable_recording()->mutable_path()->set_path(path);
     req.mutable_recording()->set_sampling_rate_hz(1000);
-    absl::Status s = client->Preprocess(req, [](const v1::PreprocessResponse&) { return absl::OkStatus(); });
+    absl::Status s =
+        client->Preprocess(req, [](const v1::PreprocessResponse&) { return absl::OkStatus(); });
     return s;
   };
-  EXPECT_EQ(code_of("../" + std::filesystem::path(outside.path()).filename().string() + "/secret.npy").code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      code_of("../" + std::filesystem::path(outside.path()).filename().string() + "/secret.npy")
+          .code(),
+      absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(code_of("sub/../ok.npy").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(code_of(outside.File("secret.npy")).code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(code_of("/etc/passwd").code(), absl::StatusCode::kPermissionDenied);
@@ -294,14 +306,15 @@ TEST_F(ServiceBadInputTest, EachBadInputGetsItsCodeAndFieldAndTheServerGoesOn) {
   auto client = server_->Client();
   const Traces x = Noise(30000, 4, 5);
   const std::vector<BadRequest> cases = {
-      {"corner above Nyquist", R"({"preprocess": [{"bandpass": {"freq_min": 300, "freq_max": 20000}}]})", nullptr,
+      {"corner above Nyquist",
+       R"({"preprocess": [{"bandpass": {"freq_min": 300, "freq_max": 20000}}]})", nullptr,
        absl::StatusCode::kInvalidArgument, "preprocess[0].bandpass.freq_max"},
       {"order 11", R"({"preprocess": [{"highpass": {"filter_order": 11}}]})", nullptr,
        absl::StatusCode::kInvalidArgument, "filter_order"},
       {"unknown JSON step", "", nullptr, absl::StatusCode::kInvalidArgument, ""},
       {"missing reference channel",
-       R"({"preprocess": [{"common_reference": {"reference": "single", "ref_channel_ids": ["9"]}}]})", nullptr,
-       absl::StatusCode::kInvalidArgument, "ref_channel_ids"},
+       R"({"preprocess": [{"common_reference": {"reference": "single", "ref_channel_ids": ["9"]}}]})",
+       nullptr, absl::StatusCode::kInvalidArgument, "ref_channel_ids"},
       {"NaN sample", kChain,
        [](v1::Recording* r) {
          std::string d = r->samples().data();
@@ -310,7 +323,8 @@ TEST_F(ServiceBadInputTest, EachBadInputGetsItsCodeAndFieldAndTheServerGoesOn) {
          r->mutable_samples()->set_data(d);
        },
        absl::StatusCode::kInvalidArgument, "recording.samples.data: sample nan"},
-      {"short data", kChain, [](v1::Recording* r) { r->mutable_samples()->mutable_data()->resize(100); },
+      {"short data", kChain,
+       [](v1::Recording* r) { r->mutable_samples()->mutable_data()->resize(100); },
        absl::StatusCode::kInvalidArgument, "recording.samples.data"},
       {"zero channels", kChain, [](v1::Recording* r) { r->mutable_samples()->set_shape(1, 0); },
        absl::StatusCode::kInvalidArgument, "recording.samples.shape"},
@@ -318,15 +332,18 @@ TEST_F(ServiceBadInputTest, EachBadInputGetsItsCodeAndFieldAndTheServerGoesOn) {
        absl::StatusCode::kInvalidArgument, "recording.sampling_rate_hz"},
       {"channel names", kChain, [](v1::Recording* r) { r->add_channel_names("A"); },
        absl::StatusCode::kInvalidArgument, "recording.channel_names"},
-      {"unknown upload", kChain, [](v1::Recording* r) { r->set_upload_id("0123456789abcdef0123456789abcdef"); },
+      {"unknown upload", kChain,
+       [](v1::Recording* r) { r->set_upload_id("0123456789abcdef0123456789abcdef"); },
        absl::StatusCode::kNotFound, "recording.upload_id"},
-      {"shorter than padlen", R"({"preprocess": [{"bandpass": {"freq_min": 300, "freq_max": 6000}}]})",
+      {"shorter than padlen",
+       R"({"preprocess": [{"bandpass": {"freq_min": 300, "freq_max": 6000}}]})",
        [](v1::Recording* r) {
          r->mutable_samples()->set_shape(0, 10);
          r->mutable_samples()->mutable_data()->resize(10 * 4 * 4);
        },
        absl::StatusCode::kInvalidArgument, "padlen"},
-      {"unknown feature", R"({"window": {"size_samples": 1000}, "features": [{"name": "x", "fn": "signal_mode"}]})",
+      {"unknown feature",
+       R"({"window": {"size_samples": 1000}, "features": [{"name": "x", "fn": "signal_mode"}]})",
        nullptr, absl::StatusCode::kInvalidArgument, "features.x.fn", true},
       {"band outside", R"({"window": {"size_samples": 3000}, "features": [{"name": "s",
           "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 0.05}},
@@ -340,6 +357,16 @@ TEST_F(ServiceBadInputTest, EachBadInputGetsItsCodeAndFieldAndTheServerGoesOn) {
        nullptr, absl::StatusCode::kInvalidArgument, "too few samples", true},
       {"no window", R"({"features": [{"name": "v", "fn": "signal_variance"}]})", nullptr,
        absl::StatusCode::kInvalidArgument, "window", true},
+      {"unknown parameter",
+       R"({"window": {"size_samples": 1000}, "features": [{"name": "v", "fn": "signal_variance", "params": {"dof": 1}}]})",
+       nullptr, absl::StatusCode::kInvalidArgument, "features.v.params.dof", true},
+      {"ill-typed parameter",
+       R"({"window": {"size_samples": 1000}, "features": [{"name": "q", "fn": "signal_quantile", "params": {"q": "half"}}]})",
+       nullptr, absl::StatusCode::kInvalidArgument, "features.q.params.q", true},
+      {"incompatible parent",
+       R"({"window": {"size_samples": 1000}, "features": [{"name": "m", "fn": "spectral_moment"}]})",
+       nullptr, absl::StatusCode::kInvalidArgument, "features.m: spectral_moment cannot take",
+       true},
   };
   for (const BadRequest& c : cases) {
     v1::Recording rec = Inline(x, 30000);
@@ -368,9 +395,22 @@ TEST_F(ServiceBadInputTest, EachBadInputGetsItsCodeAndFieldAndTheServerGoesOn) {
   *range.mutable_recording() = Inline(x, 30000);
   range.set_start_frame(29000);
   range.set_end_frame(31000);
-  absl::Status s = client->Preprocess(range, [](const v1::PreprocessResponse&) { return absl::OkStatus(); });
+  absl::Status s =
+      client->Preprocess(range, [](const v1::PreprocessResponse&) { return absl::OkStatus(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("start_frame/end_frame"));
+  // A truncated .npy under the data root.
+  {
+    ASSERT_TRUE(WriteNpy(server_->data_root() + "/t.npy", x).ok());
+    std::filesystem::resize_file(server_->data_root() + "/t.npy", 5000);
+    v1::PreprocessRequest req;
+    req.mutable_recording()->mutable_path()->set_path("t.npy");
+    req.mutable_recording()->set_sampling_rate_hz(30000);
+    absl::Status t =
+        client->Preprocess(req, [](const v1::PreprocessResponse&) { return absl::OkStatus(); });
+    EXPECT_EQ(t.code(), absl::StatusCode::kInvalidArgument) << t;
+    EXPECT_THAT(std::string(t.message()), HasSubstr("t.npy"));
+  }
   // The server is still healthy and serving.
   EXPECT_EQ(*client->Health(), "SERVING");
   v1::PreprocessRequest good;
@@ -389,7 +429,8 @@ TEST(ServiceTest, InfoReportsLimitsFromSlurmAndFlags) {
   EXPECT_THAT(info->cpu_limits(), HasSubstr("decided by slurm"));
   EXPECT_EQ(info->memory_budget_bytes(), int64_t{300} << 20);
   EXPECT_THAT(info->memory_limits(), HasSubstr("slurm=2048MiB"));
-  EXPECT_THAT(info->data_roots(), ::testing::ElementsAre(std::filesystem::canonical(server.data_root()).string()));
+  EXPECT_THAT(info->data_roots(),
+              ::testing::ElementsAre(std::filesystem::canonical(server.data_root()).string()));
   EXPECT_THAT(server.Log(), HasSubstr("cpu threads=1 (decided by slurm"));
   auto catalogue = server.Client()->Features();
   ASSERT_TRUE(catalogue.ok());
