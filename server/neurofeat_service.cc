@@ -236,6 +236,7 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
                    static_cast<int>(spec.steps.size()), out_bytes);
     NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
                         options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));
+    const v1::ResponseMeta meta = Meta(request->pipeline());
     const auto grid = ChunkGrid(start, end, chunk);
     bool first = true;
     for (const auto& [s, e] : grid) {
@@ -249,9 +250,9 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
       if (first) {
         response.set_total_frames(end - start);
         for (const auto& id : out.info().channel_ids) response.add_channel_names(id);
-        *response.mutable_meta() = Meta(request->pipeline());
         first = false;
       }
+      *response.mutable_meta() = meta;
       v1::TraceChunk* c = response.mutable_chunk();
       c->set_start_frame(s);
       c->set_num_frames(e - s);
@@ -331,6 +332,7 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
     }
     NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
                         options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));
+    const v1::ResponseMeta meta = Meta(pipeline);
     bool first = true;
     while (true) {
       if (context->IsCancelled()) return Abandoned(context);
@@ -345,9 +347,9 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
         for (const auto& c : tree.columns()) response.add_columns(c);
         for (bool b : tree.integer_columns()) response.add_integer_columns(b);
         response.set_total_windows(extractor->total_windows());
-        *response.mutable_meta() = Meta(pipeline);
         first = false;
       }
+      *response.mutable_meta() = meta;
       v1::FeatureRows* r = response.mutable_rows();
       r->set_first_window(block->window_index.front());
       r->set_num_rows(block->rows);
