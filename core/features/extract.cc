@@ -37,6 +37,7 @@ absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Wind
   table.window_index.resize(table.rows);
   for (int64_t i = 0; i < table.rows; ++i) table.window_index[i] = i;
 
+  table.stats.windows_computed = table.rows;
   FftPlans plans;
   std::atomic<int64_t> done{0};
   std::mutex progress_mu;
@@ -47,12 +48,12 @@ absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Wind
                     [&](const tbb::blocked_range<int64_t>& r) {
                       EvalContext ctx{&plans, {}};
                       for (int64_t w = r.begin(); w < r.end(); ++w) {
-                        tree.Evaluate(windows.window(w), ctx, table.values.data() + w * cols);
+                        tree.Evaluate(windows.window(w), ctx, table.values.data() + w * cols,
+                                      options.plan, w);
                       }
                       {
                         std::lock_guard<std::mutex> lock(progress_mu);
-                        table.stats.preprocessor_runs += ctx.stats.preprocessor_runs;
-                        table.stats.leaf_runs += ctx.stats.leaf_runs;
+                        table.stats.Add(ctx.stats);
                       }
                       const int64_t now = done.fetch_add(r.size()) + r.size();
                       if (options.progress) {
@@ -74,8 +75,7 @@ void AppendRows(const FeatureTable& block, FeatureTable* table) {
                              block.window_index.end());
   table->start_sample.insert(table->start_sample.end(), block.start_sample.begin(),
                              block.start_sample.end());
-  table->stats.preprocessor_runs += block.stats.preprocessor_runs;
-  table->stats.leaf_runs += block.stats.leaf_runs;
+  table->stats.Add(block.stats);
 }
 
 namespace {

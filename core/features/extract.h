@@ -31,6 +31,9 @@ struct FeatureTable {
 struct ExtractOptions {
   // Called with (windows done, total) from one thread at a time.
   std::function<void(int64_t, int64_t)> progress;
+  // Evaluate only part of the tree, with cached spectra (see BlockPlan);
+  // columns of leaves not needed are left 0.
+  const BlockPlan* plan = nullptr;
 };
 
 // AppendRows() appends `block`'s rows to `table` (taking its columns when

@@ -72,6 +72,20 @@ struct NodeValue {
 struct EvalStats {
   int64_t preprocessor_runs = 0;
   int64_t leaf_runs = 0;
+  int64_t spectra_computed = 0;  // Welch / cross-spectrum preprocessor runs (FFTs)
+  int64_t chunks_read = 0;       // chunks pulled through the preprocess chain (filters)
+  int64_t windows_computed = 0;  // windows that needed any computation
+  int64_t leaves_from_cache = 0; // leaf results (per block) served by the cache
+  int64_t spectra_from_cache = 0;
+  void Add(const EvalStats& o) {
+    preprocessor_runs += o.preprocessor_runs;
+    leaf_runs += o.leaf_runs;
+    spectra_computed += o.spectra_computed;
+    chunks_read += o.chunks_read;
+    windows_computed += o.windows_computed;
+    leaves_from_cache += o.leaves_from_cache;
+    spectra_from_cache += o.spectra_from_cache;
+  }
 };
 
 // Per-thread evaluation state; `plans` is shared and thread-safe.

@@ -1,5 +1,7 @@
 #include "core/features/feature_tree.h"
 
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,13 @@ struct FeatureTree::Node {
   std::unique_ptr<LeafKernel> leaf;                  // set for leaves
   int64_t offset = 0;                                // first output column of a leaf
   std::vector<std::unique_ptr<Node>> children;
+  // What the node's output depends on: the functions and canonical
+  // parameters from the root down (names excluded).
+  std::string descriptor;
+  bool spectral = false;  // runs FFTs (Welch / cross spectra): its output is cacheable
+  int id = 0;
+  int leaf_index = -1;
+  int cache_slot = -1;
 };
 
 FeatureTree::~FeatureTree() = default;
@@ -21,6 +30,25 @@ FeatureTree::FeatureTree(FeatureTree&&) noexcept = default;
 FeatureTree& FeatureTree::operator=(FeatureTree&&) noexcept = default;
 
 namespace {
+
+// fn(name=value,...) with every parameter the function read, given or
+// default, in name order.
+std::string Canonical(const std::string& fn, const ParamReader& reader,
+                      const google::protobuf::Struct& given) {
+  std::vector<std::string> parts;
+  for (const ParamDoc& d : reader.described()) {
+    auto it = given.fields().find(d.name);
+    const bool set = it != given.fields().end() &&
+                     it->second.kind_case() != google::protobuf::Value::kNullValue;
+    parts.push_back(absl::StrCat(d.name, "=", set ? DescribeValue(it->second) : d.default_json));
+  }
+  std::sort(parts.begin(), parts.end());
+  return absl::StrCat(fn, "(", absl::StrJoin(parts, ","), ")");
+}
+
+bool IsSpectral(const std::string& fn) {
+  return fn == "spectral_preprocessor" || fn == "connectivity_coherency_preprocessor";
+}
 
 std::string ProducerName(const std::string& producer) {
   return producer.empty() ? "the windows (a signal)" : producer;
@@ -45,7 +73,7 @@ struct Builder {
 
   absl::StatusOr<std::unique_ptr<FeatureTree::Node>> BuildList(
       const std::vector<FeatureNodeSpec>& nodes, const NodeShape& shape, const std::string& path,
-      const std::string& prefix) {
+      const std::string& prefix, const std::string& descriptor) {
     auto out = std::make_unique<FeatureTree::Node>();
     std::set<std::string> names;
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -65,7 +93,7 @@ struct Builder {
             absl::StrCat(where, ".name: \"", node.name, "\" appears twice at this level"));
       }
       NF_ASSIGN_OR_RETURN(auto child,
-                          BuildNode(node, shape, where, absl::StrCat(prefix, node.name, "_")));
+                          BuildNode(node, shape, where, absl::StrCat(prefix, node.name, "_"), descriptor));
       out->children.push_back(std::move(child));
     }
     return out;
@@ -74,7 +102,8 @@ struct Builder {
   absl::StatusOr<std::unique_ptr<FeatureTree::Node>> BuildNode(const FeatureNodeSpec& node,
                                                                const NodeShape& parent,
                                                                const std::string& path,
-                                                               const std::string& prefix) {
+                                                               const std::string& prefix,
+                                                               const std::string& descriptor) {
     const FeatureBank& bank = FeatureBank::Default();
     const bool is_leaf = !node.fn.empty();
     if (is_leaf && (!node.features.empty() || node.has_preprocessor)) {
@@ -110,10 +139,13 @@ struct Builder {
         integer.push_back(leaf->integer_valued());
       }
       out->leaf = std::move(leaf);
+      out->descriptor = absl::StrCat(descriptor, "/", Canonical(node.fn, params, node.params));
       return out;
     }
     NodeShape shape = parent;
     std::unique_ptr<PreprocessorKernel> pre;
+    std::string child_descriptor = descriptor;
+    bool spectral = false;
     if (node.has_preprocessor) {
       const std::string pre_path = absl::StrCat(path, ".preprocessor");
       const FeatureDef* def = bank.Find(node.preprocessor_fn);
@@ -130,27 +162,47 @@ struct Builder {
       ParamReader params(node.preprocessor_params, pre_path);
       NF_ASSIGN_OR_RETURN(pre, def->preprocessor(params, parent, info));
       shape = pre->output_shape();
+      child_descriptor = absl::StrCat(descriptor, "/",
+                                      Canonical(node.preprocessor_fn, params, node.preprocessor_params));
+      spectral = IsSpectral(node.preprocessor_fn);
     }
-    NF_ASSIGN_OR_RETURN(auto out,
-                        BuildList(node.features, shape, absl::StrCat(path, ".features"), prefix));
+    NF_ASSIGN_OR_RETURN(auto out, BuildList(node.features, shape, absl::StrCat(path, ".features"),
+                                            prefix, child_descriptor));
     out->preprocessor = std::move(pre);
+    out->descriptor = child_descriptor;
+    out->spectral = spectral;
     return out;
   }
 };
 
 void EvaluateNode(const FeatureTree::Node& node, const NodeValue& value, EvalContext& ctx,
-                  double* out) {
+                  double* out, const BlockPlan* plan, int64_t w) {
   for (const auto& child : node.children) {
+    if (plan != nullptr && !plan->node_needed[child->id]) continue;
     if (child->leaf) {
       child->leaf->Compute(value, ctx, out + child->offset);
       ++ctx.stats.leaf_runs;
     } else if (child->preprocessor) {
+      const int slot = child->cache_slot;
+      if (plan != nullptr && slot >= 0 && plan->cached[slot] != nullptr) {
+        EvaluateNode(*child, (*plan->cached[slot])[w], ctx, out, plan, w);
+        continue;
+      }
+      if (plan != nullptr && !plan->node_compute[child->id]) {
+        // Only on the way to a cached spectrum below: its input is not used.
+        EvaluateNode(*child, value, ctx, out, plan, w);
+        continue;
+      }
       NodeValue next;
       child->preprocessor->Apply(value, ctx, &next);
       ++ctx.stats.preprocessor_runs;
-      EvaluateNode(*child, next, ctx, out);
+      if (child->spectral) ++ctx.stats.spectra_computed;
+      EvaluateNode(*child, next, ctx, out, plan, w);
+      if (plan != nullptr && slot >= 0 && plan->record[slot] != nullptr) {
+        (*plan->record[slot])[w] = std::move(next);
+      }
     } else {
-      EvaluateNode(*child, value, ctx, out);
+      EvaluateNode(*child, value, ctx, out, plan, w);
     }
   }
 }
@@ -182,22 +234,47 @@ absl::StatusOr<FeatureTree> FeatureTree::Build(const std::vector<FeatureNodeSpec
   root.rows = info.channels;
   root.n = n_times;
   Builder builder{info, {}, {}};
-  NF_ASSIGN_OR_RETURN(auto node, builder.BuildList(features, root, "features", ""));
+  NF_ASSIGN_OR_RETURN(auto node, builder.BuildList(features, root, "features", "", ""));
   FeatureTree tree;
   tree.info_ = info;
   tree.n_times_ = n_times;
   tree.columns_ = std::move(builder.columns);
   tree.integer_ = std::move(builder.integer);
   tree.root_ = std::move(node);
+  tree.Index();
   return tree;
 }
 
-void FeatureTree::Evaluate(const float* window, EvalContext& ctx, double* out) const {
+void FeatureTree::Evaluate(const float* window, EvalContext& ctx, double* out,
+                           const BlockPlan* plan, int64_t window_in_block) const {
   NodeValue value;
   const size_t size = info_.channels.size() * static_cast<size_t>(n_times_);
   value.x32.assign(window, window + size);
   value.x.assign(window, window + size);
-  EvaluateNode(*root_, value, ctx, out);
+  EvaluateNode(*root_, value, ctx, out, plan, window_in_block);
+}
+
+void FeatureTree::Index() {
+  int next_id = 0;
+  std::vector<int> ancestors;
+  std::function<void(Node&)> visit = [&](Node& n) {
+    n.id = next_id++;
+    if (n.leaf) {
+      n.leaf_index = static_cast<int>(leaves_.size());
+      leaves_.push_back({n.offset, static_cast<int64_t>(n.leaf->columns().size()), n.descriptor, ancestors});
+      leaves_.back().ancestors.push_back(n.id);
+      return;
+    }
+    if (n.spectral) {
+      n.cache_slot = static_cast<int>(slots_.size());
+      slots_.push_back({n.id, n.descriptor});
+    }
+    ancestors.push_back(n.id);
+    for (auto& c : n.children) visit(*c);
+    ancestors.pop_back();
+  };
+  visit(*root_);
+  node_count_ = next_id;
 }
 
 }  // namespace neurofeat

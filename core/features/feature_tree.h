@@ -37,8 +37,32 @@ struct FeatureNodeSpec {
   std::vector<FeatureNodeSpec> features;
 };
 
+// Which parts of a tree to evaluate for a block of windows, and cached
+// outputs of its spectral preprocessors (by cache slot, one NodeValue per
+// window), or places to record them.
+struct BlockPlan {
+  std::vector<bool> node_needed;   // by node id: visit it
+  std::vector<bool> node_compute;  // by node id: run its preprocessor (else pass the input on)
+  std::vector<const std::vector<NodeValue>*> cached;
+  std::vector<std::vector<NodeValue>*> record;
+};
+
 class FeatureTree {
  public:
+  // A leaf: its columns [offset, offset + columns), what its values depend
+  // on, and the ids of the nodes from the root to it.
+  struct LeafInfo {
+    int64_t offset = 0;
+    int64_t columns = 0;
+    std::string descriptor;
+    std::vector<int> ancestors;
+  };
+  // A cacheable (spectral) preprocessor node.
+  struct SlotInfo {
+    int node_id = 0;
+    std::string descriptor;
+  };
+
   // `n_times` is the window length in samples.
   static absl::StatusOr<FeatureTree> Build(const std::vector<FeatureNodeSpec>& features,
                                            const SignalInfo& info, int64_t n_times);
@@ -53,9 +77,16 @@ class FeatureTree {
   const SignalInfo& info() const { return info_; }
   int64_t n_times() const { return n_times_; }
 
+  const std::vector<LeafInfo>& leaves() const { return leaves_; }
+  const std::vector<SlotInfo>& slots() const { return slots_; }
+  int node_count() const { return node_count_; }
+
   // Evaluate() computes one row from one window of channels x n_times
-  // float32 samples (channel-major), writing columns().size() values.
-  void Evaluate(const float* window, EvalContext& ctx, double* out) const;
+  // float32 samples (channel-major), writing columns().size() values. With
+  // a plan, only the needed nodes run, cached spectra replace their
+  // preprocessors, and computed spectra are recorded.
+  void Evaluate(const float* window, EvalContext& ctx, double* out,
+                const BlockPlan* plan = nullptr, int64_t window_in_block = 0) const;
 
   struct Node;
 
@@ -66,6 +97,10 @@ class FeatureTree {
   std::vector<std::string> columns_;
   std::vector<bool> integer_;
   std::unique_ptr<Node> root_;
+  std::vector<LeafInfo> leaves_;
+  std::vector<SlotInfo> slots_;
+  int node_count_ = 0;
+  void Index();
 };
 
 }  // namespace neurofeat

@@ -1,5 +1,6 @@
 #include "core/features/params.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -14,11 +15,45 @@ const std::vector<Band>& DefaultBands() {
   return *bands;
 }
 
+// JSON with object keys in sorted order (protobuf's printer follows its map
+// order, which is unspecified): the same value always prints the same, so it
+// can be part of a cache descriptor.
 std::string DescribeValue(const google::protobuf::Value& v) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  if (!google::protobuf::util::MessageToJsonString(v, &out, opts).ok()) return "<value>";
-  return out;
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kNullValue:
+      return "null";
+    case google::protobuf::Value::kBoolValue:
+      return v.bool_value() ? "true" : "false";
+    case google::protobuf::Value::kNumberValue:
+      return absl::StrCat(v.number_value());
+    case google::protobuf::Value::kStringValue: {
+      std::string out = "\"";
+      for (char c : v.string_value()) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      return out + "\"";
+    }
+    case google::protobuf::Value::kListValue: {
+      std::vector<std::string> items;
+      for (const auto& item : v.list_value().values()) items.push_back(DescribeValue(item));
+      return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+    }
+    case google::protobuf::Value::kStructValue: {
+      std::vector<std::string> keys;
+      for (const auto& [k, unused] : v.struct_value().fields()) keys.push_back(k);
+      std::sort(keys.begin(), keys.end());
+      std::vector<std::string> items;
+      for (const auto& k : keys) {
+        google::protobuf::Value key;
+        key.set_string_value(k);
+        items.push_back(absl::StrCat(DescribeValue(key), ":", DescribeValue(v.struct_value().fields().at(k))));
+      }
+      return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+    }
+    default:
+      return "<value>";
+  }
 }
 
 ParamReader::ParamReader(const google::protobuf::Struct& params, std::string path)
@@ -96,12 +131,15 @@ absl::StatusOr<bool> ParamReader::Bool(const std::string& key, bool default_valu
 
 absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
                                                      const std::vector<Band>& defaults) {
-  std::string json = "[";
+  // The default, printed as a given value would be (canonical forms match).
+  google::protobuf::Value list;
   for (const Band& b : defaults) {
-    absl::StrAppend(&json, json.size() > 1 ? ", " : "", "{\"name\": \"", b.name,
-                    "\", \"lo\": ", b.lo, ", \"hi\": ", b.hi, "}");
+    google::protobuf::Struct* band = list.mutable_list_value()->add_values()->mutable_struct_value();
+    (*band->mutable_fields())["name"].set_string_value(b.name);
+    (*band->mutable_fields())["lo"].set_number_value(b.lo);
+    (*band->mutable_fields())["hi"].set_number_value(b.hi);
   }
-  Describe(key, json + "]");
+  Describe(key, DescribeValue(list));
   const google::protobuf::Value* v = Find(key);
   if (v == nullptr) return defaults;
   const std::string shape_hint =

@@ -47,22 +47,63 @@ absl::Status StreamingExtractor::Validate() const {
   return absl::OkStatus();
 }
 
-absl::Status StreamingExtractor::FillBuffer(int64_t until_frame) {
-  while (buffer_start_ + buffer_frames_ < until_frame && next_chunk_ < grid_.size()) {
+absl::Status StreamingExtractor::FillRange(int64_t from, int64_t until) {
+  const int64_t channels = source_->num_channels();
+  if (buffer_frames_ > 0 && buffer_start_ + buffer_frames_ <= from) {
+    buffer_.clear();
+    buffer_frames_ = 0;
+  }
+  if (buffer_frames_ == 0) {
+    // Nothing useful held: start at the grid chunk holding `from` (blocks
+    // served by the cache were never read).
+    while (next_chunk_ < grid_.size() && grid_[next_chunk_].second <= from) ++next_chunk_;
+    buffer_start_ = next_chunk_ < grid_.size() ? grid_[next_chunk_].first : from;
+  } else if (buffer_start_ < from) {
+    const int64_t drop = from - buffer_start_;
+    buffer_.erase(buffer_.begin(), buffer_.begin() + drop * channels);
+    buffer_start_ = from;
+    buffer_frames_ -= drop;
+  }
+  while (buffer_start_ + buffer_frames_ < until && next_chunk_ < grid_.size()) {
     const auto [s, e] = grid_[next_chunk_++];
     NF_ASSIGN_OR_RETURN(Traces t, source_->GetTraces(s, e));
-    if (t.type() == SampleType::kFloat32) {
-      buffer_.insert(buffer_.end(), t.data<float>(), t.data<float>() + t.size());
-    } else {
-      const Traces f = ConvertTraces(t, SampleType::kFloat32);
-      buffer_.insert(buffer_.end(), f.data<float>(), f.data<float>() + f.size());
-    }
-    buffer_frames_ += e - s;
+    ++stats_.chunks_read;
+    // The chunk may start before `from` when it was entered mid-way.
+    const int64_t skip = std::max<int64_t>(0, buffer_start_ + buffer_frames_ - s);
+    const Traces f = t.type() == SampleType::kFloat32 ? std::move(t) : ConvertTraces(t, SampleType::kFloat32);
+    buffer_.insert(buffer_.end(), f.data<float>() + skip * channels, f.data<float>() + f.size());
+    buffer_frames_ += (e - s) - skip;
   }
-  if (buffer_start_ + buffer_frames_ < until_frame) {
+  if (buffer_start_ + buffer_frames_ < until) {
     return absl::InternalError("the recording ended before its last window");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Windows> StreamingExtractor::LoadBlock(int64_t first, int64_t last) {
+  Windows block;
+  block.n_windows = last - first;
+  block.start_sample.assign(starts_.begin() + first, starts_.begin() + last);
+  if (epochs_ != nullptr) {
+    const int64_t per = epochs_->channels * epochs_->n_times;
+    block.channels = epochs_->channels;
+    block.n_times = epochs_->n_times;
+    block.data.assign(epochs_->data.begin() + first * per, epochs_->data.begin() + last * per);
+    return block;
+  }
+  NF_RETURN_IF_ERROR(FillRange(starts_[first], starts_[last - 1] + window_.size));
+  const int64_t channels = source_->num_channels();
+  block.channels = channels;
+  block.n_times = window_.size;
+  block.data.resize(block.n_windows * channels * window_.size);
+  for (int64_t w = 0; w < block.n_windows; ++w) {
+    const float* src = buffer_.data() + (starts_[first + w] - buffer_start_) * channels;
+    float* dst = block.data.data() + w * channels * window_.size;
+    for (int64_t t = 0; t < window_.size; ++t) {
+      for (int64_t c = 0; c < channels; ++c) dst[c * window_.size + t] = src[t * channels + c];
+    }
+  }
+  return block;
 }
 
 absl::StatusOr<std::optional<FeatureTable>> StreamingExtractor::NextBlock() {
@@ -70,40 +111,13 @@ absl::StatusOr<std::optional<FeatureTable>> StreamingExtractor::NextBlock() {
   if (next_window_ >= total) return std::optional<FeatureTable>();
   const int64_t first = next_window_;
   const int64_t last = std::min(total, first + windows_per_block_);
-  Windows block;
-  if (epochs_ != nullptr) {
-    const int64_t per = epochs_->channels * epochs_->n_times;
-    block.n_windows = last - first;
-    block.channels = epochs_->channels;
-    block.n_times = epochs_->n_times;
-    block.data.assign(epochs_->data.begin() + first * per, epochs_->data.begin() + last * per);
-    block.start_sample.assign(starts_.begin() + first, starts_.begin() + last);
-  } else {
-    NF_RETURN_IF_ERROR(FillBuffer(starts_[last - 1] + window_.size));
-    const int64_t channels = source_->num_channels();
-    block.n_windows = last - first;
-    block.channels = channels;
-    block.n_times = window_.size;
-    block.start_sample.assign(starts_.begin() + first, starts_.begin() + last);
-    block.data.resize(block.n_windows * channels * window_.size);
-    for (int64_t w = 0; w < block.n_windows; ++w) {
-      const float* src = buffer_.data() + (starts_[first + w] - buffer_start_) * channels;
-      float* dst = block.data.data() + w * channels * window_.size;
-      for (int64_t t = 0; t < window_.size; ++t) {
-        for (int64_t c = 0; c < channels; ++c) dst[c * window_.size + t] = src[t * channels + c];
-      }
-    }
-    // Frames before the next window are no longer needed.
-    const int64_t keep_from = last < total ? starts_[last] : buffer_start_ + buffer_frames_;
-    const int64_t drop = std::min(keep_from - buffer_start_, buffer_frames_);
-    buffer_.erase(buffer_.begin(), buffer_.begin() + drop * channels);
-    buffer_start_ += drop;
-    buffer_frames_ -= drop;
-  }
-  NF_ASSIGN_OR_RETURN(FeatureTable table, ExtractFeatures(tree_, block));
-  for (int64_t i = 0; i < table.rows; ++i) table.window_index[i] = first + i;
-  stats_.preprocessor_runs += table.stats.preprocessor_runs;
-  stats_.leaf_runs += table.stats.leaf_runs;
+  const std::vector<int64_t> starts(starts_.begin() + first, starts_.begin() + last);
+  const int64_t chunks_before = stats_.chunks_read;
+  NF_ASSIGN_OR_RETURN(FeatureTable table,
+                      ExtractBlockCached(tree_, first, starts,
+                                         [&] { return LoadBlock(first, last); }, cache_));
+  stats_.Add(table.stats);
+  table.stats.chunks_read = stats_.chunks_read - chunks_before;
   next_window_ = last;
   return std::optional<FeatureTable>(std::move(table));
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/features/cached_block.h"
 #include "core/features/extract.h"
 #include "core/preprocess/trace_source.h"
 
@@ -37,6 +38,9 @@ class StreamingExtractor {
   // Pre-cut epochs.
   StreamingExtractor(const FeatureTree& tree, const Windows& epochs, int64_t windows_per_block);
 
+  // Blocks go through the result cache (see cached_block.h).
+  void set_cache(CacheContext cache) { cache_ = std::move(cache); }
+
   // Checks that the recording holds at least one window.
   absl::Status Validate() const;
   int64_t total_windows() const { return static_cast<int64_t>(starts_.size()); }
@@ -47,7 +51,9 @@ class StreamingExtractor {
   const EvalStats& stats() const { return stats_; }
 
  private:
-  absl::Status FillBuffer(int64_t until_frame);
+  // Makes the buffer hold frames [from, until) (and drops what is before).
+  absl::Status FillRange(int64_t from, int64_t until);
+  absl::StatusOr<Windows> LoadBlock(int64_t first, int64_t last);
 
   const FeatureTree& tree_;
   const TraceSource* source_ = nullptr;
@@ -64,6 +70,7 @@ class StreamingExtractor {
   int64_t buffer_start_ = 0;
   int64_t buffer_frames_ = 0;
   EvalStats stats_;
+  CacheContext cache_;
 };
 
 }  // namespace neurofeat
