@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/exec/compute_arena.h"
+#include "core/features/cached_block.h"
 #include "core/features/feature_bank.h"
 #include "core/features/streaming_extractor.h"
 #include "core/preprocess/chunked_runner.h"
@@ -102,6 +104,22 @@ std::string PipelineDigest(const v1::Pipeline& pipeline) {
   return hex;
 }
 
+absl::StatusOr<Admission::Ticket> NeurofeatService::Admit(int64_t bytes,
+                                                          grpc::ServerContext* context) {
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<Admission::Ticket> ticket =
+      options_.admission->Admit(bytes, [&] { return context->IsCancelled(); });
+  if (options_.metrics != nullptr) {
+    if (ticket.ok()) {
+      options_.metrics->QueueWait(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    } else {
+      options_.metrics->Rejected(ticket.status());
+    }
+  }
+  return ticket;
+}
+
 grpc::Status NeurofeatService::GetServerInfo(grpc::ServerContext*, const v1::ServerInfoRequest*,
                                              v1::ServerInfo* response) {
   response->set_engine_version(kEngineVersion);
@@ -115,6 +133,9 @@ grpc::Status NeurofeatService::GetServerInfo(grpc::ServerContext*, const v1::Ser
   response->set_max_queue(options_.admission->options().max_queue);
   response->set_in_flight(options_.admission->in_flight());
   response->mutable_meta()->set_engine_version(kEngineVersion);
+  if (options_.metrics != nullptr) {
+    ServerMetrics::Request(*options_.metrics, "GetServerInfo").Finish(absl::OkStatus());
+  }
   return grpc::Status::OK;
 }
 
@@ -133,12 +154,28 @@ grpc::Status NeurofeatService::ListFeatures(grpc::ServerContext*, const v1::List
     }
   }
   response->mutable_meta()->set_engine_version(kEngineVersion);
+  if (options_.metrics != nullptr) {
+    ServerMetrics::Request(*options_.metrics, "ListFeatures").Finish(absl::OkStatus());
+  }
   return grpc::Status::OK;
 }
 
 grpc::Status NeurofeatService::Upload(grpc::ServerContext* context,
                                       grpc::ServerReader<v1::UploadChunk>* reader,
                                       v1::UploadResponse* response) {
+  std::optional<ServerMetrics::Request> timing;
+  if (options_.metrics != nullptr) timing.emplace(*options_.metrics, "Upload");
+  const grpc::Status status = DoUpload(context, reader, response);
+  if (timing.has_value()) {
+    timing->Finish(
+        absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message()));
+  }
+  return status;
+}
+
+grpc::Status NeurofeatService::DoUpload(grpc::ServerContext* context,
+                                        grpc::ServerReader<v1::UploadChunk>* reader,
+                                        v1::UploadResponse* response) {
   if (options_.uploads == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "uploads are disabled on this server");
@@ -188,6 +225,8 @@ grpc::Status NeurofeatService::Upload(grpc::ServerContext* context,
 grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
                                           const v1::PreprocessRequest* request,
                                           grpc::ServerWriter<v1::PreprocessResponse>* writer) {
+  std::optional<ServerMetrics::Request> timing;
+  if (options_.metrics != nullptr) timing.emplace(*options_.metrics, "Preprocess");
   auto run = [&]() -> absl::Status {
     NF_ASSIGN_OR_RETURN(
         RequestRecording rec,
@@ -234,8 +273,7 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
         ChainBytes(chunk, chain->margin_frames(), channels,
                    std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)),
                    static_cast<int>(spec.steps.size()), out_bytes);
-    NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
-                        options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));
+    NF_ASSIGN_OR_RETURN(Admission::Ticket ticket, Admit(bytes, context));
     const v1::ResponseMeta meta = Meta(request->pipeline());
     const auto grid = ChunkGrid(start, end, chunk);
     bool first = true;
@@ -260,15 +298,23 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
       c->set_dtype(ToProtoDtype(traces.type()));
       c->set_data(reinterpret_cast<const char*>(traces.bytes()), traces.size_bytes());
       if (!writer->Write(response)) return Abandoned(context);
+      if (options_.metrics != nullptr) {
+        options_.metrics->FilterChunks(1);
+        options_.metrics->Processed((e - s) * channels, (e - s) * rec.frame_bytes, 0);
+      }
     }
     return absl::OkStatus();
   };
-  return ToGrpc(context, run());
+  const absl::Status status = run();
+  if (timing.has_value()) timing->Finish(status);
+  return ToGrpc(context, status);
 }
 
 grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
                                        const v1::ExtractRequest* request,
                                        grpc::ServerWriter<v1::ExtractResponse>* writer) {
+  std::optional<ServerMetrics::Request> timing;
+  if (options_.metrics != nullptr) timing.emplace(*options_.metrics, "Extract");
   auto run = [&]() -> absl::Status {
     NF_ASSIGN_OR_RETURN(
         RequestRecording rec,
@@ -317,49 +363,89 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
           "rows_per_message: ", rows, " rows of ", columns,
           " columns exceed the server's message limit of ", options_.max_message_bytes, " bytes"));
     }
+    // Blocks (the unit of caching) of about 4 MiB of samples, at most 256
+    // windows; the size depends only on the window, so cache keys repeat.
+    const int64_t kBlock = std::clamp<int64_t>(
+        (int64_t{4} << 20) / std::max<int64_t>(1, channels * n_times * 4), 1, 256);
     std::unique_ptr<StreamingExtractor> extractor =
         rec.epochs.has_value()
-            ? std::make_unique<StreamingExtractor>(tree, *rec.epochs, rows)
-            : std::make_unique<StreamingExtractor>(tree, chain->output(), *window, chunk, rows);
+            ? std::make_unique<StreamingExtractor>(tree, *rec.epochs, kBlock)
+            : std::make_unique<StreamingExtractor>(tree, chain->output(), *window, chunk, kBlock);
     NF_RETURN_IF_ERROR(extractor->Validate());
+    extractor->set_cancelled([context] { return context->IsCancelled(); });
+    if (options_.cache != nullptr && request->cache_policy() != v1::CACHE_BYPASS) {
+      std::string content;
+      if (rec.inline_bytes != nullptr) {
+        content = options_.keys->ForBytes(*rec.inline_bytes);
+      } else {
+        NF_ASSIGN_OR_RETURN(content, options_.keys->ForFile(rec.data_path));
+      }
+      CacheContext cache;
+      cache.cache = options_.cache;
+      cache.refresh = request->cache_policy() == v1::CACHE_REFRESH;
+      cache.recording_descriptor =
+          absl::StrCat("content=", content, "|", rec.source_descriptor,
+                       chain != nullptr ? absl::StrCat("|chain=", chain->canonical(),
+                                                       "|chunk=", chunk, "|window=", window->size,
+                                                       "/", window->stride, "/", window->drop_last)
+                                        : std::string("|epochs"));
+      extractor->set_cache(std::move(cache));
+    }
     // The block of windows and its rows, the chain's chunk, the rolling buffer.
-    int64_t bytes = rows * channels * n_times * 4 * 3 + rows * row_bytes * 2 + (int64_t{4} << 20);
+    int64_t bytes =
+        kBlock * channels * n_times * 4 * 2 + kBlock * row_bytes * 2 + (int64_t{4} << 20);
     if (chain != nullptr) {
       bytes +=
           ChainBytes(chunk, chain->margin_frames(), channels,
                      std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)), 3, 4) +
           (chunk + n_times) * channels * 4;
     }
-    NF_ASSIGN_OR_RETURN(Admission::Ticket ticket,
-                        options_.admission->Admit(bytes, [&] { return context->IsCancelled(); }));
+    NF_ASSIGN_OR_RETURN(Admission::Ticket ticket, Admit(bytes, context));
     const v1::ResponseMeta meta = Meta(pipeline);
     bool first = true;
     while (true) {
       if (context->IsCancelled()) return Abandoned(context);
       std::optional<FeatureTable> block;
-      NF_RETURN_IF_ERROR(Compute([&]() -> absl::Status {
+      const absl::Status computed = Compute([&]() -> absl::Status {
         NF_ASSIGN_OR_RETURN(block, extractor->NextBlock());
         return absl::OkStatus();
-      }));
+      });
+      if (context->IsCancelled()) return Abandoned(context);
+      NF_RETURN_IF_ERROR(computed);
       if (!block.has_value()) break;
-      v1::ExtractResponse response;
-      if (first) {
-        for (const auto& c : tree.columns()) response.add_columns(c);
-        for (bool b : tree.integer_columns()) response.add_integer_columns(b);
-        response.set_total_windows(extractor->total_windows());
-        first = false;
+      if (options_.metrics != nullptr) {
+        options_.metrics->Kernels(block->stats);
+        const int64_t computed = block->stats.windows_computed;
+        options_.metrics->Processed(computed * channels * n_times,
+                                    block->stats.chunks_read * chunk * rec.frame_bytes,
+                                    block->rows);
       }
-      *response.mutable_meta() = meta;
-      v1::FeatureRows* r = response.mutable_rows();
-      r->set_first_window(block->window_index.front());
-      r->set_num_rows(block->rows);
-      r->mutable_values()->Add(block->values.begin(), block->values.end());
-      r->mutable_start_sample()->Add(block->start_sample.begin(), block->start_sample.end());
-      if (!writer->Write(response)) return Abandoned(context);
+      for (int64_t r0 = 0; r0 < block->rows; r0 += rows) {
+        const int64_t r1 = std::min(block->rows, r0 + rows);
+        v1::ExtractResponse response;
+        if (first) {
+          for (const auto& c : tree.columns()) response.add_columns(c);
+          for (bool b : tree.integer_columns()) response.add_integer_columns(b);
+          response.set_total_windows(extractor->total_windows());
+          first = false;
+        }
+        *response.mutable_meta() = meta;
+        v1::FeatureRows* r = response.mutable_rows();
+        r->set_first_window(block->window_index[r0]);
+        r->set_num_rows(r1 - r0);
+        r->mutable_values()->Add(block->values.begin() + r0 * columns,
+                                 block->values.begin() + r1 * columns);
+        r->mutable_start_sample()->Add(block->start_sample.begin() + r0,
+                                       block->start_sample.begin() + r1);
+        if (!writer->Write(response)) return Abandoned(context);
+        if (context->IsCancelled()) return Abandoned(context);
+      }
     }
     return absl::OkStatus();
   };
-  return ToGrpc(context, run());
+  const absl::Status status = run();
+  if (timing.has_value()) timing->Finish(status);
+  return ToGrpc(context, status);
 }
 
 }  // namespace neurofeat::server

@@ -11,10 +11,13 @@
 #include <cstdint>
 #include <string>
 
+#include "core/cache/content_keys.h"
+#include "core/cache/result_cache.h"
 #include "core/exec/cpu_limits.h"
 #include "core/exec/memory_limits.h"
 #include "neurofeat/v1/service.grpc.pb.h"
 #include "server/admission.h"
+#include "server/metrics.h"
 #include "server/path_policy.h"
 #include "server/upload_store.h"
 
@@ -27,6 +30,9 @@ struct ServiceOptions {
   CpuLimits cpu;
   MemoryLimits memory;
   int64_t max_message_bytes = 64 << 20;
+  ResultCache* cache = nullptr;  // null: uncached
+  ContentKeys* keys = nullptr;
+  ServerMetrics* metrics = nullptr;
 };
 
 class NeurofeatService final : public v1::Neurofeat::Service {
@@ -45,6 +51,10 @@ class NeurofeatService final : public v1::Neurofeat::Service {
                              v1::ServerInfo* response) override;
 
  private:
+  grpc::Status DoUpload(grpc::ServerContext* context, grpc::ServerReader<v1::UploadChunk>* reader,
+                        v1::UploadResponse* response);
+  // Admit() with metrics: queue wait observed, refusals counted by reason.
+  absl::StatusOr<Admission::Ticket> Admit(int64_t bytes, grpc::ServerContext* context);
   ServiceOptions options_;
 };
 

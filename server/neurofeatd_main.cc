@@ -22,6 +22,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "core/cache/content_keys.h"
+#include "core/cache/result_cache.h"
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
 #include "core/exec/memory_limits.h"
@@ -29,6 +31,7 @@
 #include "core/util/args.h"
 #include "core/version.h"
 #include "server/admission.h"
+#include "server/metrics.h"
 #include "server/neurofeat_service.h"
 #include "server/path_policy.h"
 #include "server/upload_store.h"
@@ -54,6 +57,12 @@ const ArgParser& Parser() {
        {"tls-client-ca", true, "PEM CA: require and verify client certificates (mutual TLS)"},
        {"grace-period", true, "time in-flight requests get on SIGTERM, e.g. 30s. Default 30s"},
        {"port-file", true, "write the bound port to this file once serving"},
+       {"cache-dir", true, "result cache (RocksDB). Default $XDG_CACHE_HOME/neurofeat"},
+       {"cache-max-bytes", true, "cache size cap, oldest data evicted first. Default 1GiB"},
+       {"cache-ttl", true, "drop cached results older than this, e.g. 7d or 3600s. Default never"},
+       {"no-cache", false, "run without the result cache"},
+       {"metrics-listen", true, "HOST:PORT for Prometheus /metrics (port 0: any). Default off"},
+       {"metrics-port-file", true, "write the metrics port to this file"},
        {"help", false, "show this help"}});
   return parser;
 }
@@ -125,6 +134,31 @@ absl::Status Serve(const ParsedArgs& args) {
   NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads,
                       UploadStore::Create(upload_dir, max_upload));
 
+  // Result cache: a cache that cannot be opened (read-only or full disk)
+  // leaves the server serving, uncached.
+  std::unique_ptr<ResultCache> cache;
+  std::string cache_warning;
+  if (!args.Has("no-cache")) {
+    ResultCacheOptions cache_options;
+    cache_options.dir = args.GetOptional("cache-dir").value_or(DefaultCacheDir());
+    NF_ASSIGN_OR_RETURN(cache_options.max_bytes, Bytes(args, "cache-max-bytes", int64_t{1} << 30));
+    NF_ASSIGN_OR_RETURN(double ttl, Seconds(args, "cache-ttl", 0.0));
+    cache_options.ttl_seconds = static_cast<int64_t>(ttl);
+    cache = ResultCache::OpenOrWarn(cache_options, &cache_warning);
+    if (cache != nullptr) {
+      std::fprintf(stderr, "neurofeatd: result cache %s (cap %lld MiB%s)\n",
+                   cache_options.dir.c_str(), static_cast<long long>(cache_options.max_bytes >> 20),
+                   cache_options.ttl_seconds > 0
+                       ? absl::StrCat(", ttl ", cache_options.ttl_seconds, " s").c_str()
+                       : "");
+    }
+    if (!cache_warning.empty())
+      std::fprintf(stderr, "neurofeatd: warning: %s\n", cache_warning.c_str());
+  } else {
+    std::fprintf(stderr, "neurofeatd: result cache off (--no-cache)\n");
+  }
+  ContentKeys keys(cache.get());
+
   Admission::Options admission_options;
   admission_options.budget_bytes = memory.budget_bytes;
   admission_options.max_queue = static_cast<int>(max_queue.value_or(16));
@@ -139,6 +173,19 @@ absl::Status Serve(const ParsedArgs& args) {
   service_options.cpu = cpu;
   service_options.memory = memory;
   service_options.max_message_bytes = max_message;
+  service_options.cache = cache.get();
+  service_options.keys = &keys;
+  ServerMetrics metrics(&admission, cache.get(), cpu.threads, memory.budget_bytes, cache_warning);
+  service_options.metrics = &metrics;
+  if (auto ml = args.GetOptional("metrics-listen")) {
+    NF_ASSIGN_OR_RETURN(int metrics_port, metrics.Serve(*ml));
+    std::fprintf(stderr, "neurofeatd: metrics on port %d (/metrics)\n", metrics_port);
+    if (auto pf = args.GetOptional("metrics-port-file")) {
+      const std::string partial = *pf + ".partial";
+      std::ofstream(partial) << metrics_port << "\n";
+      std::rename(partial.c_str(), pf->c_str());
+    }
+  }
   NeurofeatService service(service_options);
 
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
@@ -217,6 +264,8 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A full disk (or a file-size limit) must fail a write, not kill the server.
+  signal(SIGXFSZ, SIG_IGN);
   absl::StatusOr<neurofeat::ParsedArgs> args = Parser().Parse(argc, argv, 1);
   if (!args.ok()) {
     std::fprintf(stderr, "neurofeatd: error: %s\n%s", std::string(args.status().message()).c_str(),

@@ -142,6 +142,9 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
                                                        " bytes, but shape x dtype needs ",
                                                        elements * SampleTypeSize(type)));
       }
+      out.inline_bytes = &s.data();
+      out.source_descriptor = absl::StrCat("inline dtype=", SampleTypeName(type),
+                                           " shape=", absl::StrJoin(s.shape(), "x"));
       if (s.shape_size() == 3) {
         NF_ASSIGN_OR_RETURN(Windows w, WindowsFromEpochs(type, s.data().data(), s.shape(0),
                                                          s.shape(1), s.shape(2)));
@@ -207,6 +210,8 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
           out.epochs = std::move(w);
           for (int64_t c = 0; c < sh[1]; ++c) info.channel_ids.push_back(absl::StrCat(c));
           info.sampling_rate_hz = 0;
+          out.data_path = path;
+          out.source_descriptor = absl::StrCat("epochs npy shape=", absl::StrJoin(sh, "x"));
           break;
         }
         if (!(r.sampling_rate_hz() > 0)) {
@@ -217,6 +222,11 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
       NF_ASSIGN_OR_RETURN(OpenedRecording opened, OpenRecordingFile(path, format, options));
       source = opened.source;
       info = source->info();
+      out.data_path = opened.data_path;
+      out.source_descriptor = absl::StrCat(
+          "file format=", RecordingFormatName(opened.format), " frames=", source->num_frames(),
+          " channels=", source->num_channels(), " dtype=", SampleTypeName(source->sample_type()),
+          " gains=", absl::StrJoin(info.gain_to_uv, ","));
       break;
     }
     default:

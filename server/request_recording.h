@@ -37,6 +37,12 @@ struct RequestRecording {
   std::optional<ScaleOptions> scale;
   // Bytes of one frame of the source (for working-set estimates).
   int64_t frame_bytes = 0;
+  // What identifies the samples, for the cache: the file holding them (its
+  // digest is remembered by identity), or inline bytes to hash.
+  std::string data_path;
+  const std::string* inline_bytes = nullptr;
+  // The source's own description (frames, channels, type, names, gains).
+  std::string source_descriptor;
 };
 
 // OpenRequestRecording() never reads more than the headers of a file;

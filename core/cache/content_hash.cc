@@ -84,7 +84,8 @@ absl::StatusOr<std::string> HashFile(const std::string& path, size_t block) {
 
 absl::StatusOr<std::string> FileIdentity(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat("cannot stat ", path));
+  if (::stat(path.c_str(), &st) != 0)
+    return absl::NotFoundError(absl::StrCat("cannot stat ", path));
   return absl::StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":",
                       static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
 }

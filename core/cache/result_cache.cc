@@ -44,8 +44,10 @@ std::string Encode(const std::string& descriptor, const std::string& payload) {
 
 enum class Decoded { kOk, kCorrupt, kOtherDescriptor, kExpired };
 
-Decoded Decode(const std::string& v, const std::string& descriptor, int64_t ttl, std::string* payload) {
-  if (v.size() < kHeader + kChecksum || std::memcmp(v.data(), kMagic, 4) != 0) return Decoded::kCorrupt;
+Decoded Decode(const std::string& v, const std::string& descriptor, int64_t ttl,
+               std::string* payload) {
+  if (v.size() < kHeader + kChecksum || std::memcmp(v.data(), kMagic, 4) != 0)
+    return Decoded::kCorrupt;
   if (Sha256Raw(v.data(), v.size() - kChecksum) != v.substr(v.size() - kChecksum)) {
     return Decoded::kCorrupt;
   }
@@ -66,9 +68,12 @@ const char* CacheLevelName(CacheLevel level) { return kFamilies[static_cast<int>
 
 const char* CacheLookupName(CacheLookup lookup) {
   switch (lookup) {
-    case CacheLookup::kHit: return "hit";
-    case CacheLookup::kMiss: return "miss";
-    case CacheLookup::kCorrupt: return "corrupt";
+    case CacheLookup::kHit:
+      return "hit";
+    case CacheLookup::kMiss:
+      return "miss";
+    case CacheLookup::kCorrupt:
+      return "corrupt";
   }
   return "?";
 }
@@ -100,7 +105,8 @@ absl::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const ResultCache
                                                                std::string* note) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cache dir ", options.dir, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cache dir ", options.dir, ": ", ec.message()));
   auto cache = std::unique_ptr<ResultCache>(new ResultCache());
   cache->options_ = options;
   rocksdb::Options db_options;
@@ -112,11 +118,10 @@ absl::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const ResultCache
   cf.compaction_style = rocksdb::kCompactionStyleFIFO;
   cf.compaction_options_fifo.max_table_files_size =
       static_cast<uint64_t>(std::max<int64_t>(options.max_bytes, 1 << 16)) / kCacheLevels;
-  cf.write_buffer_size = static_cast<size_t>(
-      std::clamp<int64_t>(options.max_bytes / 16, 64 << 10, 64 << 20));
+  cf.write_buffer_size =
+      static_cast<size_t>(std::clamp<int64_t>(options.max_bytes / 16, 64 << 10, 64 << 20));
   if (options.ttl_seconds > 0) cf.ttl = static_cast<uint64_t>(options.ttl_seconds);
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, cf}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, cf}};
   for (const char* name : kFamilies) families.push_back({name, cf});
   auto try_open = [&]() -> rocksdb::Status {
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -135,8 +140,8 @@ absl::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const ResultCache
     std::filesystem::rename(options.dir, aside, ec);
     if (ec) {
       return absl::UnavailableError(absl::StrCat("cache ", options.dir, " will not open (",
-                                                 s.ToString(), ") and cannot be moved aside: ",
-                                                 ec.message()));
+                                                 s.ToString(),
+                                                 ") and cannot be moved aside: ", ec.message()));
     }
     std::filesystem::create_directories(options.dir, ec);
     rocksdb::Status again = try_open();
@@ -188,7 +193,8 @@ std::optional<std::string> ResultCache::Get(CacheLevel level, const std::string&
     return std::nullopt;
   }
   std::string payload;
-  const Decoded d = s.ok() ? Decode(value, descriptor, options_.ttl_seconds, &payload) : Decoded::kCorrupt;
+  const Decoded d =
+      s.ok() ? Decode(value, descriptor, options_.ttl_seconds, &payload) : Decoded::kCorrupt;
   if (d == Decoded::kOk) {
     ++counts[static_cast<int>(CacheLookup::kHit)];
     return payload;
@@ -207,7 +213,8 @@ std::optional<std::string> ResultCache::Get(CacheLevel level, const std::string&
 void ResultCache::Put(CacheLevel level, const std::string& descriptor, const std::string& payload) {
   if (writes_disabled_.load()) return;
   const std::string key = Sha256Raw(descriptor.data(), descriptor.size());
-  rocksdb::Status s = db_->Put(rocksdb::WriteOptions(), Family(level), key, Encode(descriptor, payload));
+  rocksdb::Status s =
+      db_->Put(rocksdb::WriteOptions(), Family(level), key, Encode(descriptor, payload));
   if (s.ok()) {
     ++stats_->puts;
     return;
@@ -220,8 +227,10 @@ int64_t ResultCache::ApproximateBytes() const {
   int64_t total = 0;
   for (auto* h : families_) {
     uint64_t v = 0;
-    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kLiveSstFilesSize, &v)) total += static_cast<int64_t>(v);
-    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += static_cast<int64_t>(v);
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kLiveSstFilesSize, &v))
+      total += static_cast<int64_t>(v);
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v))
+      total += static_cast<int64_t>(v);
   }
   return total;
 }

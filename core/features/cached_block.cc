@@ -41,7 +41,8 @@ std::optional<std::vector<NodeValue>> DecodeValues(const std::string& in, size_t
     uint64_t nx = 0, nz = 0;
     if (!take(&nx, 8) || nx > in.size()) return std::nullopt;
     v.x.resize(nx);
-    if (!take(v.x.data(), nx * sizeof(double)) || !take(&nz, 8) || nz > in.size()) return std::nullopt;
+    if (!take(v.x.data(), nx * sizeof(double)) || !take(&nz, 8) || nz > in.size())
+      return std::nullopt;
     v.z.resize(nz);
     if (!take(v.z.data(), nz * sizeof(std::complex<double>))) return std::nullopt;
   }
@@ -57,16 +58,20 @@ absl::StatusOr<FeatureTable> ExtractBlockCached(
   const int64_t n = static_cast<int64_t>(start_samples.size());
   if (cache.cache == nullptr) {
     NF_ASSIGN_OR_RETURN(Windows w, load());
-    NF_ASSIGN_OR_RETURN(FeatureTable t, ExtractFeatures(tree, w));
+    ExtractOptions plain;
+    plain.cancelled = cache.cancelled;
+    NF_ASSIGN_OR_RETURN(FeatureTable t, ExtractFeatures(tree, w, plain));
     for (int64_t i = 0; i < t.rows; ++i) t.window_index[i] = first_window + i;
     return t;
   }
   const SignalInfo& info = tree.info();
-  const std::string prefix = absl::StrCat(
-      "engine=", kEngineNumericVersion, "|fs=", info.fs, "|channels=", absl::StrJoin(info.channels, ","),
-      "|highpass=", info.highpass.has_value() ? absl::StrCat(*info.highpass) : "none",
-      "|lowpass=", info.lowpass.has_value() ? absl::StrCat(*info.lowpass) : "none",
-      "|n_times=", tree.n_times(), "|", cache.recording_descriptor, "|block=", first_window, "+", n);
+  const std::string prefix =
+      absl::StrCat("engine=", kEngineNumericVersion, "|fs=", info.fs,
+                   "|channels=", absl::StrJoin(info.channels, ","),
+                   "|highpass=", info.highpass.has_value() ? absl::StrCat(*info.highpass) : "none",
+                   "|lowpass=", info.lowpass.has_value() ? absl::StrCat(*info.lowpass) : "none",
+                   "|n_times=", tree.n_times(), "|", cache.recording_descriptor,
+                   "|block=", first_window, "+", n);
   const size_t cols = tree.columns().size();
   FeatureTable table;
   table.columns = tree.columns();
@@ -165,6 +170,7 @@ absl::StatusOr<FeatureTable> ExtractBlockCached(
   }
   ExtractOptions options;
   options.plan = &plan;
+  options.cancelled = cache.cancelled;
   NF_ASSIGN_OR_RETURN(FeatureTable computed, ExtractFeatures(tree, windows, options));
   table.stats.Add(computed.stats);
   for (size_t l = 0; l < leaves.size(); ++l) {
@@ -177,7 +183,8 @@ absl::StatusOr<FeatureTable> ExtractBlockCached(
       std::memcpy(table.values.data() + r * cols + leaf.offset, row, leaf.columns * sizeof(double));
       payload += Doubles(row, leaf.columns);
     }
-    cache.cache->Put(CacheLevel::kFeatures, absl::StrCat(prefix, "|leaf=", leaf.descriptor), payload);
+    cache.cache->Put(CacheLevel::kFeatures, absl::StrCat(prefix, "|leaf=", leaf.descriptor),
+                     payload);
   }
   for (size_t s = 0; s < slots.size(); ++s) {
     if (plan.record[s] == nullptr) continue;

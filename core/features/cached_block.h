@@ -32,6 +32,8 @@ struct CacheContext {
   std::string recording_descriptor;
   // Recompute and overwrite instead of reading.
   bool refresh = false;
+  // Polled between windows (see ExtractOptions::cancelled).
+  std::function<bool()> cancelled;
 };
 
 absl::StatusOr<FeatureTable> ExtractBlockCached(

@@ -39,28 +39,33 @@ absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Wind
 
   table.stats.windows_computed = table.rows;
   FftPlans plans;
+  std::atomic<bool> stopped{false};
   std::atomic<int64_t> done{0};
   std::mutex progress_mu;
   const size_t cols = table.columns.size();
   // Each window is independent; small grains keep both cores busy on short
   // recordings, and work stealing balances windows of uneven cost.
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, table.rows, 4),
-                    [&](const tbb::blocked_range<int64_t>& r) {
-                      EvalContext ctx{&plans, {}};
-                      for (int64_t w = r.begin(); w < r.end(); ++w) {
-                        tree.Evaluate(windows.window(w), ctx, table.values.data() + w * cols,
-                                      options.plan, w);
-                      }
-                      {
-                        std::lock_guard<std::mutex> lock(progress_mu);
-                        table.stats.Add(ctx.stats);
-                      }
-                      const int64_t now = done.fetch_add(r.size()) + r.size();
-                      if (options.progress) {
-                        std::lock_guard<std::mutex> lock(progress_mu);
-                        options.progress(now, table.rows);
-                      }
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, table.rows, 4), [&](const tbb::blocked_range<int64_t>& r) {
+        EvalContext ctx{&plans, {}};
+        for (int64_t w = r.begin(); w < r.end(); ++w) {
+          if (options.cancelled && options.cancelled()) {
+            stopped = true;
+            break;
+          }
+          tree.Evaluate(windows.window(w), ctx, table.values.data() + w * cols, options.plan, w);
+        }
+        {
+          std::lock_guard<std::mutex> lock(progress_mu);
+          table.stats.Add(ctx.stats);
+        }
+        const int64_t now = done.fetch_add(r.size()) + r.size();
+        if (options.progress) {
+          std::lock_guard<std::mutex> lock(progress_mu);
+          options.progress(now, table.rows);
+        }
+      });
+  if (stopped) return absl::CancelledError("cancelled while extracting features");
   return table;
 }
 

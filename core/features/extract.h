@@ -34,6 +34,9 @@ struct ExtractOptions {
   // Evaluate only part of the tree, with cached spectra (see BlockPlan);
   // columns of leaves not needed are left 0.
   const BlockPlan* plan = nullptr;
+  // Polled before each window; once true, the remaining windows are skipped
+  // and ExtractFeatures returns Cancelled (so nothing partial is used).
+  std::function<bool()> cancelled;
 };
 
 // AppendRows() appends `block`'s rows to `table` (taking its columns when

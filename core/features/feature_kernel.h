@@ -72,10 +72,10 @@ struct NodeValue {
 struct EvalStats {
   int64_t preprocessor_runs = 0;
   int64_t leaf_runs = 0;
-  int64_t spectra_computed = 0;  // Welch / cross-spectrum preprocessor runs (FFTs)
-  int64_t chunks_read = 0;       // chunks pulled through the preprocess chain (filters)
-  int64_t windows_computed = 0;  // windows that needed any computation
-  int64_t leaves_from_cache = 0; // leaf results (per block) served by the cache
+  int64_t spectra_computed = 0;   // Welch / cross-spectrum preprocessor runs (FFTs)
+  int64_t chunks_read = 0;        // chunks pulled through the preprocess chain (filters)
+  int64_t windows_computed = 0;   // windows that needed any computation
+  int64_t leaves_from_cache = 0;  // leaf results (per block) served by the cache
   int64_t spectra_from_cache = 0;
   void Add(const EvalStats& o) {
     preprocessor_runs += o.preprocessor_runs;

@@ -38,8 +38,8 @@ std::string Canonical(const std::string& fn, const ParamReader& reader,
   std::vector<std::string> parts;
   for (const ParamDoc& d : reader.described()) {
     auto it = given.fields().find(d.name);
-    const bool set = it != given.fields().end() &&
-                     it->second.kind_case() != google::protobuf::Value::kNullValue;
+    const bool set =
+        it != given.fields().end() && it->second.kind_case() != google::protobuf::Value::kNullValue;
     parts.push_back(absl::StrCat(d.name, "=", set ? DescribeValue(it->second) : d.default_json));
   }
   std::sort(parts.begin(), parts.end());
@@ -92,8 +92,8 @@ struct Builder {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ".name: \"", node.name, "\" appears twice at this level"));
       }
-      NF_ASSIGN_OR_RETURN(auto child,
-                          BuildNode(node, shape, where, absl::StrCat(prefix, node.name, "_"), descriptor));
+      NF_ASSIGN_OR_RETURN(auto child, BuildNode(node, shape, where,
+                                                absl::StrCat(prefix, node.name, "_"), descriptor));
       out->children.push_back(std::move(child));
     }
     return out;
@@ -162,8 +162,8 @@ struct Builder {
       ParamReader params(node.preprocessor_params, pre_path);
       NF_ASSIGN_OR_RETURN(pre, def->preprocessor(params, parent, info));
       shape = pre->output_shape();
-      child_descriptor = absl::StrCat(descriptor, "/",
-                                      Canonical(node.preprocessor_fn, params, node.preprocessor_params));
+      child_descriptor = absl::StrCat(
+          descriptor, "/", Canonical(node.preprocessor_fn, params, node.preprocessor_params));
       spectral = IsSpectral(node.preprocessor_fn);
     }
     NF_ASSIGN_OR_RETURN(auto out, BuildList(node.features, shape, absl::StrCat(path, ".features"),
@@ -261,7 +261,8 @@ void FeatureTree::Index() {
     n.id = next_id++;
     if (n.leaf) {
       n.leaf_index = static_cast<int>(leaves_.size());
-      leaves_.push_back({n.offset, static_cast<int64_t>(n.leaf->columns().size()), n.descriptor, ancestors});
+      leaves_.push_back(
+          {n.offset, static_cast<int64_t>(n.leaf->columns().size()), n.descriptor, ancestors});
       leaves_.back().ancestors.push_back(n.id);
       return;
     }

@@ -85,8 +85,8 @@ class FeatureTree {
   // float32 samples (channel-major), writing columns().size() values. With
   // a plan, only the needed nodes run, cached spectra replace their
   // preprocessors, and computed spectra are recorded.
-  void Evaluate(const float* window, EvalContext& ctx, double* out,
-                const BlockPlan* plan = nullptr, int64_t window_in_block = 0) const;
+  void Evaluate(const float* window, EvalContext& ctx, double* out, const BlockPlan* plan = nullptr,
+                int64_t window_in_block = 0) const;
 
   struct Node;
 

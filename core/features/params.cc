@@ -47,7 +47,8 @@ std::string DescribeValue(const google::protobuf::Value& v) {
       for (const auto& k : keys) {
         google::protobuf::Value key;
         key.set_string_value(k);
-        items.push_back(absl::StrCat(DescribeValue(key), ":", DescribeValue(v.struct_value().fields().at(k))));
+        items.push_back(
+            absl::StrCat(DescribeValue(key), ":", DescribeValue(v.struct_value().fields().at(k))));
       }
       return absl::StrCat("{", absl::StrJoin(items, ","), "}");
     }
@@ -134,7 +135,8 @@ absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
   // The default, printed as a given value would be (canonical forms match).
   google::protobuf::Value list;
   for (const Band& b : defaults) {
-    google::protobuf::Struct* band = list.mutable_list_value()->add_values()->mutable_struct_value();
+    google::protobuf::Struct* band =
+        list.mutable_list_value()->add_values()->mutable_struct_value();
     (*band->mutable_fields())["name"].set_string_value(b.name);
     (*band->mutable_fields())["lo"].set_number_value(b.lo);
     (*band->mutable_fields())["hi"].set_number_value(b.hi);

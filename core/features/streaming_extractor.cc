@@ -70,7 +70,8 @@ absl::Status StreamingExtractor::FillRange(int64_t from, int64_t until) {
     ++stats_.chunks_read;
     // The chunk may start before `from` when it was entered mid-way.
     const int64_t skip = std::max<int64_t>(0, buffer_start_ + buffer_frames_ - s);
-    const Traces f = t.type() == SampleType::kFloat32 ? std::move(t) : ConvertTraces(t, SampleType::kFloat32);
+    const Traces f =
+        t.type() == SampleType::kFloat32 ? std::move(t) : ConvertTraces(t, SampleType::kFloat32);
     buffer_.insert(buffer_.end(), f.data<float>() + skip * channels, f.data<float>() + f.size());
     buffer_frames_ += (e - s) - skip;
   }
@@ -114,8 +115,8 @@ absl::StatusOr<std::optional<FeatureTable>> StreamingExtractor::NextBlock() {
   const std::vector<int64_t> starts(starts_.begin() + first, starts_.begin() + last);
   const int64_t chunks_before = stats_.chunks_read;
   NF_ASSIGN_OR_RETURN(FeatureTable table,
-                      ExtractBlockCached(tree_, first, starts,
-                                         [&] { return LoadBlock(first, last); }, cache_));
+                      ExtractBlockCached(
+                          tree_, first, starts, [&] { return LoadBlock(first, last); }, cache_));
   stats_.Add(table.stats);
   table.stats.chunks_read = stats_.chunks_read - chunks_before;
   next_window_ = last;

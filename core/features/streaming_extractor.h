@@ -39,7 +39,13 @@ class StreamingExtractor {
   StreamingExtractor(const FeatureTree& tree, const Windows& epochs, int64_t windows_per_block);
 
   // Blocks go through the result cache (see cached_block.h).
-  void set_cache(CacheContext cache) { cache_ = std::move(cache); }
+  void set_cache(CacheContext cache) {
+    auto cancelled = std::move(cache_.cancelled);
+    cache_ = std::move(cache);
+    if (!cache_.cancelled) cache_.cancelled = std::move(cancelled);
+  }
+  // Stops a block between windows once `cancelled` returns true.
+  void set_cancelled(std::function<bool()> cancelled) { cache_.cancelled = std::move(cancelled); }
 
   // Checks that the recording holds at least one window.
   absl::Status Validate() const;

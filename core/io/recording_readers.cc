@@ -159,7 +159,7 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
     if (absl::SimpleAtoi(meta.at("fileSizeBytes"), &bytes)) layout.frames = bytes / (2 * channels);
   }
   NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(bin, layout, std::move(info)));
-  return OpenedRecording{std::move(src), RecordingFormat::kSpikeGlx};
+  return OpenedRecording{std::move(src), RecordingFormat::kSpikeGlx, bin};
 }
 
 // ---- Open Ephys binary -----------------------------------------------------
@@ -239,7 +239,7 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
   layout.type = SampleType::kInt16;
   layout.channels = channels;
   NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(dat, layout, std::move(info)));
-  return OpenedRecording{std::move(src), RecordingFormat::kOpenEphys};
+  return OpenedRecording{std::move(src), RecordingFormat::kOpenEphys, dat};
 }
 
 }  // namespace
@@ -291,7 +291,7 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       RecordingInfo info;
       info.sampling_rate_hz = options.npy_sampling_rate_hz;
       NF_ASSIGN_OR_RETURN(auto src, NpyTraceSource::Open(path, info));
-      return OpenedRecording{std::move(src), RecordingFormat::kNpy};
+      return OpenedRecording{std::move(src), RecordingFormat::kNpy, path};
     }
     case RecordingFormat::kRaw: {
       if (!options.raw_type.has_value() || options.raw_channels < 1 ||
@@ -306,7 +306,7 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       RecordingInfo info;
       info.sampling_rate_hz = options.raw_sampling_rate_hz;
       NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(path, layout, std::move(info)));
-      return OpenedRecording{std::move(src), RecordingFormat::kRaw};
+      return OpenedRecording{std::move(src), RecordingFormat::kRaw, path};
     }
     case RecordingFormat::kSpikeGlx:
       return OpenSpikeGlx(path, options);
@@ -314,7 +314,7 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       return OpenOpenEphys(path, options);
     case RecordingFormat::kEdf: {
       NF_ASSIGN_OR_RETURN(auto src, EdfSource::Open(path));
-      return OpenedRecording{std::move(src), RecordingFormat::kEdf};
+      return OpenedRecording{std::move(src), RecordingFormat::kEdf, path};
     }
     case RecordingFormat::kAuto:
       break;

@@ -51,6 +51,9 @@ struct ReaderOptions {
 struct OpenedRecording {
   std::shared_ptr<const TraceSource> source;
   RecordingFormat format = RecordingFormat::kNpy;
+  // The file that holds the samples (continuous.dat for Open Ephys); its
+  // content identifies the recording for caching.
+  std::string data_path;
 };
 
 absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, RecordingFormat format,

@@ -113,7 +113,7 @@ TEST(LifecycleTest, SigtermDrainsRunningRequestsAndRefusesNewOnes) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
   for (auto& t : threads) t.join();
   for (int i = 0; i < 2; ++i) {
-    EXPECT_TRUE(results[i].ok()) << results[i];
+    EXPECT_TRUE(results[i].ok()) << results[i] << " rows " << rows[i];
     EXPECT_EQ(rows[i], 3);
   }
   EXPECT_EQ(server.Stop(), 0) << server.Log();
@@ -121,10 +121,10 @@ TEST(LifecycleTest, SigtermDrainsRunningRequestsAndRefusesNewOnes) {
 }
 
 TEST(LifecycleTest, AdmissionRefusesWhatDoesNotFit) {
-  ServerProcess server({"--memory-budget", "24MiB", "--max-queue", "0"});
+  ServerProcess server({"--memory-budget", "32MiB", "--max-queue", "0"});
   ASSERT_TRUE(server.started()) << server.Log();
   auto client = server.Client();
-  // One chunk of 10 s x 384 channels needs far more than 24 MiB.
+  // One chunk of 10 s x 384 channels needs far more than 32 MiB.
   v1::PreprocessRequest big;
   auto* s = big.mutable_recording()->mutable_samples();
   s->set_dtype(v1::INT16);

@@ -32,7 +32,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
                                    "--port-file",
                                    port_file,
                                    "--grace-period",
-                                   "30s"};
+                                   "30s",
+                                   "--cache-dir",
+                                   dir_.File("cache")};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   pid_ = ::fork();
   if (pid_ == 0) {

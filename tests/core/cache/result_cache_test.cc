@@ -19,7 +19,8 @@ int64_t Count(ResultCache& c, CacheLevel level, CacheLookup lookup) {
   return c.stats().lookups[static_cast<int>(level)][static_cast<int>(lookup)].load();
 }
 
-std::unique_ptr<ResultCache> Open(const std::string& dir, int64_t max_bytes = 1 << 30, int64_t ttl = 0) {
+std::unique_ptr<ResultCache> Open(const std::string& dir, int64_t max_bytes = 1 << 30,
+                                  int64_t ttl = 0) {
   ResultCacheOptions o;
   o.dir = dir;
   o.max_bytes = max_bytes;
@@ -132,14 +133,15 @@ TEST(ResultCacheTest, SizeCapEvictsOldestData) {
   const int64_t cap = 600 << 10;
   auto c = Open(dir.File("db"), cap);
   for (int i = 0; i < 300; ++i) {
-    c->Put(CacheLevel::kFeatures, "k" + std::to_string(i), std::string(20000, static_cast<char>(i)));
+    c->Put(CacheLevel::kFeatures, "k" + std::to_string(i),
+           std::string(20000, static_cast<char>(i)));
     if (i % 10 == 9) c->Flush();
   }
   c->Flush();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // background compactions
   EXPECT_GT(c->stats().evicted_files.load(), 0);
   EXPECT_GT(c->stats().evicted_entries.load(), 0);
-  EXPECT_LT(c->ApproximateBytes(), 2 * cap);  // one file of slack per family
+  EXPECT_LT(c->ApproximateBytes(), 2 * cap);                      // one file of slack per family
   EXPECT_FALSE(c->Get(CacheLevel::kFeatures, "k0").has_value());  // the oldest went first
   EXPECT_TRUE(c->Get(CacheLevel::kFeatures, "k299").has_value());
 }

@@ -16,8 +16,10 @@
 namespace neurofeat {
 namespace {
 
-const char kBands1[] = R"([{"name": "alpha", "lo": 8, "hi": 12}, {"name": "beta", "lo": 12, "hi": 30}])";
-const char kBands2[] = R"([{"name": "alpha", "lo": 7, "hi": 13}, {"name": "beta", "lo": 13, "hi": 30}])";
+const char kBands1[] =
+    R"([{"name": "alpha", "lo": 8, "hi": 12}, {"name": "beta", "lo": 12, "hi": 30}])";
+const char kBands2[] =
+    R"([{"name": "alpha", "lo": 7, "hi": 13}, {"name": "beta", "lo": 13, "hi": 30}])";
 
 std::string Pipeline(const std::string& bands, bool extra_feature, double freq_max = 40) {
   return std::string(R"({"preprocess": [{"bandpass": {"freq_min": 1, "freq_max": )") +
@@ -28,8 +30,7 @@ std::string Pipeline(const std::string& bands, bool extra_feature, double freq_m
                                                      "params": {"window_size_in_sec": 1.0}},
                     "features": [{"name": "bp", "fn": "spectral_bands_power", "params": {"bands": )" +
          bands + R"(}}, {"name": "peak", "fn": "spectral_peak_frequency"})" +
-         (extra_feature ? R"(, {"name": "rtp", "fn": "spectral_root_total_power"})" : "") +
-         "]}]}";
+         (extra_feature ? R"(, {"name": "rtp", "fn": "spectral_root_total_power"})" : "") + "]}]}";
 }
 
 struct RunResult {
@@ -37,12 +38,14 @@ struct RunResult {
   EvalStats stats;
 };
 
-RunResult Extract(const std::string& json, const Traces& x, ResultCache* cache, const std::string& content) {
+RunResult Extract(const std::string& json, const Traces& x, ResultCache* cache,
+                  const std::string& content) {
   const v1::Pipeline p = *ParsePipelineJson(json);
   RecordingInfo rinfo;
   rinfo.sampling_rate_hz = 128;
   rinfo.channel_ids = {"a", "b", "c"};
-  auto source = std::make_shared<InMemorySource>(Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), rinfo);
+  auto source = std::make_shared<InMemorySource>(
+      Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), rinfo);
   auto chain = *PreprocessChain::Build(*ToChainSpec(p), source, SampleType::kFloat32);
   SignalInfo info;
   info.fs = 128;
@@ -53,7 +56,8 @@ RunResult Extract(const std::string& json, const Traces& x, ResultCache* cache, 
   StreamingExtractor ex(tree, chain->output(), **ToWindowSpec(p), 128, 16);
   CacheContext ctx;
   ctx.cache = cache;
-  ctx.recording_descriptor = "content=" + content + "|chain=" + chain->canonical() + "|chunk=128|window=256/256";
+  ctx.recording_descriptor =
+      "content=" + content + "|chain=" + chain->canonical() + "|chunk=128|window=256/256";
   ex.set_cache(ctx);
   RunResult run;
   RunInArena([&] {

@@ -1,0 +1,240 @@
+#include "server/metrics.h"
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/version.h"
+
+namespace neurofeat::server {
+namespace {
+
+prometheus::MetricFamily Family(const std::string& name, const std::string& help,
+                                prometheus::MetricType type) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  return f;
+}
+
+prometheus::ClientMetric Value(prometheus::MetricType type, double v,
+                               std::vector<prometheus::ClientMetric::Label> labels = {}) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  return m;
+}
+
+const std::vector<double>& LatencyBuckets() {
+  static const std::vector<double> b = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                        0.5,   1,      2.5,   5,    10,    30,   60,  300};
+  return b;
+}
+
+std::string CodeName(absl::StatusCode code) {
+  return absl::StatusCodeToString(code);  // bounded: the 17 gRPC codes
+}
+
+}  // namespace
+
+// State read at scrape time: the cache's counters and sizes, admission's
+// in-flight work, limits and build info.
+class ServerMetrics::StateCollector final : public prometheus::Collectable {
+ public:
+  StateCollector(const Admission* admission, ResultCache* cache, int threads, int64_t budget,
+                 bool cache_up)
+      : admission_(admission),
+        cache_(cache),
+        threads_(threads),
+        budget_(budget),
+        cache_up_(cache_up) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    using prometheus::MetricType;
+    std::vector<prometheus::MetricFamily> out;
+    auto gauge = [&](const std::string& name, const std::string& help, double v) {
+      auto f = Family(name, help, MetricType::Gauge);
+      f.metric.push_back(Value(MetricType::Gauge, v));
+      out.push_back(std::move(f));
+    };
+    auto info = Family("neurofeat_build_info", "Build information (value 1).", MetricType::Gauge);
+    info.metric.push_back(Value(
+        MetricType::Gauge, 1,
+        {{"version", kEngineVersion}, {"numeric_version", absl::StrCat(kEngineNumericVersion)}}));
+    out.push_back(std::move(info));
+    gauge("neurofeat_cpu_threads", "Compute threads in force (cgroup, Slurm, affinity, flag).",
+          threads_);
+    gauge("neurofeat_memory_budget_bytes", "Working-set budget for requests.",
+          static_cast<double>(budget_));
+    gauge("neurofeat_in_flight_requests", "Requests admitted and running.",
+          admission_->in_flight());
+    gauge("neurofeat_in_flight_bytes", "Estimated working set of running requests.",
+          static_cast<double>(admission_->bytes_in_use()));
+    gauge("neurofeat_queued_requests", "Requests waiting for memory.", admission_->waiting());
+    gauge("neurofeat_cache_up", "1 if the result cache is open (0: serving uncached).",
+          cache_up_ && cache_ != nullptr && !cache_->writes_disabled() ? 1 : 0);
+    if (cache_ == nullptr) return out;
+    ResultCacheStats& s = cache_->stats();
+    auto lookups = Family("neurofeat_cache_lookups_total",
+                          "Result cache lookups by level and result.", MetricType::Counter);
+    for (int l = 0; l < kCacheLevels; ++l) {
+      for (int r = 0; r < kCacheLookups; ++r) {
+        lookups.metric.push_back(Value(MetricType::Counter,
+                                       static_cast<double>(s.lookups[l][r].load()),
+                                       {{"level", CacheLevelName(static_cast<CacheLevel>(l))},
+                                        {"result", CacheLookupName(static_cast<CacheLookup>(r))}}));
+      }
+    }
+    out.push_back(std::move(lookups));
+    auto counter = [&](const std::string& name, const std::string& help, double v) {
+      auto f = Family(name, help, MetricType::Counter);
+      f.metric.push_back(Value(MetricType::Counter, v));
+      out.push_back(std::move(f));
+    };
+    counter("neurofeat_cache_writes_total", "Entries written to the result cache.", s.puts.load());
+    counter("neurofeat_cache_write_errors_total", "Failed cache writes (full or read-only disk).",
+            s.write_errors.load());
+    counter("neurofeat_cache_corrupt_entries_total", "Corrupt cache entries found (and deleted).",
+            s.corrupt.load());
+    counter("neurofeat_cache_evictions_total", "Cache entries evicted by the size cap or TTL.",
+            s.evicted_entries.load());
+    counter("neurofeat_cache_evicted_bytes_total", "Bytes evicted by the size cap or TTL.",
+            s.evicted_bytes.load());
+    gauge("neurofeat_cache_bytes", "Bytes held by the result cache.",
+          static_cast<double>(cache_->ApproximateBytes()));
+    gauge("neurofeat_cache_max_bytes", "The cache's size cap.",
+          static_cast<double>(cache_->options().max_bytes));
+    return out;
+  }
+
+ private:
+  const Admission* admission_;
+  ResultCache* cache_;
+  int threads_;
+  int64_t budget_;
+  bool cache_up_;
+};
+
+ServerMetrics::ServerMetrics(const Admission* admission, ResultCache* cache, int threads,
+                             int64_t budget_bytes, std::string cache_warning)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      state_(std::make_shared<StateCollector>(admission, cache, threads, budget_bytes,
+                                              cache_warning.empty() || cache != nullptr)) {
+  requests_ = &prometheus::BuildCounter()
+                   .Name("neurofeat_requests_total")
+                   .Help("RPCs finished, by method and gRPC status code.")
+                   .Register(*registry_);
+  duration_ = &prometheus::BuildHistogram()
+                   .Name("neurofeat_request_duration_seconds")
+                   .Help("RPC duration, by method.")
+                   .Register(*registry_);
+  queue_wait_ = &prometheus::BuildHistogram()
+                     .Name("neurofeat_queue_wait_seconds")
+                     .Help("Time requests waited for memory before running.")
+                     .Register(*registry_)
+                     .Add({}, LatencyBuckets());
+  rejected_ = &prometheus::BuildCounter()
+                   .Name("neurofeat_rejected_requests_total")
+                   .Help("Requests refused by admission, by reason.")
+                   .Register(*registry_);
+  auto& processed = prometheus::BuildCounter()
+                        .Name("neurofeat_processed_samples_total")
+                        .Help("Samples (frames x channels) processed; rate() is throughput.")
+                        .Register(*registry_);
+  samples_ = &processed.Add({});
+  bytes_ = &prometheus::BuildCounter()
+                .Name("neurofeat_processed_bytes_total")
+                .Help("Bytes of recording read for processing.")
+                .Register(*registry_)
+                .Add({});
+  windows_ = &prometheus::BuildCounter()
+                  .Name("neurofeat_windows_processed_total")
+                  .Help("Windows whose features were returned (computed or cached).")
+                  .Register(*registry_)
+                  .Add({});
+  kernels_ = &prometheus::BuildCounter()
+                  .Name("neurofeat_kernel_executions_total")
+                  .Help("Compute kernels run: filter chunks, spectra (FFTs), feature leaves.")
+                  .Register(*registry_);
+  for (const char* reason : {"too_large", "queue_full", "timeout", "draining", "cancelled"}) {
+    rejected_->Add({{"reason", reason}});
+  }
+  for (const char* kind : {"filter_chunk", "spectrum", "feature"})
+    kernels_->Add({{"kernel", kind}});
+}
+
+ServerMetrics::~ServerMetrics() = default;
+
+absl::StatusOr<int> ServerMetrics::Serve(const std::string& listen) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("--metrics-listen=", listen, ": ", e.what()));
+  }
+  exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(state_);
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
+ServerMetrics::Request::Request(ServerMetrics& m, const std::string& rpc)
+    : m_(m), rpc_(rpc), start_(std::chrono::steady_clock::now()) {}
+
+ServerMetrics::Request::~Request() {
+  if (!finished_) Finish(absl::UnknownError("unfinished"));
+}
+
+void ServerMetrics::Request::Finish(const absl::Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  m_.requests_->Add({{"rpc", rpc_}, {"code", CodeName(status.code())}}).Increment();
+  m_.duration_->Add({{"rpc", rpc_}}, LatencyBuckets()).Observe(seconds);
+}
+
+void ServerMetrics::QueueWait(double seconds) { queue_wait_->Observe(seconds); }
+
+void ServerMetrics::Rejected(const absl::Status& status) {
+  std::string reason = "too_large";
+  if (absl::IsUnavailable(status)) {
+    reason = "draining";
+  } else if (absl::IsCancelled(status)) {
+    reason = "cancelled";
+  } else if (absl::StrContains(status.message(), "busy")) {
+    reason = "queue_full";
+  } else if (absl::StrContains(status.message(), "waited")) {
+    reason = "timeout";
+  }
+  rejected_->Add({{"reason", reason}}).Increment();
+}
+
+void ServerMetrics::Processed(int64_t samples, int64_t bytes, int64_t windows) {
+  samples_->Increment(static_cast<double>(samples));
+  bytes_->Increment(static_cast<double>(bytes));
+  windows_->Increment(static_cast<double>(windows));
+}
+
+void ServerMetrics::Kernels(const EvalStats& stats) {
+  kernels_->Add({{"kernel", "filter_chunk"}}).Increment(static_cast<double>(stats.chunks_read));
+  kernels_->Add({{"kernel", "spectrum"}}).Increment(static_cast<double>(stats.spectra_computed));
+  kernels_->Add({{"kernel", "feature"}}).Increment(static_cast<double>(stats.leaf_runs));
+}
+
+void ServerMetrics::FilterChunks(int64_t chunks) {
+  kernels_->Add({{"kernel", "filter_chunk"}}).Increment(static_cast<double>(chunks));
+}
+
+}  // namespace neurofeat::server
