@@ -13,7 +13,8 @@ there; otherwise the same kind of data is generated (white noise, a 10 Hz
 sinusoid on odd recordings, band-passed 1-40 Hz).
 
 neurofeat is timed as a whole command (start, read the .npy, compute, write
-the CSV), best of --repeats, with 1 and 2 threads. The reference is numpy +
+the CSV), best of --repeats, with 1 and 2 threads, without the result cache
+(bench/cache_bench.sh measures the cache). The reference is numpy +
 scipy doing the same arithmetic one window at a time, as EEGDash does (its
 neighbour counts by brute force, since sklearn is not in Debian's Python
 here); it runs on --ref-windows windows and is scaled to the whole set.
@@ -91,7 +92,8 @@ def reference(windows):
 def run_ours(inp, out, threads):
     cmd = [os.path.join(BUILD, "client", "cli", "neurofeat"), "extract", "--input", inp,
            "--fs", "128", "--channels", CHANNELS, "--highpass", "1", "--lowpass", "40",
-           "--pipeline", PIPELINE, "--output", out, "--threads", str(threads), "--quiet"]
+           "--pipeline", PIPELINE, "--output", out, "--threads", str(threads), "--quiet",
+           "--no-cache"]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
     return time.perf_counter() - t0

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <future>
 
@@ -365,8 +366,7 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
     }
     // Blocks (the unit of caching) of about 4 MiB of samples, at most 256
     // windows; the size depends only on the window, so cache keys repeat.
-    const int64_t kBlock = std::clamp<int64_t>(
-        (int64_t{4} << 20) / std::max<int64_t>(1, channels * n_times * 4), 1, 256);
+    const int64_t kBlock = BlockWindows(channels, n_times);
     std::unique_ptr<StreamingExtractor> extractor =
         rec.epochs.has_value()
             ? std::make_unique<StreamingExtractor>(tree, *rec.epochs, kBlock)
@@ -413,6 +413,11 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
       if (context->IsCancelled()) return Abandoned(context);
       NF_RETURN_IF_ERROR(computed);
       if (!block.has_value()) break;
+      if (options_.cache != nullptr && options_.cache->writes_disabled() &&
+          !cache_write_warned_.exchange(true)) {
+        std::fprintf(stderr, "neurofeatd: warning: cache writes failed (%s); serving uncached\n",
+                     options_.cache->last_write_error().c_str());
+      }
       if (options_.metrics != nullptr) {
         options_.metrics->Kernels(block->stats);
         const int64_t computed = block->stats.windows_computed;

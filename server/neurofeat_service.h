@@ -8,6 +8,7 @@
 #ifndef NEUROFEAT_SERVER_NEUROFEAT_SERVICE_H_
 #define NEUROFEAT_SERVER_NEUROFEAT_SERVICE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -56,6 +57,7 @@ class NeurofeatService final : public v1::Neurofeat::Service {
   // Admit() with metrics: queue wait observed, refusals counted by reason.
   absl::StatusOr<Admission::Ticket> Admit(int64_t bytes, grpc::ServerContext* context);
   ServiceOptions options_;
+  std::atomic<bool> cache_write_warned_{false};
 };
 
 // PipelineDigest() is the hex SHA-256 of the pipeline's deterministic

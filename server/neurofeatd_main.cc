@@ -157,7 +157,7 @@ absl::Status Serve(const ParsedArgs& args) {
   } else {
     std::fprintf(stderr, "neurofeatd: result cache off (--no-cache)\n");
   }
-  ContentKeys keys(cache.get());
+  ContentKeys keys(cache.get(), [](const std::function<void()>& fn) { SubmitToArena(fn).get(); });
 
   Admission::Options admission_options;
   admission_options.budget_bytes = memory.budget_bytes;

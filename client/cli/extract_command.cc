@@ -4,12 +4,15 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"
 #include "client/cli/remote.h"
 #include "client/cli/text_file.h"
+#include "core/cache/content_keys.h"
+#include "core/cache/result_cache.h"
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
 #include "core/features/extract.h"
@@ -40,6 +43,9 @@ std::vector<FlagSpec> Flags() {
        "continuous input: the chain runs on chunks of this length, as `preprocess` does. "
        "Default 1s"},
       {"include-metadata", false, "CSV: prepend recording, window and start_sample columns"},
+      {"cache-dir", true, "result cache. Default $XDG_CACHE_HOME/neurofeat (~/.cache/neurofeat)"},
+      {"no-cache", false, "neither read nor write the result cache"},
+      {"refresh-cache", false, "recompute everything and overwrite the cache"},
       {"recording", true, "recording name for --include-metadata. Default: the input file name"},
       {"quiet", false, "print no summary"},
       {"help", false, "show this help"}};
@@ -58,6 +64,8 @@ struct Summary {
   int threads = 0;
   double seconds = 0;
   std::string output;
+  bool cached = false;
+  EvalStats stats;
 };
 
 absl::StatusOr<std::optional<double>> PositiveFlag(const ParsedArgs& args,
@@ -208,12 +216,37 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   }
   NF_ASSIGN_OR_RETURN(FeatureTree tree,
                       FeatureTree::Build(ToFeatureSpecs(*pipeline), info, n_times));
+  const int64_t block = BlockWindows(channels, n_times);
+  const int64_t chunk_frames = std::max<int64_t>(1, static_cast<int64_t>(chunk_s * *fs));
   std::unique_ptr<StreamingExtractor> extractor =
-      epochs.has_value() ? std::make_unique<StreamingExtractor>(tree, *epochs, 256)
-                         : std::make_unique<StreamingExtractor>(
-                               tree, chain->output(), *window,
-                               std::max<int64_t>(1, static_cast<int64_t>(chunk_s * *fs)), 256);
+      epochs.has_value() ? std::make_unique<StreamingExtractor>(tree, *epochs, block)
+                         : std::make_unique<StreamingExtractor>(tree, chain->output(), *window,
+                                                                chunk_frames, block);
   NF_RETURN_IF_ERROR(extractor->Validate());
+  // The result cache: re-runs (new bands, one more feature) reuse what is there.
+  std::unique_ptr<ResultCache> cache;
+  if (!args.Has("no-cache")) {
+    ResultCacheOptions cache_options;
+    cache_options.dir = args.GetOptional("cache-dir").value_or(DefaultCacheDir());
+    std::string warning;
+    cache = ResultCache::OpenOrWarn(cache_options, &warning);
+    if (!warning.empty()) std::fprintf(stderr, "neurofeat extract: warning: %s\n", warning.c_str());
+  }
+  if (cache != nullptr) {
+    ContentKeys keys(cache.get());
+    NF_ASSIGN_OR_RETURN(std::string content, keys.ForFile(input));
+    CacheContext context;
+    context.cache = cache.get();
+    context.refresh = args.Has("refresh-cache");
+    context.recording_descriptor = absl::StrCat(
+        "content=", content, "|npy dtype=", NpyDtypeDescr(header.dtype),
+        " shape=", absl::StrJoin(shape, "x"),
+        epochs.has_value()
+            ? std::string("|epochs")
+            : absl::StrCat("|chain=", chain->canonical(), "|chunk=", chunk_frames,
+                           "|window=", window->size, "/", window->stride, "/", window->drop_last));
+    extractor->set_cache(std::move(context));
+  }
 
   ProgressBar bar("extract", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
   const auto t0 = std::chrono::steady_clock::now();
@@ -252,6 +285,8 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   s.threads = limits.threads;
   s.seconds = seconds;
   s.output = output;
+  s.cached = cache != nullptr;
+  s.stats = extractor->stats();
   return s;
 }
 
@@ -277,6 +312,17 @@ int RunExtractCommand(int argc, char** argv) {
         "  output: %s\n",
         static_cast<long long>(s->windows), static_cast<long long>(s->columns), s->seconds,
         where.c_str(), static_cast<double>(s->windows) / s->seconds, s->output.c_str());
+    if (s->cached) {
+      std::printf(
+          "  cache: %lld leaf results and %lld spectra reused; computed %lld windows "
+          "(%lld filter chunks, %lld spectra, %lld feature runs)\n",
+          static_cast<long long>(s->stats.leaves_from_cache),
+          static_cast<long long>(s->stats.spectra_from_cache),
+          static_cast<long long>(s->stats.windows_computed),
+          static_cast<long long>(s->stats.chunks_read),
+          static_cast<long long>(s->stats.spectra_computed),
+          static_cast<long long>(s->stats.leaf_runs));
+    }
   }
   return 0;
 }

@@ -109,6 +109,11 @@ absl::StatusOr<RemoteResult> RunRemoteExtract(const ParsedArgs& args, const v1::
   if (lp.has_value()) rec.set_lowpass_hz(*lp);
   *request.mutable_pipeline() = pipeline;
   request.set_chunk_frames(chunk_frames);
+  if (args.Has("cache-dir")) {
+    return absl::InvalidArgumentError("--cache-dir: with --server the server's cache is used");
+  }
+  if (args.Has("no-cache")) request.set_cache_policy(v1::CACHE_BYPASS);
+  if (args.Has("refresh-cache")) request.set_cache_policy(v1::CACHE_REFRESH);
   FeatureTable table;
   std::string digest;
   int64_t total = 0;

@@ -7,6 +7,11 @@
 
 namespace neurofeat {
 
+ContentKeys::ContentKeys(ResultCache* cache, std::function<void(const std::function<void()>&)> run)
+    : cache_(cache), run_(std::move(run)) {
+  if (!run_) run_ = [](const std::function<void()>& fn) { RunInArena(fn); };
+}
+
 absl::StatusOr<std::string> ContentKeys::ForFile(const std::string& path) {
   NF_ASSIGN_OR_RETURN(std::string identity, FileIdentity(path));
   {
@@ -23,7 +28,7 @@ absl::StatusOr<std::string> ContentKeys::ForFile(const std::string& path) {
     }
   }
   absl::StatusOr<std::string> digest;
-  SubmitToArena([&] { digest = HashFile(path); }).get();
+  run_([&] { digest = HashFile(path); });
   NF_RETURN_IF_ERROR(digest.status());
   // The file may have changed while it was read: only remember a digest
   // whose identity still holds.
@@ -39,7 +44,7 @@ absl::StatusOr<std::string> ContentKeys::ForFile(const std::string& path) {
 
 std::string ContentKeys::ForBytes(const std::string& bytes) {
   std::string digest;
-  SubmitToArena([&] { digest = HashBytes(bytes.data(), bytes.size()); }).get();
+  run_([&] { digest = HashBytes(bytes.data(), bytes.size()); });
   return digest;
 }
 

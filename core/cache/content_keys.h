@@ -8,6 +8,7 @@
 #ifndef NEUROFEAT_CORE_CACHE_CONTENT_KEYS_H_
 #define NEUROFEAT_CORE_CACHE_CONTENT_KEYS_H_
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,7 +20,11 @@ namespace neurofeat {
 
 class ContentKeys {
  public:
-  explicit ContentKeys(ResultCache* cache) : cache_(cache) {}
+  // `run` runs a function on the compute arena and waits for it (default:
+  // RunInArena; the server passes one that only submits, so gRPC threads do
+  // not compute).
+  explicit ContentKeys(ResultCache* cache,
+                       std::function<void(const std::function<void()>&)> run = nullptr);
   // ForFile() runs hashing on the compute arena; call from any thread.
   absl::StatusOr<std::string> ForFile(const std::string& path);
   std::string ForBytes(const std::string& bytes);
@@ -28,6 +33,7 @@ class ContentKeys {
 
  private:
   ResultCache* cache_;
+  std::function<void(const std::function<void()>&)> run_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> by_identity_;
   int64_t files_hashed_ = 0;

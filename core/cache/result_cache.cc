@@ -172,6 +172,8 @@ std::unique_ptr<ResultCache> ResultCache::OpenOrWarn(const ResultCacheOptions& o
 
 ResultCache::~ResultCache() {
   if (db_ != nullptr) {
+    // Memtables go to SST files now, not to a WAL replay at the next start.
+    if (!writes_disabled_.load()) Flush();
     for (auto* h : families_) {
       if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
     }

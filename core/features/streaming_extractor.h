@@ -19,6 +19,7 @@
 #ifndef NEUROFEAT_CORE_FEATURES_STREAMING_EXTRACTOR_H_
 #define NEUROFEAT_CORE_FEATURES_STREAMING_EXTRACTOR_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -29,6 +30,14 @@
 #include "core/preprocess/trace_source.h"
 
 namespace neurofeat {
+
+// Windows per block for a window geometry: about 4 MiB of samples, 1 to 256
+// windows. Blocks are the unit of caching, so the size depends only on the
+// windows (the same request always makes the same blocks).
+inline int64_t BlockWindows(int64_t channels, int64_t n_times) {
+  const int64_t per_window = std::max<int64_t>(1, channels * n_times * 4);
+  return std::clamp<int64_t>((int64_t{4} << 20) / per_window, 1, 256);
+}
 
 class StreamingExtractor {
  public:

@@ -1,7 +1,11 @@
 #include "tests/integration/server_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,7 +21,7 @@
 namespace neurofeat::testing {
 
 ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
-                             std::map<std::string, std::string> env) {
+                             std::map<std::string, std::string> env, int64_t file_size_limit) {
   data_root_ = dir_.File("data");
   std::filesystem::create_directories(data_root_);
   log_ = dir_.File("neurofeatd.log");
@@ -33,8 +37,15 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
                                    port_file,
                                    "--grace-period",
                                    "30s",
-                                   "--cache-dir",
-                                   dir_.File("cache")};
+                                   "--metrics-port-file",
+                                   dir_.File("metrics_port")};
+  bool own_cache = false;
+  for (const auto& f : extra_flags)
+    own_cache = own_cache || f == "--cache-dir" || f == "--no-cache";
+  if (!own_cache) {
+    argv.push_back("--cache-dir");
+    argv.push_back(dir_.File("cache"));
+  }
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -42,6 +53,11 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    if (file_size_limit > 0) {
+      struct rlimit limit;
+      limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(file_size_limit);
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -54,6 +70,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
     int p = 0;
     if (in >> p && p > 0) {
       port_ = p;
+      std::ifstream mp(dir_.File("metrics_port"));
+      int m = 0;
+      if (mp >> m) metrics_port_ = m;
       break;
     }
     int status = 0;
@@ -72,6 +91,27 @@ std::string ServerProcess::Log() const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string ServerProcess::Scrape() const {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(metrics_port_));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "";
+  }
+  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)!::write(fd, request.data(), request.size());
+  std::string response;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) response.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  return body == std::string::npos ? "" : response.substr(body + 4);
 }
 
 std::unique_ptr<client::NeurofeatClient> ServerProcess::Client() const {

@@ -21,10 +21,12 @@ namespace neurofeat::testing {
 
 class ServerProcess {
  public:
-  // `extra_flags` are appended to neurofeatd's command line; `env` is added
-  // to its environment.
+  // `extra_flags` are appended to neurofeatd's command line (a fresh
+  // --cache-dir is given unless they name one, or --no-cache); `env` is
+  // added to its environment; `file_size_limit` (RLIMIT_FSIZE, bytes) makes
+  // writes beyond it fail as on a full disk.
   explicit ServerProcess(std::vector<std::string> extra_flags = {},
-                         std::map<std::string, std::string> env = {});
+                         std::map<std::string, std::string> env = {}, int64_t file_size_limit = 0);
   ~ServerProcess();
 
   bool started() const { return port_ > 0; }
@@ -34,6 +36,10 @@ class ServerProcess {
   const std::string& data_root() const { return data_root_; }
   const std::string& log_path() const { return log_; }
   std::string Log() const;
+  // The Prometheus port, when started with --metrics-listen (0 otherwise).
+  int metrics_port() const { return metrics_port_; }
+  // GET /metrics.
+  std::string Scrape() const;
 
   // A plaintext client.
   std::unique_ptr<client::NeurofeatClient> Client() const;
@@ -51,6 +57,7 @@ class ServerProcess {
   std::string data_root_, log_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
   bool stopped_ = false;
 };
 
