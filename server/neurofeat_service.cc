@@ -324,14 +324,14 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
     std::unique_ptr<PreprocessChain> chain;
     std::optional<WindowSpec> window;
     int64_t n_times = 0, chunk = 0;
-    if (rec.epochs.has_value()) {
+    if (rec.has_epochs()) {
       NF_ASSIGN_OR_RETURN(ChainSpec plain, ToChainSpec(pipeline));
       if (!plain.steps.empty() || pipeline.has_window() || rec.scale.has_value()) {
         return absl::InvalidArgumentError(
             "recording: holds pre-cut epochs; preprocess, window and scale_to_uv apply to "
             "continuous (frames, channels) data only");
       }
-      n_times = rec.epochs->n_times;
+      n_times = rec.epoch_times();
     } else {
       NF_ASSIGN_OR_RETURN(window, ToWindowSpec(pipeline));
       if (!window.has_value()) {
@@ -370,6 +370,8 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
     std::unique_ptr<StreamingExtractor> extractor =
         rec.epochs.has_value()
             ? std::make_unique<StreamingExtractor>(tree, *rec.epochs, kBlock)
+        : rec.epochs_file.has_value()
+            ? std::make_unique<StreamingExtractor>(tree, *rec.epochs_file, kBlock)
             : std::make_unique<StreamingExtractor>(tree, chain->output(), *window, chunk, kBlock);
     NF_RETURN_IF_ERROR(extractor->Validate());
     extractor->set_cancelled([context] { return context->IsCancelled(); });

@@ -188,28 +188,11 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
                                               path.substr(path.size() - 4) == ".npy")) {
         NF_ASSIGN_OR_RETURN(NpyHeader head, ReadNpyHeader(path));
         if (head.shape.size() == 3) {
-          NF_ASSIGN_OR_RETURN(NpyArray a, ReadNpy(path));
-          SampleType type = SampleType::kFloat32;
-          switch (a.header.dtype) {
-            case NpyDtype::kInt16:
-              type = SampleType::kInt16;
-              break;
-            case NpyDtype::kFloat32:
-              type = SampleType::kFloat32;
-              break;
-            case NpyDtype::kFloat64:
-              type = SampleType::kFloat64;
-              break;
-            default:
-              return absl::InvalidArgumentError(
-                  "recording: epochs must be int16, float32 or float64");
-          }
-          const auto& sh = a.header.shape;
-          NF_ASSIGN_OR_RETURN(Windows w,
-                              WindowsFromEpochs(type, a.data.data(), sh[0], sh[1], sh[2]));
-          out.epochs = std::move(w);
+          NF_ASSIGN_OR_RETURN(EpochsFile f, OpenEpochsFile(path));
+          const std::vector<int64_t> sh = head.shape;
           for (int64_t c = 0; c < sh[1]; ++c) info.channel_ids.push_back(absl::StrCat(c));
           info.sampling_rate_hz = 0;
+          out.epochs_file = std::move(f);
           out.data_path = path;
           out.source_descriptor = absl::StrCat("epochs npy shape=", absl::StrJoin(sh, "x"));
           break;

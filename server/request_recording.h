@@ -29,8 +29,11 @@ struct RecordingDeps {
 struct RequestRecording {
   // Continuous traces (2-D input); null for epochs.
   std::shared_ptr<const TraceSource> source;
-  // Pre-cut epochs (3-D input); set only for them.
+  // Pre-cut epochs (3-D input): inline ones in memory, files read lazily.
   std::optional<Windows> epochs;
+  std::optional<EpochsFile> epochs_file;
+  bool has_epochs() const { return epochs.has_value() || epochs_file.has_value(); }
+  int64_t epoch_times() const { return epochs.has_value() ? epochs->n_times : epochs_file->n_times; }
   // What features see: rate, channel names, applied band.
   SignalInfo signal;
   // A scale-to-uV step to put first in the chain (scale_to_uv), if any.

@@ -166,7 +166,7 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   info.lowpass = lowpass;
   // Epochs are read whole; continuous traces go through the chain chunk by
   // chunk on SpikeInterface's grid and are cut into windows as they come.
-  std::optional<Windows> epochs;
+  std::optional<EpochsFile> epochs;
   std::shared_ptr<NpyTraceSource> source;
   std::unique_ptr<PreprocessChain> chain;
   std::optional<WindowSpec> window;
@@ -178,25 +178,8 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
                        " holds pre-cut epochs; the pipeline's preprocess and window apply "
                        "to continuous (frames, channels) input only, so remove them"));
     }
-    NF_ASSIGN_OR_RETURN(NpyArray array, ReadNpy(input));
-    SampleType type = SampleType::kFloat32;
-    switch (array.header.dtype) {
-      case NpyDtype::kFloat32:
-        type = SampleType::kFloat32;
-        break;
-      case NpyDtype::kFloat64:
-        type = SampleType::kFloat64;
-        break;
-      case NpyDtype::kInt16:
-        type = SampleType::kInt16;
-        break;
-      default:
-        return absl::InvalidArgumentError(
-            absl::StrCat("--input=", input, ": dtype must be float32, float64 or int16"));
-    }
-    NF_ASSIGN_OR_RETURN(Windows w,
-                        WindowsFromEpochs(type, array.data.data(), shape[0], shape[1], shape[2]));
-    epochs = std::move(w);
+    NF_ASSIGN_OR_RETURN(EpochsFile f, OpenEpochsFile(input));
+    epochs = std::move(f);
     n_times = shape[2];
   } else {
     NF_ASSIGN_OR_RETURN(window, ToWindowSpec(*pipeline));

@@ -32,8 +32,15 @@ StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const Windows& e
   starts_ = epochs.start_sample;
 }
 
+StreamingExtractor::StreamingExtractor(const FeatureTree& tree, EpochsFile epochs,
+                                       int64_t windows_per_block)
+    : tree_(tree), windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
+  for (int64_t k = 0; k < epochs.n_windows; ++k) starts_.push_back(k * epochs.n_times);
+  epochs_file_ = std::move(epochs);
+}
+
 absl::Status StreamingExtractor::Validate() const {
-  if (epochs_ != nullptr) return absl::OkStatus();
+  if (epochs_ != nullptr || epochs_file_.has_value()) return absl::OkStatus();
   if (window_.size < 1 || window_.stride < 1) {
     return absl::InvalidArgumentError(absl::StrCat("window: size_samples ", window_.size,
                                                    " and stride_samples ", window_.stride,
@@ -85,6 +92,7 @@ absl::StatusOr<Windows> StreamingExtractor::LoadBlock(int64_t first, int64_t las
   Windows block;
   block.n_windows = last - first;
   block.start_sample.assign(starts_.begin() + first, starts_.begin() + last);
+  if (epochs_file_.has_value()) return ReadEpochs(*epochs_file_, first, last - first);
   if (epochs_ != nullptr) {
     const int64_t per = epochs_->channels * epochs_->n_times;
     block.channels = epochs_->channels;

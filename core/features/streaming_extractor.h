@@ -44,8 +44,11 @@ class StreamingExtractor {
   // Continuous traces. REQUIRES: `tree`, `source` outlive this object.
   StreamingExtractor(const FeatureTree& tree, const TraceSource& source, const WindowSpec& window,
                      int64_t chunk_frames, int64_t windows_per_block);
-  // Pre-cut epochs.
+  // Pre-cut epochs in memory.
   StreamingExtractor(const FeatureTree& tree, const Windows& epochs, int64_t windows_per_block);
+  // Pre-cut epochs in a file, read a block at a time (and not at all for
+  // blocks the cache answers).
+  StreamingExtractor(const FeatureTree& tree, EpochsFile epochs, int64_t windows_per_block);
 
   // Blocks go through the result cache (see cached_block.h).
   void set_cache(CacheContext cache) {
@@ -73,6 +76,7 @@ class StreamingExtractor {
   const FeatureTree& tree_;
   const TraceSource* source_ = nullptr;
   const Windows* epochs_ = nullptr;
+  std::optional<EpochsFile> epochs_file_;
   WindowSpec window_;
   int64_t windows_per_block_;
   std::vector<int64_t> starts_;

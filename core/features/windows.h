@@ -8,6 +8,7 @@
 #define NEUROFEAT_CORE_FEATURES_WINDOWS_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -31,6 +32,23 @@ struct WindowSpec {
   // window ending at the last sample is added (braindecode's behaviour).
   bool drop_last = true;
 };
+
+// Pre-cut epochs (n_windows, channels, n_times) in an .npy file, read a
+// block of windows at a time.
+struct EpochsFile {
+  std::string path;
+  SampleType type = SampleType::kFloat32;
+  int64_t n_windows = 0;
+  int64_t channels = 0;
+  int64_t n_times = 0;
+  int64_t data_offset = 0;
+};
+
+// OpenEpochsFile() reads the header of a 3-D int16/float32/float64 .npy.
+absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path);
+// ReadEpochs() reads windows [first, first + count) as float32 (finite
+// values only); start samples are window * n_times.
+absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_t count);
 
 // CutWindows() cuts time-major traces; samples become float32.
 absl::StatusOr<Windows> CutWindows(const Traces& traces, const WindowSpec& spec);
