@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/cache/content_hash.h"
+#include "core/cache/content_keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_data.h"
@@ -169,6 +170,34 @@ TEST(ContentHashTest, TreeHashIsStableAndSensitive) {
   ASSERT_TRUE(id1.ok());
   testing::WriteFile(dir.File("f"), "changed");
   EXPECT_NE(*FileIdentity(dir.File("f")), *id1);
+}
+
+}  // namespace
+}  // namespace neurofeat
+
+namespace neurofeat {
+namespace {
+
+// A file's digest is computed once and then found by its identity, also by
+// a new process (through the cache's "files" level); a changed file is
+// hashed again.
+TEST(ContentKeysTest, FileDigestsAreRememberedByIdentity) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.File("rec.bin"), std::string(3 << 20, 'x'));
+  ResultCacheOptions o;
+  o.dir = dir.File("cache");
+  auto cache = std::move(*ResultCache::Open(o, nullptr));
+  ContentKeys keys(cache.get(), [](const std::function<void()>& fn) { fn(); });
+  const std::string d1 = *keys.ForFile(dir.File("rec.bin"));
+  EXPECT_EQ(*keys.ForFile(dir.File("rec.bin")), d1);
+  EXPECT_EQ(keys.files_hashed(), 1);
+  ContentKeys fresh(cache.get(), [](const std::function<void()>& fn) { fn(); });
+  EXPECT_EQ(*fresh.ForFile(dir.File("rec.bin")), d1);
+  EXPECT_EQ(fresh.files_hashed(), 0);
+  testing::WriteFile(dir.File("rec.bin"), std::string(3 << 20, 'y'));
+  const std::string d2 = *keys.ForFile(dir.File("rec.bin"));
+  EXPECT_NE(d2, d1);
+  EXPECT_EQ(keys.files_hashed(), 2);
 }
 
 }  // namespace
