@@ -65,11 +65,13 @@ struct Run {
   int64_t rows = 0;
 };
 
-Run Extract(client::NeurofeatClient& c, int metrics_port, const std::string& path, const std::string& json) {
+Run Extract(client::NeurofeatClient& c, int metrics_port, const std::string& path,
+            const std::string& json) {
   v1::ExtractRequest req;
   req.mutable_recording()->mutable_path()->set_path(path);
   req.mutable_recording()->set_sampling_rate_hz(128);
-  for (const char* ch : {"O1", "Oz", "O2", "Cz", "Pz", "POz"}) req.mutable_recording()->add_channel_names(ch);
+  for (const char* ch : {"O1", "Oz", "O2", "Cz", "Pz", "POz"})
+    req.mutable_recording()->add_channel_names(ch);
   req.mutable_recording()->set_highpass_hz(1);
   req.mutable_recording()->set_lowpass_hz(40);
   *req.mutable_pipeline() = *ParsePipelineJson(json);
@@ -93,13 +95,15 @@ Run Extract(client::NeurofeatClient& c, int metrics_port, const std::string& pat
 }
 
 int Main(int argc, char** argv) {
-  ArgParser parser("cache_bench", {{"server", true, "HOST:PORT"},
-                                   {"metrics-port", true, "the server's metrics port"},
-                                   {"path", true, "howto_X.npy under the server's data root"},
-                                   {"repeats", true, "warm repeats (best is reported). Default 5"}});
+  ArgParser parser("cache_bench",
+                   {{"server", true, "HOST:PORT"},
+                    {"metrics-port", true, "the server's metrics port"},
+                    {"path", true, "howto_X.npy under the server's data root"},
+                    {"repeats", true, "warm repeats (best is reported). Default 5"}});
   absl::StatusOr<ParsedArgs> args = parser.Parse(argc, argv, 1);
   if (!args.ok()) {
-    std::fprintf(stderr, "%s\n%s", std::string(args.status().message()).c_str(), parser.Usage().c_str());
+    std::fprintf(stderr, "%s\n%s", std::string(args.status().message()).c_str(),
+                 parser.Usage().c_str());
     return 2;
   }
   client::ClientOptions o;
@@ -121,15 +125,21 @@ int Main(int argc, char** argv) {
     if (r.seconds < warm.seconds) warm = r;
   }
   const Run changed = Extract(*client, metrics_port, path, Pipeline(bands2));
-  std::printf("cold (nothing cached):        %8.4f s  %6.0f FFT runs  %6.0f feature runs  %lld rows\n",
-              cold.seconds, cold.ffts, cold.features, static_cast<long long>(cold.rows));
-  std::printf("warm (identical, best of %d):  %8.4f s  %6.0f FFT runs  %6.0f feature runs  -> %.0fx faster than cold\n",
-              repeats, warm.seconds, warm.ffts, warm.features, cold.seconds / warm.seconds);
-  std::printf("changed bands:                %8.4f s  %6.0f FFT runs  %6.0f feature runs  -> %.0fx faster than cold\n",
-              changed.seconds, changed.ffts, changed.features, cold.seconds / changed.seconds);
+  std::printf(
+      "cold (nothing cached):        %8.4f s  %6.0f FFT runs  %6.0f feature runs  %lld rows\n",
+      cold.seconds, cold.ffts, cold.features, static_cast<long long>(cold.rows));
+  std::printf(
+      "warm (identical, best of %d):  %8.4f s  %6.0f FFT runs  %6.0f feature runs  -> %.0fx faster "
+      "than cold\n",
+      repeats, warm.seconds, warm.ffts, warm.features, cold.seconds / warm.seconds);
+  std::printf(
+      "changed bands:                %8.4f s  %6.0f FFT runs  %6.0f feature runs  -> %.0fx faster "
+      "than cold\n",
+      changed.seconds, changed.ffts, changed.features, cold.seconds / changed.seconds);
   const bool ok = cold.seconds / warm.seconds >= 50 && changed.ffts == 0;
   std::printf("targets: warm >= 50x faster than cold: %s; changed bands run zero FFTs: %s\n",
-              cold.seconds / warm.seconds >= 50 ? "met" : "NOT met", changed.ffts == 0 ? "met" : "NOT met");
+              cold.seconds / warm.seconds >= 50 ? "met" : "NOT met",
+              changed.ffts == 0 ? "met" : "NOT met");
   return ok ? 0 : 1;
 }
 

@@ -368,8 +368,7 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
     // windows; the size depends only on the window, so cache keys repeat.
     const int64_t kBlock = BlockWindows(channels, n_times);
     std::unique_ptr<StreamingExtractor> extractor =
-        rec.epochs.has_value()
-            ? std::make_unique<StreamingExtractor>(tree, *rec.epochs, kBlock)
+        rec.epochs.has_value() ? std::make_unique<StreamingExtractor>(tree, *rec.epochs, kBlock)
         : rec.epochs_file.has_value()
             ? std::make_unique<StreamingExtractor>(tree, *rec.epochs_file, kBlock)
             : std::make_unique<StreamingExtractor>(tree, chain->output(), *window, chunk, kBlock);

@@ -1,10 +1,10 @@
 #include "core/features/windows.h"
 
-#include <cmath>
-#include <cstring>
-
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <cmath>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "core/io/npy.h"
@@ -105,16 +105,24 @@ absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path) {
   NF_ASSIGN_OR_RETURN(NpyHeader h, ReadNpyHeader(path));
   if (h.shape.size() != 3) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": epochs are 3-D (n_windows, channels, ",
-                                                   "n_times), got ", h.shape.size(), " dimensions"));
+                                                   "n_times), got ", h.shape.size(),
+                                                   " dimensions"));
   }
   EpochsFile f;
   f.path = path;
   switch (h.dtype) {
-    case NpyDtype::kInt16: f.type = SampleType::kInt16; break;
-    case NpyDtype::kFloat32: f.type = SampleType::kFloat32; break;
-    case NpyDtype::kFloat64: f.type = SampleType::kFloat64; break;
+    case NpyDtype::kInt16:
+      f.type = SampleType::kInt16;
+      break;
+    case NpyDtype::kFloat32:
+      f.type = SampleType::kFloat32;
+      break;
+    case NpyDtype::kFloat64:
+      f.type = SampleType::kFloat64;
+      break;
     default:
-      return absl::InvalidArgumentError(absl::StrCat(path, ": epochs must be int16, float32 or float64"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": epochs must be int16, float32 or float64"));
   }
   f.n_windows = h.shape[0];
   f.channels = h.shape[1];
@@ -132,12 +140,15 @@ absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_
   std::vector<std::byte> raw(static_cast<size_t>(count * per) * item);
   const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", file.path));
-  absl::Status s = PreadFully(fd, raw.data(), raw.size(),
-                              file.data_offset + first * per * static_cast<int64_t>(item), file.path);
+  absl::Status s =
+      PreadFully(fd, raw.data(), raw.size(),
+                 file.data_offset + first * per * static_cast<int64_t>(item), file.path);
   ::close(fd);
   NF_RETURN_IF_ERROR(s);
-  absl::StatusOr<Windows> w = WindowsFromEpochs(file.type, raw.data(), count, file.channels, file.n_times);
-  if (!w.ok()) return absl::InvalidArgumentError(absl::StrCat(file.path, ": ", w.status().message()));
+  absl::StatusOr<Windows> w =
+      WindowsFromEpochs(file.type, raw.data(), count, file.channels, file.n_times);
+  if (!w.ok())
+    return absl::InvalidArgumentError(absl::StrCat(file.path, ": ", w.status().message()));
   for (int64_t k = 0; k < count; ++k) w->start_sample[k] = (first + k) * file.n_times;
   return w;
 }
