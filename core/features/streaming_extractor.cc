@@ -16,13 +16,13 @@ StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const TraceSourc
       window_(window),
       windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
   if (window_.stride == 0) window_.stride = window_.size;
-  const int64_t n = source.num_frames();
-  if (window_.size >= 1 && window_.stride >= 1) {
-    for (int64_t s = 0; s + window_.size <= n; s += window_.stride) starts_.push_back(s);
-    if (!window_.drop_last && !starts_.empty() && starts_.back() + window_.size < n) {
-      starts_.push_back(n - window_.size);
-    }
+  absl::StatusOr<std::vector<int64_t>> starts = WindowStarts(source.num_frames(), window_);
+  if (starts.ok()) {
+    starts_ = std::move(*starts);
+  } else {
+    starts_status_ = starts.status();
   }
+  const int64_t n = source.num_frames();
   grid_ = ChunkGrid(0, n, std::max<int64_t>(1, chunk_frames));
 }
 
@@ -39,20 +39,7 @@ StreamingExtractor::StreamingExtractor(const FeatureTree& tree, EpochsFile epoch
   epochs_file_ = std::move(epochs);
 }
 
-absl::Status StreamingExtractor::Validate() const {
-  if (epochs_ != nullptr || epochs_file_.has_value()) return absl::OkStatus();
-  if (window_.size < 1 || window_.stride < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("window: size_samples ", window_.size,
-                                                   " and stride_samples ", window_.stride,
-                                                   " must be >= 1"));
-  }
-  if (starts_.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("window.size_samples: ", window_.size,
-                                                   " samples is longer than the recording (",
-                                                   source_->num_frames(), " samples)"));
-  }
-  return absl::OkStatus();
-}
+absl::Status StreamingExtractor::Validate() const { return starts_status_; }
 
 absl::Status StreamingExtractor::FillRange(int64_t from, int64_t until) {
   const int64_t channels = source_->num_channels();

@@ -80,6 +80,7 @@ class StreamingExtractor {
   WindowSpec window_;
   int64_t windows_per_block_;
   std::vector<int64_t> starts_;
+  absl::Status starts_status_;
   std::vector<std::pair<int64_t, int64_t>> grid_;
   size_t next_chunk_ = 0;
   int64_t next_window_ = 0;

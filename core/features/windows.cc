@@ -11,24 +11,8 @@
 #include "core/status_macros.h"
 
 namespace neurofeat {
-namespace {
 
-float SampleAt(const Traces& t, int64_t frame, int64_t channel) {
-  switch (t.type()) {
-    case SampleType::kInt16:
-      return static_cast<float>(t.row<int16_t>(frame)[channel]);
-    case SampleType::kFloat32:
-      return t.row<float>(frame)[channel];
-    case SampleType::kFloat64:
-      return static_cast<float>(t.row<double>(frame)[channel]);
-  }
-  return 0.0f;
-}
-
-}  // namespace
-
-absl::StatusOr<Windows> CutWindows(const Traces& traces, const WindowSpec& spec) {
-  const int64_t frames = traces.frames();
+absl::StatusOr<std::vector<int64_t>> WindowStarts(int64_t frames, const WindowSpec& spec) {
   const int64_t stride = spec.stride == 0 ? spec.size : spec.stride;
   if (spec.size < 1) {
     return absl::InvalidArgumentError(
@@ -46,21 +30,7 @@ absl::StatusOr<Windows> CutWindows(const Traces& traces, const WindowSpec& spec)
   std::vector<int64_t> starts;
   for (int64_t s = 0; s + spec.size <= frames; s += stride) starts.push_back(s);
   if (!spec.drop_last && starts.back() + spec.size < frames) starts.push_back(frames - spec.size);
-  Windows w;
-  w.n_windows = static_cast<int64_t>(starts.size());
-  w.channels = traces.channels();
-  w.n_times = spec.size;
-  w.start_sample = starts;
-  w.data.resize(w.n_windows * w.channels * w.n_times);
-  for (int64_t k = 0; k < w.n_windows; ++k) {
-    float* dst = w.data.data() + k * w.channels * w.n_times;
-    for (int64_t t = 0; t < w.n_times; ++t) {
-      for (int64_t c = 0; c < w.channels; ++c) {
-        dst[c * w.n_times + t] = SampleAt(traces, starts[k] + t, c);
-      }
-    }
-  }
-  return w;
+  return starts;
 }
 
 absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int64_t n_windows,

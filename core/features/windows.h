@@ -2,8 +2,8 @@
 //
 // Windows: the (n_windows, channels, n_times) float32 array the feature tree
 // reads, either given as pre-cut epochs or cut from continuous (frames,
-// channels) traces with a size, a stride and drop_last, as braindecode's
-// create_fixed_length_windows does.
+// channels) traces (StreamingExtractor) with a size, a stride and drop_last,
+// as braindecode's create_fixed_length_windows does.
 #ifndef NEUROFEAT_CORE_FEATURES_WINDOWS_H_
 #define NEUROFEAT_CORE_FEATURES_WINDOWS_H_
 
@@ -50,8 +50,11 @@ absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path);
 // values only); start samples are window * n_times.
 absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_t count);
 
-// CutWindows() cuts time-major traces; samples become float32.
-absl::StatusOr<Windows> CutWindows(const Traces& traces, const WindowSpec& spec);
+// WindowStarts() is the first frame of every window of a recording of
+// `frames` frames: every stride while a whole window fits, plus (without
+// drop_last) a last window ending at the last frame. Errors name the
+// window field: sizes below 1, or a window longer than the recording.
+absl::StatusOr<std::vector<int64_t>> WindowStarts(int64_t frames, const WindowSpec& spec);
 
 // WindowsFromEpochs() takes (n_windows, channels, n_times) samples in C order
 // (float32, float64 or int16) and makes float32 windows.
