@@ -18,7 +18,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Ranks at or below this are finished by insertion sort.
 constexpr int kSmall = 8;
 // Values the bracket aims to keep around the median.
-constexpr float kBracketTarget = 16.0f;
+constexpr float kBracketTarget = 32.0f;
 
 void InsertionSort(float* v, int n) {
   for (int i = 1; i < n; ++i) {
