@@ -58,12 +58,21 @@ float RowShiftFloat(const float* row, const std::vector<int>& cols, int64_t chan
 
 double RowShiftInt16(const int16_t* row, const std::vector<int>& cols, int64_t channels,
                      ReferenceOperator op, std::vector<float>& buf,
-                     std::vector<int16_t>& gathered) {
+                     std::vector<int16_t>& gathered, RowMedianTracker* tracker = nullptr) {
   const int n = cols.empty() ? static_cast<int>(channels) : static_cast<int>(cols.size());
   const int16_t* values = row;
   if (!cols.empty()) {
     for (int i = 0; i < n; ++i) gathered[i] = row[cols[i]];
     values = gathered.data();
+  }
+  if (op == ReferenceOperator::kMedian && tracker != nullptr) {
+    // int16 values, and the sum of the two middle ones, are exact in
+    // float32 (|sum| < 2^16), and so is half of it: the float32 median of
+    // the tracker equals numpy's float64 median.
+    float* as_float = buf.data();
+    float* scratch = as_float + n + 64;
+    for (int i = 0; i < n; ++i) as_float[i] = static_cast<float>(values[i]);
+    return static_cast<double>(tracker->Median(as_float, n, scratch));
   }
   if (op == ReferenceOperator::kMedian) return MedianInt16(values, n, buf.data());
   // Sums of int16 in float64 are exact whatever the order.
@@ -72,9 +81,14 @@ double RowShiftInt16(const int16_t* row, const std::vector<int>& cols, int64_t c
   return sum / n;
 }
 
+// Half-to-even rounding (SpikeInterface main's round()) and saturation,
+// inline: adding and removing 1.5 * 2^52 rounds to an integer in the
+// current (nearest-even) mode for |v| < 2^51; libm's nearbyint/fmin/fmax
+// were calls per sample.
 int16_t RoundToInt16(double v) {
-  double r = std::nearbyint(v);
-  r = std::fmin(std::fmax(r, -32768.0), 32767.0);
+  constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
+  double r = (v + kMagic) - kMagic;
+  r = r < -32768.0 ? -32768.0 : (r > 32767.0 ? 32767.0 : r);
   return static_cast<int16_t>(r);
 }
 
@@ -222,7 +236,8 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
               const double ref = x[ref_indices_[0]];
               for (int64_t c = 0; c < channels; ++c) y[c] = RoundToInt16(x[c] - ref);
             } else if (kind == ReferenceKind::kGlobal) {
-              const double shift = RowShiftInt16(x, ref_indices_, channels, op, buf, gathered);
+              const double shift =
+                  RowShiftInt16(x, ref_indices_, channels, op, buf, gathered, &tracker);
               for (int64_t c = 0; c < channels; ++c) y[c] = RoundToInt16(x[c] - shift);
             } else {
               for (int64_t c = 0; c < channels; ++c) {
