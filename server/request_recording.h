@@ -33,7 +33,9 @@ struct RequestRecording {
   std::optional<Windows> epochs;
   std::optional<EpochsFile> epochs_file;
   bool has_epochs() const { return epochs.has_value() || epochs_file.has_value(); }
-  int64_t epoch_times() const { return epochs.has_value() ? epochs->n_times : epochs_file->n_times; }
+  int64_t epoch_times() const {
+    return epochs.has_value() ? epochs->n_times : epochs_file->n_times;
+  }
   // What features see: rate, channel names, applied band.
   SignalInfo signal;
   // A scale-to-uV step to put first in the chain (scale_to_uv), if any.

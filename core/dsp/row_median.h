@@ -43,7 +43,6 @@ class RowMedianTracker {
   float state_[2] = {0.0f, 0.0f};  // centre, half width (0: unknown)
 };
 
-
 }  // namespace neurofeat
 
 #endif  // NEUROFEAT_CORE_DSP_ROW_MEDIAN_H_

@@ -57,8 +57,8 @@ float RowShiftFloat(const float* row, const std::vector<int>& cols, int64_t chan
 }
 
 double RowShiftInt16(const int16_t* row, const std::vector<int>& cols, int64_t channels,
-                     ReferenceOperator op, std::vector<float>& buf,
-                     std::vector<int16_t>& gathered, RowMedianTracker* tracker = nullptr) {
+                     ReferenceOperator op, std::vector<float>& buf, std::vector<int16_t>& gathered,
+                     RowMedianTracker* tracker = nullptr) {
   const int n = cols.empty() ? static_cast<int>(channels) : static_cast<int>(cols.size());
   const int16_t* values = row;
   if (!cols.empty()) {

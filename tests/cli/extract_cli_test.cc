@@ -226,11 +226,13 @@ TEST(ExtractCliCacheTest, ReRunsComeFromTheCache) {
   const std::string flags = HowtoFlags(dir, "out.csv") + " --cache-dir " + dir.File("cache");
   auto cold = RunExtract(flags, dir);
   ASSERT_EQ(cold.exit_code, 0) << cold.output;
-  EXPECT_THAT(cold.output, HasSubstr("cache: 0 leaf results and 0 spectra reused; computed 128 windows"));
+  EXPECT_THAT(cold.output,
+              HasSubstr("cache: 0 leaf results and 0 spectra reused; computed 128 windows"));
   const std::string first = ReadFile(dir.File("out.csv"));
   auto warm = RunExtract(flags, dir);
   ASSERT_EQ(warm.exit_code, 0) << warm.output;
-  EXPECT_THAT(warm.output, HasSubstr("computed 0 windows (0 filter chunks, 0 spectra, 0 feature runs)"));
+  EXPECT_THAT(warm.output,
+              HasSubstr("computed 0 windows (0 filter chunks, 0 spectra, 0 feature runs)"));
   EXPECT_EQ(ReadFile(dir.File("out.csv")), first);
   auto refresh = RunExtract(flags + " --refresh-cache", dir);
   EXPECT_THAT(refresh.output, HasSubstr("computed 128 windows"));
