@@ -52,6 +52,7 @@ const ArgParser& Parser() {
        {"max-message-bytes", true, "largest gRPC message in or out. Default 64MiB"},
        {"upload-dir", true, "where uploads are spooled. Default $TMPDIR/neurofeatd-<pid>"},
        {"max-upload-bytes", true, "largest upload. Default 16GiB"},
+       {"upload-ttl", true, "how long an upload stays usable, e.g. 1h. Default 1h"},
        {"tls-cert", true, "PEM server certificate (enables TLS; needs --tls-key)"},
        {"tls-key", true, "PEM private key"},
        {"tls-client-ca", true, "PEM CA: require and verify client certificates (mutual TLS)"},
@@ -131,8 +132,10 @@ absl::Status Serve(const ParsedArgs& args) {
   const std::string upload_dir =
       args.GetOptional("upload-dir")
           .value_or(absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/neurofeatd-", ::getpid()));
+  NF_ASSIGN_OR_RETURN(double upload_ttl, Seconds(args, "upload-ttl", 3600.0));
   NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads,
-                      UploadStore::Create(upload_dir, max_upload));
+                      UploadStore::Create(upload_dir, max_upload,
+                                          std::chrono::seconds(static_cast<int64_t>(upload_ttl))));
 
   // Result cache: a cache that cannot be opened (read-only or full disk)
   // leaves the server serving, uncached.

@@ -31,7 +31,8 @@ bool ValidId(const std::string& id) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<UploadStore>> UploadStore::Create(const std::string& dir,
-                                                                 int64_t max_upload_bytes) {
+                                                                 int64_t max_upload_bytes,
+                                                                 std::chrono::seconds ttl) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -42,16 +43,31 @@ absl::StatusOr<std::unique_ptr<UploadStore>> UploadStore::Create(const std::stri
   auto store = std::make_unique<UploadStore>();
   store->dir_ = dir;
   store->max_upload_bytes_ = max_upload_bytes;
+  store->ttl_ = ttl;
   return store;
 }
 
 UploadStore::~UploadStore() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [id, path] : finished_) std::remove(path.c_str());
+  for (const auto& [id, entry] : finished_) std::remove(entry.path.c_str());
+}
+
+void UploadStore::Expire(std::chrono::steady_clock::time_point now) {
+  if (ttl_.count() <= 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = finished_.begin(); it != finished_.end();) {
+    if (now - it->second.finished > ttl_) {
+      std::remove(it->second.path.c_str());
+      it = finished_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 absl::StatusOr<std::unique_ptr<UploadStore::Writer>> UploadStore::Begin(
     NpyDtype dtype, const std::vector<int64_t>& shape) {
+  Expire(std::chrono::steady_clock::now());
   if (shape.size() != 2 && shape.size() != 3) {
     return absl::InvalidArgumentError(absl::StrCat(
         "upload.header.shape: expected (frames, channels) or (windows, channels, times), got ",
@@ -98,7 +114,7 @@ absl::StatusOr<std::string> UploadStore::Writer::Finish() {
   npy_.reset();
   finished_ = true;
   std::lock_guard<std::mutex> lock(store_->mu_);
-  store_->finished_[id_] = path_;
+  store_->finished_[id_] = Entry{path_, std::chrono::steady_clock::now()};
   return id_;
 }
 
@@ -116,11 +132,12 @@ absl::StatusOr<std::string> UploadStore::Path(const std::string& id) const {
   }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = finished_.find(id);
-  if (it == finished_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("recording.upload_id: no finished upload \"", id, "\""));
+  if (it == finished_.end() ||
+      (ttl_.count() > 0 && std::chrono::steady_clock::now() - it->second.finished > ttl_)) {
+    return absl::NotFoundError(absl::StrCat("recording.upload_id: no finished upload \"", id,
+                                            "\" (uploads expire after ", ttl_.count(), " s)"));
   }
-  return it->second;
+  return it->second.path;
 }
 
 }  // namespace neurofeat::server

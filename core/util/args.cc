@@ -111,6 +111,12 @@ bool ParseTime(absl::string_view text, double* seconds, bool* had_unit) {
   *had_unit = true;
   if (absl::ConsumeSuffix(&text, "ms")) {
     scale = 1e-3;
+  } else if (absl::ConsumeSuffix(&text, "min")) {
+    scale = 60.0;
+  } else if (absl::ConsumeSuffix(&text, "h")) {
+    scale = 3600.0;
+  } else if (absl::ConsumeSuffix(&text, "d")) {
+    scale = 86400.0;
   } else if (absl::ConsumeSuffix(&text, "s")) {
     scale = 1.0;
   } else {
@@ -128,8 +134,9 @@ absl::StatusOr<double> ParseDurationSeconds(const std::string& text, const std::
   double s = 0;
   bool unit = false;
   if (!ParseTime(text, &s, &unit) || !(s > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, "=", text, " is not a positive duration (examples: 1s, 500ms, 2.5)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", text,
+                     " is not a positive duration (examples: 1s, 500ms, 2.5, 10min, 1h, 7d)"));
   }
   return s;
 }

@@ -63,7 +63,8 @@ class ArgParser {
   std::vector<FlagSpec> flags_;
 };
 
-// ParseDurationSeconds() accepts "1s", "250ms", "2.5" (seconds) and returns
+// ParseDurationSeconds() accepts "1s", "250ms", "2.5" (seconds), "10min", "1h",
+// "7d" and returns
 // seconds; InvalidArgument naming `flag` otherwise or if not positive.
 absl::StatusOr<double> ParseDurationSeconds(const std::string& text, const std::string& flag);
 
