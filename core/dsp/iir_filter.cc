@@ -1,6 +1,7 @@
 #include "core/dsp/iir_filter.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -179,8 +180,35 @@ class Scratch {
   size_t capacity_ = 0;
 };
 
+// A filter's state turns NaN or infinite at the first non-finite input and
+// stays so (every update adds a coefficient times the output, and 0 * Inf
+// is NaN), so a finite final state proves the rows it ran over were finite:
+// the chain need not scan its input separately.
+bool AllFinite(const std::vector<double>& v) {
+  bool finite = true;
+  for (double x : v) finite &= std::isfinite(x);
+  return finite;
+}
+
+bool InputFinite(const Traces& in) {
+  bool finite = true;
+  for (int64_t i = 0; i < in.size(); ++i) {
+    switch (in.type()) {
+      case SampleType::kFloat32:
+        finite &= std::isfinite(in.data<float>()[i]);
+        break;
+      case SampleType::kFloat64:
+        finite &= std::isfinite(in.data<double>()[i]);
+        break;
+      case SampleType::kInt16:
+        return true;
+    }
+  }
+  return finite;
+}
+
 template <typename In, typename Out>
-void FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int width,
+bool FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int width,
                     int64_t keep_begin, int64_t keep_end, Scratch& scratch,
                     std::vector<double>& state, Traces* out) {
   const IirFilter& f = *job.filter;
@@ -192,6 +220,7 @@ void FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int widt
   for (int s = 0; s < kGroupStripes; ++s) g.stripes[s] = base + s * stripe_doubles;
   FillGroup<In>(in, g, pad);
   const int stripes_used = (width + kLanes - 1) / kLanes;
+  bool finite = true;
   for (int s = 0; s < stripes_used; ++s) {
     double* stripe = g.stripes[s];
     state.assign(f.zi_flat().size() * kLanes, 0.0);
@@ -209,8 +238,10 @@ void FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int widt
         RunPass(f, state.data(), stripe, total, /*reverse=*/true);
         break;
     }
+    finite &= AllFinite(state);
   }
   DrainGroup<Out>(g, pad + keep_begin, keep_end - keep_begin, out);
+  return finite;
 }
 
 // Full stripes of a second-order-section filter, up to kGroupStripes side
@@ -224,7 +255,7 @@ void FilterOneGroup(const StripeJob& job, const Traces& in, int64_t c0, int widt
 constexpr int64_t kTimeBlock = 512;
 
 template <typename In, typename Out>
-void FilterFullSosGroup(const StripeJob& job, const Traces& in, int64_t c0, int stripes,
+bool FilterFullSosGroup(const StripeJob& job, const Traces& in, int64_t c0, int stripes,
                         int64_t keep_begin, int64_t keep_end, Scratch& scratch,
                         std::vector<double>& states, Traces* out) {
   const IirFilter& f = *job.filter;
@@ -252,7 +283,7 @@ void FilterFullSosGroup(const StripeJob& job, const Traces& in, int64_t c0, int 
                        StripeIo::Of(y + (split - keep_begin) * oc + lanes(s), oc), e - split);
       }
     }
-    return;
+    return AllFinite(states);
   }
   if (job.direction == FilterDirection::kBackward) {
     for (int64_t e = n; e > keep_begin; e -= kTimeBlock) {
@@ -265,7 +296,7 @@ void FilterFullSosGroup(const StripeJob& job, const Traces& in, int64_t c0, int 
                        StripeIo::Of(y + (split - 1 - keep_begin) * oc + lanes(s), -oc), split - b);
       }
     }
-    return;
+    return AllFinite(states);
   }
   const int64_t pad = job.pad;
   const int64_t total = n + 2 * pad;
@@ -313,12 +344,14 @@ void FilterFullSosGroup(const StripeJob& job, const Traces& in, int64_t c0, int 
                      StripeIo::Of(y + (e - 1 - keep_begin) * oc + lanes(s), -oc), e - b);
     }
   }
+  return AllFinite(states);
 }
 
 template <typename In, typename Out>
-void FilterAll(const StripeJob& job, const Traces& in, int64_t keep_begin, int64_t keep_end,
+bool FilterAll(const StripeJob& job, const Traces& in, int64_t keep_begin, int64_t keep_end,
                Traces* out) {
   const int64_t c = in.channels();
+  std::atomic<bool> finite{true};
   if (job.filter->is_sos()) {
     // Full stripes go through the fused kernel in groups; a partial last
     // stripe (and (b, a) filters) through the copying group path below.
@@ -331,33 +364,41 @@ void FilterAll(const StripeJob& job, const Traces& in, int64_t keep_begin, int64
           for (int64_t g = r.begin(); g < r.end(); ++g) {
             const int64_t first = g * kGroupStripes;
             const int stripes = static_cast<int>(std::min<int64_t>(kGroupStripes, full - first));
-            FilterFullSosGroup<In, Out>(job, in, first * kLanes, stripes, keep_begin, keep_end,
-                                        scratch, states, out);
+            if (!FilterFullSosGroup<In, Out>(job, in, first * kLanes, stripes, keep_begin, keep_end,
+                                             scratch, states, out)) {
+              finite = false;
+            }
           }
         });
     if (full * kLanes < c) {
       Scratch scratch;
       std::vector<double> state;
-      FilterOneGroup<In, Out>(job, in, full * kLanes, static_cast<int>(c - full * kLanes),
-                              keep_begin, keep_end, scratch, state, out);
+      if (!FilterOneGroup<In, Out>(job, in, full * kLanes, static_cast<int>(c - full * kLanes),
+                                   keep_begin, keep_end, scratch, state, out)) {
+        finite = false;
+      }
     }
-    return;
+    return finite;
   }
   const int64_t groups = (c + kGroupLanes - 1) / kGroupLanes;
-  tbb::parallel_for(
-      tbb::blocked_range<int64_t>(0, groups, 1), [&](const tbb::blocked_range<int64_t>& r) {
-        Scratch scratch;
-        std::vector<double> state;
-        for (int64_t gi = r.begin(); gi < r.end(); ++gi) {
-          const int64_t c0 = gi * kGroupLanes;
-          const int width = static_cast<int>(std::min<int64_t>(kGroupLanes, c - c0));
-          FilterOneGroup<In, Out>(job, in, c0, width, keep_begin, keep_end, scratch, state, out);
-        }
-      });
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, groups, 1),
+                    [&](const tbb::blocked_range<int64_t>& r) {
+                      Scratch scratch;
+                      std::vector<double> state;
+                      for (int64_t gi = r.begin(); gi < r.end(); ++gi) {
+                        const int64_t c0 = gi * kGroupLanes;
+                        const int width = static_cast<int>(std::min<int64_t>(kGroupLanes, c - c0));
+                        if (!FilterOneGroup<In, Out>(job, in, c0, width, keep_begin, keep_end,
+                                                     scratch, state, out)) {
+                          finite = false;
+                        }
+                      }
+                    });
+  return finite;
 }
 
 template <typename In>
-void DispatchOut(const StripeJob& job, const Traces& in, int64_t kb, int64_t ke, Traces* out) {
+bool DispatchOut(const StripeJob& job, const Traces& in, int64_t kb, int64_t ke, Traces* out) {
   switch (out->type()) {
     case SampleType::kInt16:
       return FilterAll<In, int16_t>(job, in, kb, ke, out);
@@ -366,6 +407,7 @@ void DispatchOut(const StripeJob& job, const Traces& in, int64_t kb, int64_t ke,
     case SampleType::kFloat64:
       return FilterAll<In, double>(job, in, kb, ke, out);
   }
+  return true;
 }
 
 }  // namespace
@@ -404,7 +446,7 @@ IirFilter IirFilter::FromBa(BaFilter ba) {
 }
 
 absl::Status ApplyIirFilter(const IirFilter& filter, FilterDirection direction, const Traces& in,
-                            int64_t keep_begin, int64_t keep_end, Traces* out) {
+                            int64_t keep_begin, int64_t keep_end, Traces* out, bool* input_finite) {
   const int64_t pad = direction == FilterDirection::kForwardBackward ? filter.padlen() : 0;
   if (direction == FilterDirection::kForwardBackward && in.frames() <= pad) {
     return absl::InvalidArgumentError(
@@ -418,17 +460,20 @@ absl::Status ApplyIirFilter(const IirFilter& filter, FilterDirection direction, 
     return absl::InternalError("ApplyIirFilter: output shape does not match the kept rows");
   }
   StripeJob job{&filter, direction, pad};
+  bool finite = true;
   switch (in.type()) {
     case SampleType::kInt16:
-      DispatchOut<int16_t>(job, in, keep_begin, keep_end, out);
+      finite = DispatchOut<int16_t>(job, in, keep_begin, keep_end, out);
       break;
     case SampleType::kFloat32:
-      DispatchOut<float>(job, in, keep_begin, keep_end, out);
+      finite = DispatchOut<float>(job, in, keep_begin, keep_end, out);
       break;
     case SampleType::kFloat64:
-      DispatchOut<double>(job, in, keep_begin, keep_end, out);
+      finite = DispatchOut<double>(job, in, keep_begin, keep_end, out);
       break;
   }
+  if (filter.zi_flat().empty()) finite = InputFinite(in);  // a pure gain keeps no state
+  if (input_finite != nullptr) *input_finite = finite;
   return absl::OkStatus();
 }
 

@@ -60,9 +60,13 @@ class IirFilter {
 // float64 or int16 (rounded half to even, saturated).
 // Errors: InvalidArgument if the direction is forward-backward and
 // in.frames() <= padlen() (scipy's "input must be longer than padlen").
+// If `input_finite` is given, it is set to false when a NaN or infinite
+// sample of `in` reached the filter (the output is then meaningless): the
+// check costs nothing, as the filter's final state tells.
 // Runs in parallel in the calling thread's oneTBB arena.
 absl::Status ApplyIirFilter(const IirFilter& filter, FilterDirection direction, const Traces& in,
-                            int64_t keep_begin, int64_t keep_end, Traces* out);
+                            int64_t keep_begin, int64_t keep_end, Traces* out,
+                            bool* input_finite = nullptr);
 
 }  // namespace neurofeat
 

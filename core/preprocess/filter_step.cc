@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/preprocess/finite_check.h"
 #include "core/status_macros.h"
 
 namespace neurofeat {
@@ -138,11 +139,20 @@ absl::StatusOr<Traces> FilterStep::GetTraces(int64_t start, int64_t end) const {
   const int64_t right = std::min(num_frames() - end, margin_samples_);
   NF_ASSIGN_OR_RETURN(Traces in, parent_->GetTraces(start - left, end + right));
   Traces out = Traces::Uninitialized(output_type_, end - start, in.channels());
-  absl::Status status = ApplyIirFilter(filter_, direction_, in, left, left + (end - start), &out);
+  bool finite = true;
+  absl::Status status =
+      ApplyIirFilter(filter_, direction_, in, left, left + (end - start), &out, &finite);
   if (!status.ok()) {
     return absl::Status(
         status.code(), absl::StrCat(path_, ": ", status.message(), " (frames [", start - left, ", ",
                                     end + right, ") of a recording of ", num_frames(), " frames)"));
+  }
+  if (!finite) {
+    // Only now is the input scanned, to name the sample.
+    NF_RETURN_IF_ERROR(CheckFinite(in, start - left));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_, ": the filtered traces overflowed to infinity in frames [",
+                     start - left, ", ", end + right, ")"));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "core/preprocess/preprocess_chain.h"
 
 #include <cmath>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "core/preprocess/finite_check.h"
@@ -51,7 +52,12 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
   }
   auto chain = std::unique_ptr<PreprocessChain>(new PreprocessChain());
   std::shared_ptr<const TraceSource> current = source;
-  if (source->sample_type() != SampleType::kInt16) {
+  // A leading filter step refuses non-finite input itself (its state tells,
+  // for free); otherwise the source is scanned.
+  const bool filter_first =
+      !spec.steps.empty() && (std::holds_alternative<ButterworthOptions>(spec.steps[0].options) ||
+                              std::holds_alternative<NotchOptions>(spec.steps[0].options));
+  if (source->sample_type() != SampleType::kInt16 && !filter_first) {
     current = std::make_shared<FiniteCheckSource>(current);
   }
   std::string canonical;

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/preprocess/in_memory_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -42,6 +44,59 @@ TEST(PreprocessChainTest, NonFiniteSamplesAreRefusedWithFrameAndChannel) {
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr(std::isnan(bad) ? "frame 777, channel 2 is NaN"
                                                    : "frame 777, channel 2 is infinite")));
+  }
+}
+
+// The leading filter proves finiteness from its final state instead of a
+// scan; every kernel path (full stripes, a partial stripe, the (b, a) notch),
+// direction, input type and position must still catch the sample.
+TEST(PreprocessChainTest, EveryFilterPathRefusesNonFiniteSamples) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int64_t channels : {4, 32, 43}) {
+    for (FilterDirection direction : {FilterDirection::kForwardBackward, FilterDirection::kForward,
+                                      FilterDirection::kBackward}) {
+      for (bool notch : {false, true}) {
+        for (SampleType type : {SampleType::kFloat32, SampleType::kFloat64}) {
+          for (int64_t frame : {int64_t{0}, int64_t{1234}, int64_t{2999}}) {
+            for (double bad : {nan, inf, -inf}) {
+              Traces t = Traces::Zeros(SampleType::kFloat64, 3000, channels);
+              for (int64_t i = 0; i < t.size(); ++i) t.data<double>()[i] = std::sin(0.3 * i);
+              const int64_t channel = channels - 1 - frame % channels;
+              t.row<double>(frame)[channel] = bad;
+              auto src = std::make_shared<InMemorySource>(
+                  ConvertTraces(t, type), RecordingInfo{30000, DefaultChannelIds(channels), {}});
+              ChainSpec spec;
+              if (notch) {
+                NotchOptions o;
+                o.freq_hz = 60;
+                o.direction = direction;
+                spec.steps.push_back({"preprocess[0].notch", o});
+              } else {
+                ButterworthOptions o;
+                o.direction = direction;
+                spec.steps.push_back({"preprocess[0].bandpass", o});
+              }
+              auto chain = PreprocessChain::Build(spec, src, SampleType::kFloat32);
+              ASSERT_TRUE(chain.ok());
+              const std::string want = absl::StrCat("frame ", frame, ", channel ", channel, " is ",
+                                                    std::isnan(bad) ? "NaN" : "infinite");
+              EXPECT_THAT((*chain)->output().GetTraces(0, 3000),
+                          StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(want)))
+                  << channels << " channels, notch " << notch << ", direction "
+                  << static_cast<int>(direction) << ", frame " << frame << ", value " << bad;
+              // The same recording without the bad sample passes.
+              t.row<double>(frame)[channel] = 0.5;
+              auto good = std::make_shared<InMemorySource>(
+                  ConvertTraces(t, type), RecordingInfo{30000, DefaultChannelIds(channels), {}});
+              auto good_chain = PreprocessChain::Build(spec, good, SampleType::kFloat32);
+              ASSERT_TRUE(good_chain.ok());
+              EXPECT_TRUE((*good_chain)->output().GetTraces(0, 3000).ok());
+            }
+          }
+        }
+      }
+    }
   }
 }
 
