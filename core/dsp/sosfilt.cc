@@ -44,20 +44,31 @@ HWY_INLINE void StoreLanes(D d, V v, T* p) {
 // The output type of a segment that only advances the state.
 struct NoOut {};
 
+// How much of a section's work the coefficients let us skip, exactly.
+enum class Tail {
+  kGeneral,  // scipy's five multiplies per section
+  // Every section after the first has b0 == 1 and b2 == +-1, as all
+  // Butterworth designs do (their gain sits in the first section): b0*x is
+  // x, and b2*x - m is one fused multiply-subtract, since b2*x is exact and
+  // only the subtraction rounds.
+  kUnitB0B2,
+  // ... and b1 is 0, +-1 or +-2 (band-pass, high-pass, low-pass): b1*x is
+  // exact too, so b1*x - a1*y is a fused multiply-subtract as well.
+  kExactTail,
+};
+
 // S sections known at compile time so the state lives in registers. The
 // stripe's vectors (two on AVX2) advance together through time: they are
 // independent, so their dependency chains overlap and the loop is bound by
-// the multiplier ports rather than by one chain's latency.
-//
-// kUnitTail: every section after the first has b0 == 1 and b2 == +-1, as
-// all Butterworth designs do (their gain sits in the first section). Then
-// b0*x is x and b2*x is x with its sign flipped or not, exactly, so two of
-// the five multiplies per section go away and the results stay bit-identical.
-template <int S, bool kUnitTail, typename In, typename Out>
+// the floating-point ports rather than by one chain's latency. The fused
+// forms move work from the adders to the multipliers (whose ports are
+// otherwise less busy) and give scipy's bits: a fused a*b - c rounds once,
+// exactly like scipy's separate steps when a*b needs no rounding; without
+// native FMA, Highway computes the same two steps.
+template <int S, Tail kTail, typename In, typename Out>
 void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, const In* src,
                  int64_t src_stride, Out* dst, int64_t dst_stride, int64_t frames) {
   const D d;
-  V b2_sign[S];
   constexpr size_t kN = HWY_MIN(HWY_LANES(double), static_cast<size_t>(kSosStripeLanes));
   constexpr size_t kV = kSosStripeLanes / kN;
   V b0[S], b1[S], b2[S], a1[S], a2[S];
@@ -69,7 +80,6 @@ void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, con
     b2[s] = hn::Set(d, sos[s * 6 + 2]);
     a1[s] = hn::Set(d, sos[s * 6 + 4]);
     a2[s] = hn::Set(d, sos[s * 6 + 5]);
-    b2_sign[s] = hn::Set(d, sos[s * 6 + 2] < 0 ? -0.0 : 0.0);
     for (size_t v = 0; v < kV; ++v) {
       z0[s][v] = hn::LoadU(d, state + (s * 2 + 0) * kSosStripeLanes + v * kN);
       z1[s][v] = hn::LoadU(d, state + (s * 2 + 1) * kSosStripeLanes + v * kN);
@@ -85,10 +95,14 @@ void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, con
     for (int s = 0; s < S; ++s) {
 #pragma GCC unroll 8
       for (size_t v = 0; v < kV; ++v) {
-        if (kUnitTail && s > 0) {
+        if (kTail != Tail::kGeneral && s > 0) {
           const V y = hn::Add(x[v], z0[s][v]);
-          z0[s][v] = hn::Add(hn::Sub(hn::Mul(b1[s], x[v]), hn::Mul(a1[s], y)), z1[s][v]);
-          z1[s][v] = hn::Sub(hn::Xor(x[v], b2_sign[s]), hn::Mul(a2[s], y));
+          if constexpr (kTail == Tail::kExactTail) {
+            z0[s][v] = hn::Add(hn::MulSub(b1[s], x[v], hn::Mul(a1[s], y)), z1[s][v]);
+          } else {
+            z0[s][v] = hn::Add(hn::Sub(hn::Mul(b1[s], x[v]), hn::Mul(a1[s], y)), z1[s][v]);
+          }
+          z1[s][v] = hn::MulSub(b2[s], x[v], hn::Mul(a2[s], y));
           x[v] = y;
         } else {
           const V y = hn::Add(hn::Mul(b0[s], x[v]), z0[s][v]);
@@ -112,43 +126,43 @@ void SegmentImpl(const double* HWY_RESTRICT sos, double* HWY_RESTRICT state, con
   }
 }
 
-template <int S, bool kUnitTail, typename In>
+template <int S, Tail kTail, typename In>
 void SegmentNoOut(const double* sos, double* state, const In* src, int64_t src_stride,
                   int64_t frames) {
   NoOut none[kSosStripeLanes];
-  SegmentImpl<S, kUnitTail, In, NoOut>(sos, state, src, src_stride, none, 0, frames);
+  SegmentImpl<S, kTail, In, NoOut>(sos, state, src, src_stride, none, 0, frames);
 }
 
-template <int S, bool kUnitTail, typename In>
+template <int S, Tail kTail, typename In>
 void DispatchOut(const double* sos, double* state, const In* src, int64_t src_stride, StripeIo dst,
                  int64_t frames) {
   switch (dst.type) {
     case StripeIoType::kNone:
-      return SegmentNoOut<S, kUnitTail, In>(sos, state, src, src_stride, frames);
+      return SegmentNoOut<S, kTail, In>(sos, state, src, src_stride, frames);
     case StripeIoType::kFloat64:
-      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<double*>(dst.ptr),
-                                       dst.stride, frames);
+      return SegmentImpl<S, kTail>(sos, state, src, src_stride, static_cast<double*>(dst.ptr),
+                                   dst.stride, frames);
     case StripeIoType::kFloat32:
-      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<float*>(dst.ptr),
-                                       dst.stride, frames);
+      return SegmentImpl<S, kTail>(sos, state, src, src_stride, static_cast<float*>(dst.ptr),
+                                   dst.stride, frames);
     case StripeIoType::kInt16:
-      return SegmentImpl<S, kUnitTail>(sos, state, src, src_stride, static_cast<int16_t*>(dst.ptr),
-                                       dst.stride, frames);
+      return SegmentImpl<S, kTail>(sos, state, src, src_stride, static_cast<int16_t*>(dst.ptr),
+                                   dst.stride, frames);
   }
 }
 
-template <int S, bool kUnitTail>
+template <int S, Tail kTail>
 void DispatchIn(const double* sos, double* state, StripeIo src, StripeIo dst, int64_t frames) {
   switch (src.type) {
     case StripeIoType::kFloat64:
-      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const double*>(src.ptr), src.stride,
-                                       dst, frames);
+      return DispatchOut<S, kTail>(sos, state, static_cast<const double*>(src.ptr), src.stride, dst,
+                                   frames);
     case StripeIoType::kFloat32:
-      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const float*>(src.ptr), src.stride,
-                                       dst, frames);
+      return DispatchOut<S, kTail>(sos, state, static_cast<const float*>(src.ptr), src.stride, dst,
+                                   frames);
     case StripeIoType::kInt16:
-      return DispatchOut<S, kUnitTail>(sos, state, static_cast<const int16_t*>(src.ptr), src.stride,
-                                       dst, frames);
+      return DispatchOut<S, kTail>(sos, state, static_cast<const int16_t*>(src.ptr), src.stride,
+                                   dst, frames);
     case StripeIoType::kNone:
       return;
   }
@@ -156,13 +170,17 @@ void DispatchIn(const double* sos, double* state, StripeIo src, StripeIo dst, in
 
 template <int S>
 void DispatchTail(const double* sos, double* state, StripeIo src, StripeIo dst, int64_t frames) {
-  bool unit_tail = true;
+  bool unit = true;
+  bool exact_b1 = true;
   for (int s = 1; s < S; ++s) {
-    unit_tail =
-        unit_tail && sos[s * 6 + 0] == 1.0 && (sos[s * 6 + 2] == 1.0 || sos[s * 6 + 2] == -1.0);
+    const double* c = sos + s * 6;
+    unit = unit && c[0] == 1.0 && (c[2] == 1.0 || c[2] == -1.0);
+    exact_b1 =
+        exact_b1 && (c[1] == 0.0 || c[1] == 1.0 || c[1] == -1.0 || c[1] == 2.0 || c[1] == -2.0);
   }
-  if (unit_tail) return DispatchIn<S, true>(sos, state, src, dst, frames);
-  return DispatchIn<S, false>(sos, state, src, dst, frames);
+  if (unit && exact_b1) return DispatchIn<S, Tail::kExactTail>(sos, state, src, dst, frames);
+  if (unit) return DispatchIn<S, Tail::kUnitB0B2>(sos, state, src, dst, frames);
+  return DispatchIn<S, Tail::kGeneral>(sos, state, src, dst, frames);
 }
 
 void SegmentTarget(const double* sos, int n_sections, double* state, StripeIo src, StripeIo dst,

@@ -2,7 +2,8 @@
 //
 // CheckFinite(): refuses traces holding NaN or infinity, naming the first
 // such sample. Filters would spread one NaN over the whole chunk, so the
-// chain checks its input once, up front.
+// chain refuses such input: a leading filter step tells from its final state
+// and calls this only to name the sample; other chains scan up front.
 //
 // Example:
 //   NF_RETURN_IF_ERROR(CheckFinite(chunk, first_frame));

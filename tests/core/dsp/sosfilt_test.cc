@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -16,7 +18,10 @@ namespace {
 
 // The dispatched kernel equals the scalar transcription of scipy's _sosfilt
 // bit for bit, on every SIMD target this build and CPU support, for every
-// section count, in both directions.
+// section count, in both directions, for every band type (they take
+// different kernel forms: band-pass, low-pass and even high-pass fuse the
+// exact b1*x and b2*x terms, band-stop only b2*x, odd high-pass none) and
+// for arbitrary coefficients.
 TEST(SosfiltTest, EveryTargetIsBitIdenticalToScalarReference) {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> noise(0.0, 50.0);
@@ -27,14 +32,32 @@ TEST(SosfiltTest, EveryTargetIsBitIdenticalToScalarReference) {
   ASSERT_FALSE(targets.empty());
   for (int64_t target : targets) {
     hwy::SetSupportedTargetsForTest(target);
+    std::vector<std::pair<std::string, std::vector<double>>> designs;
     for (int order = 1; order <= 10; ++order) {
-      absl::StatusOr<SosFilter> f = DesignButterworth(order, BandType::kBandpass, 300, 6000, 30000);
-      ASSERT_TRUE(f.ok());
-      const int n = static_cast<int>(f->sections.size());
+      for (BandType band :
+           {BandType::kBandpass, BandType::kLowpass, BandType::kHighpass, BandType::kBandstop}) {
+        absl::StatusOr<SosFilter> f = DesignButterworth(order, band, 300, 6000, 30000);
+        ASSERT_TRUE(f.ok());
+        std::vector<double> sos;
+        for (const auto& s : f->sections) sos.insert(sos.end(), s.begin(), s.end());
+        designs.emplace_back(absl::StrCat("butter band ", static_cast<int>(band)), sos);
+      }
+      // Arbitrary coefficients, but with the unit b0/b2 tail and b1 = 2 of
+      // a Butterworth design in some sections.
+      std::uniform_real_distribution<double> coef(-0.9, 0.9);
       std::vector<double> sos;
-      for (const auto& s : f->sections) sos.insert(sos.end(), s.begin(), s.end());
+      for (int s = 0; s < (order + 1) / 2; ++s) {
+        const bool unit = s > 0 && order % 3 == 0;
+        sos.insert(sos.end(), {unit ? 1.0 : coef(rng), unit ? 2.0 : coef(rng),
+                               unit ? -1.0 : coef(rng), 1.0, coef(rng), coef(rng) * 0.5});
+      }
+      designs.emplace_back("random", sos);
+    }
+    for (const auto& [name, sos] : designs) {
+      const int n = static_cast<int>(sos.size() / 6);
       for (bool reverse : {false, true}) {
-        SCOPED_TRACE(absl::StrCat(hwy::TargetName(target), " sections ", n, " reverse ", reverse));
+        SCOPED_TRACE(absl::StrCat(hwy::TargetName(target), " ", name, " sections ", n, " reverse ",
+                                  reverse));
         std::vector<double> a = input, b = input;
         std::vector<double> za(n * 2 * kSosStripeLanes), zb;
         for (size_t i = 0; i < za.size(); ++i) za[i] = 0.01 * static_cast<double>(i);
