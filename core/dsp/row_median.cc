@@ -152,6 +152,43 @@ float SelectPair(const float* src, int n, int k, float* scratch, float* below) {
   return tail[k];
 }
 
+// Few enough values to select among by counting.
+constexpr int kCountingMax = 64;
+
+// Rank selection by counting, for the few dozen values a bracket keeps: the
+// element of rank k is the largest value with at most k values below it
+// (values equal to it do not count), duplicates included. Branch-free, unlike
+// quickselect and insertion sort on so few values. `c` holds m values
+// (1 <= m <= kCountingMax) and room for kN more after them, which are
+// overwritten. Returns rank k and, in *below, rank k - 1 (k >= 1).
+float SelectPairByCounting(float* c, int m, int k, float* below) {
+  const hn::CappedTag<float, 8> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  constexpr size_t kN = HWY_MIN(8, HWY_LANES(float));
+  // Padding lanes hold +inf: every (finite) value is below them, so their
+  // count exceeds any rank asked for and they are never chosen.
+  for (size_t i = 0; i < kN; ++i) c[m + i] = std::numeric_limits<float>::infinity();
+  const auto lowest = hn::Set(d, std::numeric_limits<float>::lowest());
+  // "at most k below" as "fewer than k + 1" (Highway has no integer <=).
+  const auto rank_k = hn::Set(di, k + 1);
+  const auto rank_below = hn::Set(di, k);
+  auto best = lowest;
+  auto best_below = lowest;
+  for (int i = 0; i < m; i += static_cast<int>(kN)) {
+    const auto ci = hn::LoadU(d, c + i);
+    auto less = hn::Zero(di);
+    for (int j = 0; j < m; ++j) {
+      // A true mask is all ones, -1 as an integer.
+      less = hn::Sub(less, hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(hn::Set(d, c[j]), ci))));
+    }
+    best = hn::Max(best, hn::IfThenElse(hn::RebindMask(d, hn::Lt(less, rank_k)), ci, lowest));
+    best_below = hn::Max(best_below,
+                         hn::IfThenElse(hn::RebindMask(d, hn::Lt(less, rank_below)), ci, lowest));
+  }
+  *below = hn::GetLane(hn::MaxOfLanes(d, best_below));
+  return hn::GetLane(hn::MaxOfLanes(d, best));
+}
+
 // One pass that keeps only values in [lo, hi] (left-packed into `mid`) and
 // counts those below lo. Returns the number kept.
 int Bracket(const float* v, int n, float lo, float hi, float* mid, int* below_count) {
@@ -200,7 +237,9 @@ float TrackedMedianTarget(const float* v, int n, float* scratch, float* state) {
       const int m = Bracket(v, n, lo, hi, mid, &below);
       if (below <= need_lo && below + m > k) {
         float lower = 0;
-        const float hi_val = SelectPair(mid, m, k - below, work, &lower);
+        const float hi_val = m <= kCountingMax && k - below >= 1
+                                 ? SelectPairByCounting(mid, m, k - below, &lower)
+                                 : SelectPair(mid, m, k - below, work, &lower);
         const float med = n % 2 == 1 ? hi_val : (lower + hi_val) / 2.0f;
         // Steer the width towards kBracketTarget values inside.
         const float scale =

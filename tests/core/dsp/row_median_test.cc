@@ -52,6 +52,28 @@ TEST(RowMedianTest, TrackerIsExactThroughDriftJumpsAndTies) {
   }
 }
 
+// Brackets of up to 64 values are ranked by counting; every row size up to
+// twice that, runs of tied values and slowly moving medians keep the bracket
+// small, so this exercises that path on every rank it can be asked for.
+TEST(RowMedianTest, TrackerIsExactForEverySizeWithTiesAndSmallBrackets) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0.0f, 10.0f);
+  std::uniform_int_distribution<int> small(-4, 4);
+  for (int n = 1; n <= 140; ++n) {
+    RowMedianTracker tracker;
+    std::vector<float> scratch(MedianScratchFloats(n));
+    for (int row = 0; row < 120; ++row) {
+      std::vector<float> v(n);
+      const bool ties = (row / 20) % 2 == 1;
+      for (float& x : v) {
+        x = ties ? static_cast<float>(small(rng)) : 0.05f * static_cast<float>(row) + noise(rng);
+      }
+      ASSERT_EQ(tracker.Median(v.data(), n, scratch.data()), SortedMedian(v))
+          << "n=" << n << " row " << row;
+    }
+  }
+}
+
 TEST(RowMedianTest, EvenCountAveragesInFloat32) {
   // (a + b) / 2 in float32 differs from the float64 mean rounded: pick a
   // pair where they disagree.
