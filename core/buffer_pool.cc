@@ -1,5 +1,7 @@
 #include "core/buffer_pool.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -9,6 +11,28 @@ namespace {
 constexpr size_t kAlignment = 64;
 // Below this, the general allocator's own caches do well.
 constexpr size_t kPoolMinBytes = 1 << 20;
+// Blocks from this size on are aligned to, and rounded up to, 2 MiB and
+// offered to the kernel as transparent huge pages (as numpy does for its
+// large arrays). Chunks are read by row across many channels, so a 4 KiB
+// page holds under three rows and the TLB, not the cache, was the limit.
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+constexpr size_t kHugeMinBytes = size_t{4} << 20;
+
+void* AllocateBlock(size_t capacity) {
+  if (capacity < kHugeMinBytes) return std::aligned_alloc(kAlignment, capacity);
+  void* p = std::aligned_alloc(kHugePageBytes, capacity);
+#ifdef MADV_HUGEPAGE
+  // Advice only: where THP is off the call fails and nothing changes.
+  if (p != nullptr) ::madvise(p, capacity, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
+size_t BlockCapacity(size_t bytes) {
+  const size_t align = bytes >= kHugeMinBytes ? kHugePageBytes : kAlignment;
+  const size_t capacity = (bytes + align - 1) / align * align;
+  return capacity == 0 ? kAlignment : capacity;
+}
 
 }  // namespace
 
@@ -31,8 +55,7 @@ BufferPool& BufferPool::Default() {
 }
 
 BufferPool::Block BufferPool::Acquire(size_t bytes) {
-  size_t capacity = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (capacity == 0) capacity = kAlignment;
+  const size_t capacity = BlockCapacity(bytes);
   if (capacity >= kPoolMinBytes) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = free_.lower_bound(capacity);
@@ -44,7 +67,7 @@ BufferPool::Block BufferPool::Acquire(size_t bytes) {
       return Block(p, Deleter{this, cap});
     }
   }
-  void* p = std::aligned_alloc(kAlignment, capacity);
+  void* p = AllocateBlock(capacity);
   if (p == nullptr) throw std::bad_alloc();
   return Block(static_cast<std::byte*>(p),
                Deleter{capacity >= kPoolMinBytes ? this : nullptr, capacity});
