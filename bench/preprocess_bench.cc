@@ -99,7 +99,9 @@ int Main(int argc, char** argv) {
   arr->data.shrink_to_fit();
   const int64_t c = all->channels();
   const int64_t n = std::min(bench_frames, all->frames());
-  RecordingInfo info{fs, DefaultChannelIds(c), {}};
+  RecordingInfo info;
+  info.sampling_rate_hz = fs;
+  info.channel_ids = DefaultChannelIds(c);
   // The throughput runs use the first n frames; the viewer case reads
   // seconds 60-61 of the whole file.
   auto full = std::make_shared<InMemorySource>(std::move(*all), info);

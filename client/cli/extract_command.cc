@@ -2,6 +2,7 @@
 // recording with the embedded engine and writes EEGDash's feature table.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -276,15 +277,9 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
 }  // namespace
 
 int RunExtractCommand(int argc, char** argv) {
-  absl::StatusOr<ParsedArgs> args = Parser().Parse(argc, argv, 2);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s", Parser().Usage().c_str());
-    return ReportCommandError("extract", args.status(), /*usage=*/true);
-  }
-  if (args->Has("help")) {
-    std::printf("%s", Parser().Usage().c_str());
-    return 0;
-  }
+  int exit_code = 0;
+  std::optional<ParsedArgs> args = ParseCommandArgs(Parser(), "extract", argc, argv, &exit_code);
+  if (!args) return exit_code;
   absl::StatusOr<Summary> s = Run(*args);
   if (!s.ok()) return ReportCommandError("extract", s.status());
   if (!args->Has("quiet")) {

@@ -1,5 +1,6 @@
 // neurofeat features | info | health: the feature bank and a server's state.
 #include <cstdio>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -34,15 +35,9 @@ void PrintFeature(const std::string& fn, const std::string& kind, const std::str
 template <typename Fn>
 int RunWith(const std::string& command, bool server_required, int argc, char** argv, Fn fn) {
   const ArgParser parser = MakeParser(command, server_required);
-  absl::StatusOr<ParsedArgs> args = parser.Parse(argc, argv, 2);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s", parser.Usage().c_str());
-    return ReportCommandError(command, args.status(), /*usage=*/true);
-  }
-  if (args->Has("help")) {
-    std::printf("%s", parser.Usage().c_str());
-    return 0;
-  }
+  int exit_code = 0;
+  std::optional<ParsedArgs> args = ParseCommandArgs(parser, command, argc, argv, &exit_code);
+  if (!args) return exit_code;
   absl::Status s = fn(*args);
   return s.ok() ? 0 : ReportCommandError(command, s);
 }

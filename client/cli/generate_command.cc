@@ -2,6 +2,7 @@
 // so the demo job and benchmarks need no data files.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/command_status.h"
@@ -88,15 +89,9 @@ absl::Status Run(const ParsedArgs& args) {
 }  // namespace
 
 int RunGenerateCommand(int argc, char** argv) {
-  absl::StatusOr<ParsedArgs> args = Parser().Parse(argc, argv, 2);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s", Parser().Usage().c_str());
-    return ReportCommandError("generate", args.status(), /*usage=*/true);
-  }
-  if (args->Has("help")) {
-    std::printf("%s", Parser().Usage().c_str());
-    return 0;
-  }
+  int exit_code = 0;
+  std::optional<ParsedArgs> args = ParseCommandArgs(Parser(), "generate", argc, argv, &exit_code);
+  if (!args) return exit_code;
   absl::Status s = Run(*args);
   if (!s.ok()) return ReportCommandError("generate", s);
   return 0;

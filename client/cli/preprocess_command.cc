@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -231,15 +232,9 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
 }  // namespace
 
 int RunPreprocessCommand(int argc, char** argv) {
-  absl::StatusOr<ParsedArgs> args = Parser().Parse(argc, argv, 2);
-  if (!args.ok()) {
-    std::fprintf(stderr, "%s", Parser().Usage().c_str());
-    return ReportCommandError("preprocess", args.status(), /*usage=*/true);
-  }
-  if (args->Has("help")) {
-    std::printf("%s", Parser().Usage().c_str());
-    return 0;
-  }
+  int exit_code = 0;
+  std::optional<ParsedArgs> args = ParseCommandArgs(Parser(), "preprocess", argc, argv, &exit_code);
+  if (!args) return exit_code;
   absl::StatusOr<Summary> s = Run(*args);
   if (!s.ok()) return ReportCommandError("preprocess", s.status());
   if (!args->Has("quiet")) {
