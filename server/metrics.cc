@@ -178,8 +178,13 @@ ServerMetrics::ServerMetrics(const Admission* admission, ResultCache* cache, int
 ServerMetrics::~ServerMetrics() = default;
 
 absl::StatusOr<int> ServerMetrics::Serve(const std::string& listen) {
+  // civetweb's defaults let two idle connections hold both of its worker
+  // threads for 30 s; bound every read and write, and keep a few workers,
+  // so scrapes are answered while clients hold half-open connections.
+  std::vector<std::string> options = {"listening_ports",    listen, "num_threads",       "8",
+                                      "request_timeout_ms", "1500", "linger_timeout_ms", "0"};
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen);
+    exposer_ = std::make_unique<prometheus::Exposer>(std::move(options));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("--metrics-listen=", listen, ": ", e.what()));
   }

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/checked_math.h"
 #include "core/exec/compute_arena.h"
 #include "core/features/cached_block.h"
 #include "core/features/feature_bank.h"
@@ -26,15 +27,6 @@
 
 namespace neurofeat::server {
 namespace {
-
-grpc::Status ToGrpc(grpc::ServerContext* context, const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  if (absl::IsResourceExhausted(s) && context != nullptr) {
-    // gRPC's retry-pushback convention: when to try again.
-    context->AddTrailingMetadata("grpc-retry-pushback-ms", "1000");
-  }
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
 
 // Why a request stopped early: the client cancelled or its deadline passed.
 absl::Status Abandoned(grpc::ServerContext* context) {
@@ -80,12 +72,36 @@ absl::StatusOr<ChainSpec> ChainFor(const v1::Pipeline& pipeline, const RequestRe
 }
 
 // Working set of one chunk through a chain: the input with margins, one
-// float32 block per step, and two output chunks (one being sent).
+// float32 block per step, and two output chunks (one being sent). Saturates:
+// an estimate too large to compute is too large to admit.
 int64_t ChainBytes(int64_t chunk, int64_t margin, int64_t channels, int64_t in_bytes, int steps,
                    int64_t out_bytes) {
-  const int64_t frames_in = chunk + 2 * margin;
-  return frames_in * channels * (in_bytes + 4 * (steps + 1)) + 2 * chunk * channels * out_bytes +
-         (int64_t{4} << 20);
+  const int64_t frames_in = SaturatingAdd(chunk, SaturatingMul(2, margin));
+  return SaturatingAdd(
+      SaturatingAdd(SaturatingMul(SaturatingMul(frames_in, channels), in_bytes + 4 * (steps + 1)),
+                    SaturatingMul(SaturatingMul(2 * chunk, channels), out_bytes)),
+      int64_t{4} << 20);
+}
+
+// The chunk length of a request: chunk_frames, or one second of frames.
+absl::StatusOr<int64_t> ChunkFrames(int64_t requested, double fs, int64_t frames) {
+  if (requested < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("chunk_frames: must be >= 0, got ", requested));
+  }
+  if (requested == 0) {
+    NF_ASSIGN_OR_RETURN(requested, DoubleToCount(fs, "chunk_frames (default: 1 s of frames)"));
+  }
+  // A chunk longer than the recording is the recording.
+  return std::clamp<int64_t>(requested, 1, std::max<int64_t>(1, frames));
+}
+
+absl::Status CheckCachePolicy(v1::CachePolicy policy) {
+  if (!v1::CachePolicy_IsValid(policy)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cache_policy: ", static_cast<int>(policy),
+                     " is not a policy (CACHE_DEFAULT, CACHE_BYPASS, CACHE_REFRESH)"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -103,6 +119,12 @@ std::string PipelineDigest(const v1::Pipeline& pipeline) {
   std::string hex;
   for (unsigned char b : digest) absl::StrAppendFormat(&hex, "%02x", b);
   return hex;
+}
+
+grpc::Status NeurofeatService::Public(grpc::ServerContext* context,
+                                      const absl::Status& status) const {
+  static const StatusMapper kPlain;
+  return (options_.errors != nullptr ? *options_.errors : kPlain).ToGrpc(status, context);
 }
 
 absl::StatusOr<Admission::Ticket> NeurofeatService::Admit(int64_t bytes,
@@ -198,13 +220,15 @@ grpc::Status NeurofeatService::DoUpload(grpc::ServerContext* context,
       dtype = NpyDtype::kFloat64;
       break;
     default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "upload.header.dtype: must be INT16, FLOAT32 or FLOAT64");
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("upload.header.dtype: ", static_cast<int>(chunk.header().dtype()),
+                       " is not INT16, FLOAT32 or FLOAT64"));
   }
   std::vector<int64_t> shape(chunk.header().shape().begin(), chunk.header().shape().end());
   absl::StatusOr<std::unique_ptr<UploadStore::Writer>> writer =
       options_.uploads->Begin(dtype, shape);
-  if (!writer.ok()) return ToGrpc(context, writer.status());
+  if (!writer.ok()) return Public(context, writer.status());
   int64_t bytes = 0;
   while (reader->Read(&chunk)) {
     if (chunk.part_case() != v1::UploadChunk::kData) {
@@ -212,12 +236,12 @@ grpc::Status NeurofeatService::DoUpload(grpc::ServerContext* context,
                           "upload: only the first message is a header");
     }
     absl::Status s = (*writer)->Append(chunk.data().data(), chunk.data().size());
-    if (!s.ok()) return ToGrpc(context, s);
+    if (!s.ok()) return Public(context, s);
     bytes += static_cast<int64_t>(chunk.data().size());
   }
-  if (context->IsCancelled()) return ToGrpc(context, Abandoned(context));
+  if (context->IsCancelled()) return Public(context, Abandoned(context));
   absl::StatusOr<std::string> id = (*writer)->Finish();
-  if (!id.ok()) return ToGrpc(context, id.status());
+  if (!id.ok()) return Public(context, id.status());
   response->set_upload_id(*id);
   response->set_bytes(bytes);
   return grpc::Status::OK;
@@ -240,11 +264,14 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
     SampleType out_type = rec.source->sample_type() == SampleType::kInt16 && !rec.scale.has_value()
                               ? SampleType::kInt16
                               : SampleType::kFloat32;
-    if (request->output_dtype() == v1::INT16) out_type = SampleType::kInt16;
-    if (request->output_dtype() == v1::FLOAT32) out_type = SampleType::kFloat32;
-    if (request->output_dtype() == v1::FLOAT64) {
+    if (request->output_dtype() == v1::INT16) {
+      out_type = SampleType::kInt16;
+    } else if (request->output_dtype() == v1::FLOAT32) {
+      out_type = SampleType::kFloat32;
+    } else if (request->output_dtype() != v1::SAMPLE_DTYPE_UNSPECIFIED) {
       return absl::InvalidArgumentError(
-          "output_dtype: FLOAT64 is not an output type (INT16, FLOAT32)");
+          absl::StrCat("output_dtype: ", static_cast<int>(request->output_dtype()),
+                       " is not an output type (SAMPLE_DTYPE_UNSPECIFIED, INT16, FLOAT32)"));
     }
     NF_ASSIGN_OR_RETURN(auto chain, PreprocessChain::Build(spec, rec.source, out_type));
     const TraceSource& out = chain->output();
@@ -258,12 +285,10 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
     }
     const int64_t channels = out.num_channels();
     const int64_t out_bytes = static_cast<int64_t>(SampleTypeSize(out_type));
-    int64_t chunk = request->chunk_frames();
-    if (chunk < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("chunk_frames: must be >= 0, got ", chunk));
-    }
-    if (chunk == 0) chunk = std::max<int64_t>(1, static_cast<int64_t>(rec.signal.fs));
-    const int64_t message_bytes = chunk * channels * out_bytes + 4096;
+    NF_ASSIGN_OR_RETURN(const int64_t chunk,
+                        ChunkFrames(request->chunk_frames(), rec.signal.fs, end - start));
+    const int64_t message_bytes =
+        SaturatingAdd(SaturatingMul(SaturatingMul(chunk, channels), out_bytes), 4096);
     if (message_bytes > options_.max_message_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "chunk_frames: ", chunk, " frames x ", channels, " channels make ", message_bytes,
@@ -308,7 +333,7 @@ grpc::Status NeurofeatService::Preprocess(grpc::ServerContext* context,
   };
   const absl::Status status = run();
   if (timing.has_value()) timing->Finish(status);
-  return ToGrpc(context, status);
+  return Public(context, status);
 }
 
 grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
@@ -317,6 +342,7 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
   std::optional<ServerMetrics::Request> timing;
   if (options_.metrics != nullptr) timing.emplace(*options_.metrics, "Extract");
   auto run = [&]() -> absl::Status {
+    NF_RETURN_IF_ERROR(CheckCachePolicy(request->cache_policy()));
     NF_ASSIGN_OR_RETURN(
         RequestRecording rec,
         OpenRequestRecording(request->recording(), {options_.paths, options_.uploads}));
@@ -342,11 +368,13 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
       NF_ASSIGN_OR_RETURN(ChainSpec spec, ChainFor(pipeline, rec));
       NF_ASSIGN_OR_RETURN(chain, PreprocessChain::Build(spec, rec.source, SampleType::kFloat32));
       n_times = window->size;
-      chunk = request->chunk_frames();
-      if (chunk < 0) {
-        return absl::InvalidArgumentError(absl::StrCat("chunk_frames: must be >= 0, got ", chunk));
+      if (n_times > rec.source->num_frames()) {
+        return absl::InvalidArgumentError(absl::StrCat("window.size_samples: ", n_times,
+                                                       " samples is longer than the recording (",
+                                                       rec.source->num_frames(), " samples)"));
       }
-      if (chunk == 0) chunk = std::max<int64_t>(1, static_cast<int64_t>(rec.signal.fs));
+      NF_ASSIGN_OR_RETURN(
+          chunk, ChunkFrames(request->chunk_frames(), rec.signal.fs, rec.source->num_frames()));
     }
     NF_ASSIGN_OR_RETURN(FeatureTree tree,
                         FeatureTree::Build(ToFeatureSpecs(pipeline), rec.signal, n_times));
@@ -393,13 +421,18 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
       extractor->set_cache(std::move(cache));
     }
     // The block of windows and its rows, the chain's chunk, the rolling buffer.
-    int64_t bytes =
-        kBlock * channels * n_times * 4 * 2 + kBlock * row_bytes * 2 + (int64_t{4} << 20);
+    int64_t bytes = SaturatingAdd(
+        SaturatingAdd(SaturatingMul(SaturatingMul(kBlock, channels), SaturatingMul(n_times, 8)),
+                      SaturatingMul(kBlock, SaturatingMul(row_bytes, 2))),
+        int64_t{4} << 20);
     if (chain != nullptr) {
-      bytes +=
-          ChainBytes(chunk, chain->margin_frames(), channels,
-                     std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)), 3, 4) +
-          (chunk + n_times) * channels * 4;
+      bytes = SaturatingAdd(
+          bytes,
+          SaturatingAdd(
+              ChainBytes(chunk, chain->margin_frames(), channels,
+                         std::max<int64_t>(4, rec.frame_bytes / std::max<int64_t>(1, channels)), 3,
+                         4),
+              SaturatingMul(SaturatingAdd(chunk, n_times), SaturatingMul(channels, 4))));
     }
     NF_ASSIGN_OR_RETURN(Admission::Ticket ticket, Admit(bytes, context));
     const v1::ResponseMeta meta = Meta(pipeline);
@@ -414,11 +447,6 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
       if (context->IsCancelled()) return Abandoned(context);
       NF_RETURN_IF_ERROR(computed);
       if (!block.has_value()) break;
-      if (options_.cache != nullptr && options_.cache->writes_disabled() &&
-          !cache_write_warned_.exchange(true)) {
-        std::fprintf(stderr, "neurofeatd: warning: cache writes failed (%s); serving uncached\n",
-                     options_.cache->last_write_error().c_str());
-      }
       if (options_.metrics != nullptr) {
         options_.metrics->Kernels(block->stats);
         const int64_t computed = block->stats.windows_computed;
@@ -451,7 +479,7 @@ grpc::Status NeurofeatService::Extract(grpc::ServerContext* context,
   };
   const absl::Status status = run();
   if (timing.has_value()) timing->Finish(status);
-  return ToGrpc(context, status);
+  return Public(context, status);
 }
 
 }  // namespace neurofeat::server

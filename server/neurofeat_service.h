@@ -20,6 +20,7 @@
 #include "server/admission.h"
 #include "server/metrics.h"
 #include "server/path_policy.h"
+#include "server/status_mapping.h"
 #include "server/upload_store.h"
 
 namespace neurofeat::server {
@@ -34,6 +35,8 @@ struct ServiceOptions {
   ResultCache* cache = nullptr;  // null: uncached
   ContentKeys* keys = nullptr;
   ServerMetrics* metrics = nullptr;
+  // How errors are shown to clients (null: as they are).
+  const StatusMapper* errors = nullptr;
 };
 
 class NeurofeatService final : public v1::Neurofeat::Service {
@@ -54,10 +57,11 @@ class NeurofeatService final : public v1::Neurofeat::Service {
  private:
   grpc::Status DoUpload(grpc::ServerContext* context, grpc::ServerReader<v1::UploadChunk>* reader,
                         v1::UploadResponse* response);
+  // Public() is what the client sees of `status`.
+  grpc::Status Public(grpc::ServerContext* context, const absl::Status& status) const;
   // Admit() with metrics: queue wait observed, refusals counted by reason.
   absl::StatusOr<Admission::Ticket> Admit(int64_t bytes, grpc::ServerContext* context);
   ServiceOptions options_;
-  std::atomic<bool> cache_write_warned_{false};
 };
 
 // PipelineDigest() is the hex SHA-256 of the pipeline's deterministic

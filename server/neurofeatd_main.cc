@@ -15,7 +15,9 @@
 #include <grpcpp/security/server_credentials.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -52,11 +54,15 @@ const ArgParser& Parser() {
        {"max-message-bytes", true, "largest gRPC message in or out. Default 64MiB"},
        {"upload-dir", true, "where uploads are spooled. Default $TMPDIR/neurofeatd-<pid>"},
        {"max-upload-bytes", true, "largest upload. Default 16GiB"},
+       {"max-spool-bytes", true, "largest total of uploads held at once. Default 64GiB"},
        {"upload-ttl", true, "how long an upload stays usable, e.g. 1h. Default 1h"},
        {"tls-cert", true, "PEM server certificate (enables TLS; needs --tls-key)"},
        {"tls-key", true, "PEM private key"},
        {"tls-client-ca", true, "PEM CA: require and verify client certificates (mutual TLS)"},
        {"grace-period", true, "time in-flight requests get on SIGTERM, e.g. 30s. Default 30s"},
+       {"drain-notice", true,
+        "on SIGTERM, how long health says NOT_SERVING with the port still open before it "
+        "closes, even when nothing is in flight (load balancers stop sending). Default 2s"},
        {"port-file", true, "write the bound port to this file once serving"},
        {"cache-dir", true, "result cache (RocksDB). Default $XDG_CACHE_HOME/neurofeat"},
        {"cache-max-bytes", true, "cache size cap, oldest data evicted first. Default 1GiB"},
@@ -87,10 +93,11 @@ absl::StatusOr<int64_t> Bytes(const ParsedArgs& args, const std::string& flag, i
   return *b;
 }
 
-absl::StatusOr<double> Seconds(const ParsedArgs& args, const std::string& flag, double def) {
+absl::StatusOr<double> Seconds(const ParsedArgs& args, const std::string& flag, double def,
+                               bool allow_zero = false) {
   auto v = args.GetOptional(flag);
   if (!v.has_value()) return def;
-  return ParseDurationSeconds(*v, flag);
+  return ParseDurationSeconds(*v, flag, allow_zero);
 }
 
 absl::Status Serve(const ParsedArgs& args) {
@@ -110,6 +117,7 @@ absl::Status Serve(const ParsedArgs& args) {
   }
   NF_ASSIGN_OR_RETURN(double queue_timeout, Seconds(args, "queue-timeout", 30.0));
   NF_ASSIGN_OR_RETURN(double grace, Seconds(args, "grace-period", 30.0));
+  NF_ASSIGN_OR_RETURN(double drain_notice, Seconds(args, "drain-notice", 2.0, /*allow_zero=*/true));
   NF_ASSIGN_OR_RETURN(int64_t max_message, Bytes(args, "max-message-bytes", int64_t{64} << 20));
   NF_ASSIGN_OR_RETURN(int64_t max_upload, Bytes(args, "max-upload-bytes", int64_t{16} << 30));
   if (max_message > (int64_t{1} << 31) - 1) {
@@ -133,9 +141,13 @@ absl::Status Serve(const ParsedArgs& args) {
       args.GetOptional("upload-dir")
           .value_or(absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/neurofeatd-", ::getpid()));
   NF_ASSIGN_OR_RETURN(double upload_ttl, Seconds(args, "upload-ttl", 3600.0));
-  NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads,
-                      UploadStore::Create(upload_dir, max_upload,
-                                          std::chrono::seconds(static_cast<int64_t>(upload_ttl))));
+  UploadStoreOptions upload_options;
+  upload_options.dir = upload_dir;
+  upload_options.max_upload_bytes = max_upload;
+  NF_ASSIGN_OR_RETURN(upload_options.max_spool_bytes,
+                      Bytes(args, "max-spool-bytes", int64_t{64} << 30));
+  upload_options.ttl = std::chrono::seconds(static_cast<int64_t>(upload_ttl));
+  NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads, UploadStore::Create(upload_options));
 
   // Result cache: a cache that cannot be opened (read-only or full disk)
   // leaves the server serving, uncached.
@@ -178,6 +190,8 @@ absl::Status Serve(const ParsedArgs& args) {
   service_options.max_message_bytes = max_message;
   service_options.cache = cache.get();
   service_options.keys = &keys;
+  const StatusMapper errors(paths.roots(), {{upload_dir, "upload "}});
+  service_options.errors = &errors;
   ServerMetrics metrics(&admission, cache.get(), cpu.threads, memory.budget_bytes, cache_warning);
   service_options.metrics = &metrics;
   if (auto ml = args.GetOptional("metrics-listen")) {
@@ -242,13 +256,26 @@ absl::Status Serve(const ParsedArgs& args) {
   // sending) and admission refuses new work with UNAVAILABLE, while the
   // server still answers health checks; running requests get the grace
   // period to finish, then the server stops.
-  const auto deadline = std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(static_cast<int64_t>(grace * 1000));
+  const auto start = std::chrono::system_clock::now();
+  const auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000));
+  const auto notice_until = std::min(
+      deadline, start + std::chrono::milliseconds(static_cast<int64_t>(drain_notice * 1000)));
   server->GetHealthCheckService()->SetServingStatus(false);
   admission.Drain();
-  while (admission.in_flight() > 0 && std::chrono::system_clock::now() < deadline) {
+  // The port stays open for the notice period (so probes see NOT_SERVING)
+  // and then until the work in flight is done or the grace period ends.
+  while ((admission.in_flight() > 0 || std::chrono::system_clock::now() < notice_until) &&
+         std::chrono::system_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // A handler stuck past the grace period (it should not be: every wait is
+  // bounded) must not keep the process from stopping.
+  std::thread watchdog([] {
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    std::fprintf(stderr, "neurofeatd: requests still running 10 s after shutdown; exiting\n");
+    std::_Exit(1);
+  });
+  watchdog.detach();
   server->Shutdown(deadline);
   server->Wait();
   std::fprintf(stderr, "neurofeatd: stopped\n");

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/checked_math.h"
 #include "core/io/npy.h"
 #include "core/io/recording_readers.h"
 #include "core/preprocess/in_memory_source.h"
@@ -23,8 +24,38 @@ absl::StatusOr<SampleType> ToSampleType(v1::SampleDtype dtype, const std::string
       return SampleType::kFloat64;
     default:
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ": dtype must be INT16, FLOAT32 or FLOAT64"));
+          absl::StrCat(field, ": ", static_cast<int>(dtype), " is not INT16, FLOAT32 or FLOAT64"));
   }
+}
+
+absl::StatusOr<RecordingFormat> ToRecordingFormat(v1::FileFormat format) {
+  switch (format) {
+    case v1::FILE_FORMAT_AUTO:
+      return RecordingFormat::kAuto;
+    case v1::NPY:
+      return RecordingFormat::kNpy;
+    case v1::RAW:
+      return RecordingFormat::kRaw;
+    case v1::SPIKEGLX:
+      return RecordingFormat::kSpikeGlx;
+    case v1::OPENEPHYS:
+      return RecordingFormat::kOpenEphys;
+    case v1::EDF:
+      return RecordingFormat::kEdf;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("recording.path.format: ", static_cast<int>(format),
+                       " is not a format (FILE_FORMAT_AUTO, NPY, RAW, SPIKEGLX, OPENEPHYS, EDF)"));
+  }
+}
+
+absl::Status CheckRequestRate(double fs) {
+  if (!(fs > 0) || !(fs <= kMaxSamplingRateHz)) {
+    return absl::InvalidArgumentError(absl::StrCat("recording.sampling_rate_hz: ", fs,
+                                                   " Hz is not a sampling rate in (0, ",
+                                                   kMaxSamplingRateHz, "]"));
+  }
+  return absl::OkStatus();
 }
 
 // A source with the request's names (and gains) in place of the file's.
@@ -44,7 +75,7 @@ class RelabelledSource final : public TraceSource {
   RecordingInfo info_;
 };
 
-absl::Status CheckFinite(const Traces& t, const std::string& field) {
+absl::Status CheckSamplesFinite(const Traces& t, const std::string& field) {
   if (t.type() == SampleType::kInt16) return absl::OkStatus();
   for (int64_t i = 0; i < t.size(); ++i) {
     const double v = t.type() == SampleType::kFloat32 ? t.data<float>()[i] : t.data<double>()[i];
@@ -61,10 +92,7 @@ absl::Status CheckFinite(const Traces& t, const std::string& field) {
 absl::Status ApplyMetadata(const v1::Recording& r, RecordingInfo* info) {
   const int64_t channels = static_cast<int64_t>(info->channel_ids.size());
   if (r.sampling_rate_hz() != 0) {
-    if (!(r.sampling_rate_hz() > 0) || !std::isfinite(r.sampling_rate_hz())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("recording.sampling_rate_hz: must be > 0, got ", r.sampling_rate_hz()));
-    }
+    NF_RETURN_IF_ERROR(CheckRequestRate(r.sampling_rate_hz()));
     if (info->sampling_rate_hz > 0 &&
         std::fabs(info->sampling_rate_hz - r.sampling_rate_hz()) > 1e-9 * info->sampling_rate_hz) {
       return absl::InvalidArgumentError(
@@ -88,6 +116,9 @@ absl::Status ApplyMetadata(const v1::Recording& r, RecordingInfo* info) {
   auto per_channel = [&](const auto& values, const char* field,
                          std::vector<double>* out) -> absl::Status {
     if (values.empty()) return absl::OkStatus();
+    for (int i = 0; i < values.size(); ++i) {
+      NF_RETURN_IF_ERROR(CheckFinite(values[i], absl::StrCat("recording.", field, "[", i, "]")));
+    }
     if (values.size() != 1 && values.size() != channels) {
       return absl::InvalidArgumentError(absl::StrCat("recording.", field, ": ", values.size(),
                                                      " values for ", channels,
@@ -106,7 +137,13 @@ absl::Status ApplyMetadata(const v1::Recording& r, RecordingInfo* info) {
                        channels, " channels"));
     }
     info->channel_locations.clear();
-    for (const auto& l : r.channel_locations()) info->channel_locations.push_back({l.x(), l.y()});
+    for (int i = 0; i < r.channel_locations_size(); ++i) {
+      const auto& l = r.channel_locations(i);
+      const std::string field = absl::StrCat("recording.channel_locations[", i, "]");
+      NF_RETURN_IF_ERROR(CheckFinite(l.x(), field + ".x"));
+      NF_RETURN_IF_ERROR(CheckFinite(l.y(), field + ".y"));
+      info->channel_locations.push_back({l.x(), l.y()});
+    }
   }
   return absl::OkStatus();
 }
@@ -118,6 +155,7 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
   RequestRecording out;
   RecordingInfo info;
   std::shared_ptr<const TraceSource> source;
+  if (r.sampling_rate_hz() != 0) NF_RETURN_IF_ERROR(CheckRequestRate(r.sampling_rate_hz()));
   switch (r.source_case()) {
     case v1::Recording::kSamples: {
       const v1::InlineSamples& s = r.samples();
@@ -128,19 +166,25 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
                          "channels, times), got ",
                          s.shape_size(), " dimensions"));
       }
-      int64_t elements = 1;
       for (int64_t d : s.shape()) {
         if (d < 1) {
           return absl::InvalidArgumentError(
               absl::StrCat("recording.samples.shape: sizes must be >= 1, got ", d));
         }
-        elements *= d;
       }
-      if (static_cast<int64_t>(s.data().size()) !=
-          elements * static_cast<int64_t>(SampleTypeSize(type))) {
-        return absl::InvalidArgumentError(absl::StrCat("recording.samples.data: ", s.data().size(),
-                                                       " bytes, but shape x dtype needs ",
-                                                       elements * SampleTypeSize(type)));
+      NF_RETURN_IF_ERROR(
+          CheckCount(s.shape(1), 1, kMaxChannels, "recording.samples.shape[1] (channels)"));
+      std::vector<int64_t> factors(s.shape().begin(), s.shape().end());
+      factors.push_back(static_cast<int64_t>(SampleTypeSize(type)));
+      NF_ASSIGN_OR_RETURN(
+          const int64_t bytes,
+          CheckedProduct(factors.data(), factors.size(), "recording.samples.shape x dtype size"));
+      if (static_cast<int64_t>(s.data().size()) != bytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("recording.samples.data: ", s.data().size(),
+                         " bytes, but recording.samples.shape x dtype "
+                         "needs ",
+                         bytes));
       }
       out.inline_bytes = &s.data();
       out.source_descriptor = absl::StrCat("inline dtype=", SampleTypeName(type),
@@ -153,7 +197,7 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
       } else {
         Traces t = Traces::Uninitialized(type, s.shape(0), s.shape(1));
         std::memcpy(t.bytes(), s.data().data(), s.data().size());
-        NF_RETURN_IF_ERROR(CheckFinite(t, "recording.samples.data"));
+        NF_RETURN_IF_ERROR(CheckSamplesFinite(t, "recording.samples.data"));
         for (int64_t c = 0; c < s.shape(1); ++c) info.channel_ids.push_back(absl::StrCat(c));
         source = std::make_shared<InMemorySource>(std::move(t), info);
       }
@@ -169,8 +213,8 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
         NF_ASSIGN_OR_RETURN(path, deps.uploads->Path(r.upload_id()));
       } else {
         const v1::ServerPath& p = r.path();
+        NF_ASSIGN_OR_RETURN(format, ToRecordingFormat(p.format()));
         NF_ASSIGN_OR_RETURN(path, deps.paths->Resolve(p.path()));
-        format = static_cast<RecordingFormat>(p.format());  // enum values line up
         if (p.format() == v1::RAW) {
           NF_ASSIGN_OR_RETURN(SampleType t,
                               ToSampleType(p.raw_dtype(), "recording.path.raw_dtype"));
@@ -178,6 +222,8 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
           options.raw_channels = p.raw_num_channels();
           options.raw_sampling_rate_hz = r.sampling_rate_hz();
           options.raw_header_bytes = p.raw_header_bytes();
+          options.raw_channels_field = "recording.path.raw_num_channels";
+          options.raw_header_bytes_field = "recording.path.raw_header_bytes";
         }
         options.stream_index = p.stream_index();
         options.resolve = [paths = deps.paths](const std::string& f) { return paths->Resolve(f); };
@@ -234,8 +280,14 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
   out.source = std::move(source);
   out.signal.fs = info.sampling_rate_hz;
   out.signal.channels = info.channel_ids;
-  if (r.has_highpass_hz()) out.signal.highpass = r.highpass_hz();
-  if (r.has_lowpass_hz()) out.signal.lowpass = r.lowpass_hz();
+  if (r.has_highpass_hz()) {
+    NF_RETURN_IF_ERROR(CheckFinite(r.highpass_hz(), "recording.highpass_hz"));
+    out.signal.highpass = r.highpass_hz();
+  }
+  if (r.has_lowpass_hz()) {
+    NF_RETURN_IF_ERROR(CheckFinite(r.lowpass_hz(), "recording.lowpass_hz"));
+    out.signal.lowpass = r.lowpass_hz();
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/checked_math.h"
 #include "core/status_macros.h"
 
 namespace neurofeat::server {
@@ -30,39 +31,47 @@ bool ValidId(const std::string& id) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<UploadStore>> UploadStore::Create(const std::string& dir,
-                                                                 int64_t max_upload_bytes,
-                                                                 std::chrono::seconds ttl) {
+absl::StatusOr<std::unique_ptr<UploadStore>> UploadStore::Create(
+    const UploadStoreOptions& options) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  std::filesystem::create_directories(options.dir, ec);
   if (ec) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--upload-dir=", dir, ": cannot create: ", ec.message()));
+        absl::StrCat("--upload-dir=", options.dir, ": cannot create: ", ec.message()));
   }
-  ::chmod(dir.c_str(), 0700);
+  ::chmod(options.dir.c_str(), 0700);
   auto store = std::make_unique<UploadStore>();
-  store->dir_ = dir;
-  store->max_upload_bytes_ = max_upload_bytes;
-  store->ttl_ = ttl;
+  store->options_ = options;
   return store;
 }
 
 UploadStore::~UploadStore() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const auto& [id, entry] : finished_) std::remove(entry.path.c_str());
 }
 
 void UploadStore::Expire(std::chrono::steady_clock::time_point now) {
-  if (ttl_.count() <= 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  if (options_.ttl.count() <= 0) return;
+  absl::MutexLock lock(&mu_);
   for (auto it = finished_.begin(); it != finished_.end();) {
-    if (now - it->second.finished > ttl_) {
+    if (now - it->second.finished > options_.ttl) {
       std::remove(it->second.path.c_str());
+      reserved_bytes_ -= it->second.bytes;
       it = finished_.erase(it);
     } else {
       ++it;
     }
   }
+}
+
+int64_t UploadStore::spool_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return reserved_bytes_;
+}
+
+void UploadStore::Unreserve(int64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  reserved_bytes_ -= bytes;
 }
 
 absl::StatusOr<std::unique_ptr<UploadStore::Writer>> UploadStore::Begin(
@@ -73,25 +82,38 @@ absl::StatusOr<std::unique_ptr<UploadStore::Writer>> UploadStore::Begin(
         "upload.header.shape: expected (frames, channels) or (windows, channels, times), got ",
         shape.size(), " dimensions"));
   }
-  int64_t elements = 1;
   for (int64_t d : shape) {
-    if (d < 1 || elements > (int64_t{1} << 50) / d) {
+    if (d < 1) {
       return absl::InvalidArgumentError(
-          "upload.header.shape: every size must be >= 1 and the total sane");
+          absl::StrCat("upload.header.shape: sizes must be >= 1, got ", d));
     }
-    elements *= d;
   }
-  const int64_t bytes = elements * NpyDtypeSize(dtype);
-  if (bytes > max_upload_bytes_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "upload.header.shape: ", bytes, " bytes exceed the server's upload limit of ",
-        max_upload_bytes_, " bytes (--max-upload-bytes); put the file under a data root instead"));
+  NF_RETURN_IF_ERROR(CheckCount(shape[1], 1, kMaxChannels, "upload.header.shape[1] (channels)"));
+  std::vector<int64_t> factors = shape;
+  factors.push_back(static_cast<int64_t>(NpyDtypeSize(dtype)));
+  NF_ASSIGN_OR_RETURN(const int64_t bytes, CheckedProduct(factors.data(), factors.size(),
+                                                          "upload.header.shape x dtype size"));
+  if (bytes > options_.max_upload_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("upload.header.shape: ", bytes, " bytes exceed the server's upload limit of ",
+                     options_.max_upload_bytes,
+                     " bytes (--max-upload-bytes); put the file under a data root instead"));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (reserved_bytes_ + bytes > options_.max_spool_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("upload: the upload spool is full (", reserved_bytes_, " of ",
+                       options_.max_spool_bytes, " bytes held by other uploads; this one needs ",
+                       bytes, "); retry when uploads expire, or put the file under a data root"));
+    }
+    reserved_bytes_ += bytes;
   }
   auto w = std::unique_ptr<Writer>(new Writer());
   w->store_ = this;
   w->id_ = RandomId();
-  w->path_ = absl::StrCat(dir_, "/", w->id_, ".npy");
-  w->expected_ = bytes;
+  w->path_ = absl::StrCat(options_.dir, "/", w->id_, ".npy");
+  w->expected_ = bytes;  // reserved: the writer returns it unless it finishes
   NF_ASSIGN_OR_RETURN(w->npy_, NpyWriter::Create(w->path_, dtype, shape));
   return w;
 }
@@ -113,8 +135,8 @@ absl::StatusOr<std::string> UploadStore::Writer::Finish() {
   NF_RETURN_IF_ERROR(npy_->Finish());
   npy_.reset();
   finished_ = true;
-  std::lock_guard<std::mutex> lock(store_->mu_);
-  store_->finished_[id_] = Entry{path_, std::chrono::steady_clock::now()};
+  absl::MutexLock lock(&store_->mu_);
+  store_->finished_[id_] = Entry{path_, expected_, std::chrono::steady_clock::now()};
   return id_;
 }
 
@@ -122,6 +144,7 @@ UploadStore::Writer::~Writer() {
   if (!finished_) {
     npy_.reset();
     std::remove(path_.c_str());
+    store_->Unreserve(expected_);
   }
 }
 
@@ -130,12 +153,14 @@ absl::StatusOr<std::string> UploadStore::Path(const std::string& id) const {
     return absl::InvalidArgumentError(
         absl::StrCat("recording.upload_id: \"", id, "\" is not an upload id"));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = finished_.find(id);
   if (it == finished_.end() ||
-      (ttl_.count() > 0 && std::chrono::steady_clock::now() - it->second.finished > ttl_)) {
+      (options_.ttl.count() > 0 &&
+       std::chrono::steady_clock::now() - it->second.finished > options_.ttl)) {
     return absl::NotFoundError(absl::StrCat("recording.upload_id: no finished upload \"", id,
-                                            "\" (uploads expire after ", ttl_.count(), " s)"));
+                                            "\" (uploads expire after ", options_.ttl.count(),
+                                            " s)"));
   }
   return it->second.path;
 }

@@ -3,7 +3,9 @@
 // UploadStore: recordings clients upload in chunks, spooled to .npy files in
 // a private directory (never held in memory), addressed by a random id, and
 // removed once older than the time to live or when the store dies (server
-// exit). Each upload is bounded in size.
+// exit). Each upload is bounded in size, and so is the spool as a whole:
+// an upload reserves its announced size when it begins, and the
+// reservation is returned when it fails, expires or the store dies.
 #ifndef NEUROFEAT_SERVER_UPLOAD_STORE_H_
 #define NEUROFEAT_SERVER_UPLOAD_STORE_H_
 
@@ -11,22 +13,30 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/io/npy.h"
 
 namespace neurofeat::server {
 
+struct UploadStoreOptions {
+  // The spool directory, created mode 0700 if needed.
+  std::string dir;
+  // Largest single upload in bytes. Default: 16 GiB.
+  int64_t max_upload_bytes = int64_t{16} << 30;
+  // Largest total of uploads in progress and finished. Default: 64 GiB.
+  int64_t max_spool_bytes = int64_t{64} << 30;
+  // How long a finished upload stays usable; <= 0: until exit. Default: 1 h.
+  std::chrono::seconds ttl{3600};
+};
+
 class UploadStore {
  public:
-  // Creates `dir` (mode 0700) if needed; it must be empty or ours.
-  // `ttl`: how long a finished upload stays usable (<= 0: until exit).
-  static absl::StatusOr<std::unique_ptr<UploadStore>> Create(
-      const std::string& dir, int64_t max_upload_bytes,
-      std::chrono::seconds ttl = std::chrono::seconds(3600));
+  static absl::StatusOr<std::unique_ptr<UploadStore>> Create(const UploadStoreOptions& options);
   ~UploadStore();
 
   // One upload in progress: Append() the samples in order, then Finish().
@@ -47,6 +57,8 @@ class UploadStore {
   };
 
   // Begin() starts an upload of `shape` samples of `dtype`.
+  // Errors: InvalidArgument (shape), RESOURCE_EXHAUSTED when the upload is
+  // larger than max_upload_bytes or the spool has no room for it.
   absl::StatusOr<std::unique_ptr<Writer>> Begin(NpyDtype dtype, const std::vector<int64_t>& shape);
 
   // Path() is the .npy of a finished upload; NOT_FOUND for unknown or
@@ -56,18 +68,22 @@ class UploadStore {
   // Begin; tests call it with a clock of their choice).
   void Expire(std::chrono::steady_clock::time_point now);
 
-  int64_t max_upload_bytes() const { return max_upload_bytes_; }
+  int64_t max_upload_bytes() const { return options_.max_upload_bytes; }
+  // Bytes reserved by uploads in progress and finished ones.
+  int64_t spool_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  std::string dir_;
-  int64_t max_upload_bytes_ = 0;
-  std::chrono::seconds ttl_{3600};
-  mutable std::mutex mu_;
+  void Unreserve(int64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+
+  UploadStoreOptions options_;
+  mutable absl::Mutex mu_;
   struct Entry {
     std::string path;
+    int64_t bytes = 0;
     std::chrono::steady_clock::time_point finished;
   };
-  std::map<std::string, Entry> finished_;
+  std::map<std::string, Entry> finished_ ABSL_GUARDED_BY(mu_);
+  int64_t reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace neurofeat::server

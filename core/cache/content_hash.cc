@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/io/npy.h"
+#include "core/io/regular_file.h"
 #include "core/status_macros.h"
 #include "tbb/parallel_for.h"
 
@@ -60,14 +61,9 @@ std::string HashBytes(const void* data, size_t bytes, size_t block) {
 }
 
 absl::StatusOr<std::string> HashFile(const std::string& path, size_t block) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return absl::InternalError(absl::StrCat("cannot stat ", path));
-  }
-  const size_t bytes = static_cast<size_t>(st.st_size);
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
+  const int fd = file.fd.get();
+  const size_t bytes = static_cast<size_t>(file.size);
   const size_t blocks = bytes == 0 ? 0 : (bytes + block - 1) / block;
   std::vector<unsigned char> digests(blocks * SHA256_DIGEST_LENGTH);
   std::vector<absl::Status> errors(blocks);
@@ -77,7 +73,6 @@ absl::StatusOr<std::string> HashFile(const std::string& path, size_t block) {
     errors[b] = PreadFully(fd, buf.data(), buf.size(), static_cast<int64_t>(begin), path);
     if (errors[b].ok()) SHA256(buf.data(), buf.size(), digests.data() + b * SHA256_DIGEST_LENGTH);
   });
-  ::close(fd);
   for (const absl::Status& e : errors) NF_RETURN_IF_ERROR(e);
   return Root(digests, bytes);
 }

@@ -1,6 +1,8 @@
 #include "core/cache/result_cache.h"
 
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -9,9 +11,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/cache/content_hash.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
 
 namespace neurofeat {
 namespace {
@@ -60,6 +65,32 @@ Decoded Decode(const std::string& v, const std::string& descriptor, int64_t ttl,
   if (ttl > 0 && Now() - created > ttl) return Decoded::kExpired;
   *payload = v.substr(kHeader + len, v.size() - kHeader - len - kChecksum);
   return Decoded::kOk;
+}
+
+// RocksDB's warnings and errors go to our stderr; its informational log is
+// dropped. The default logger writes a LOG file in the database directory,
+// and on a full disk RocksDB 7.8 (Debian's build keeps assertions) aborts
+// the process when that writer is used again after a failed write.
+class StderrLogger final : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    std::fprintf(stderr, "neurofeat: result cache: %s\n", text.c_str());
+  }
+};
+
+// Entries are derived data: a write lost in a crash is recomputed. Without
+// a write-ahead log nothing is written per Put (no WAL file to fill a
+// disk), memtables go to disk only when flushed.
+rocksdb::WriteOptions CacheWriteOptions() {
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  return options;
 }
 
 }  // namespace
@@ -113,13 +144,23 @@ absl::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const ResultCache
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
+  db_options.info_log = std::make_shared<StderrLogger>();
+  // A failed background write (a full disk) stops writes for good; the
+  // server then runs uncached instead of retrying against the same disk.
+  db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<EvictionListener>(cache->stats_.get()));
   rocksdb::ColumnFamilyOptions cf;
   cf.compaction_style = rocksdb::kCompactionStyleFIFO;
   cf.compaction_options_fifo.max_table_files_size =
       static_cast<uint64_t>(std::max<int64_t>(options.max_bytes, 1 << 16)) / kCacheLevels;
+  // Memory is bounded too: memtables of all families share 32 MiB, blocks
+  // read from disk a 16 MiB cache (the server's memory reserve covers both).
   cf.write_buffer_size =
-      static_cast<size_t>(std::clamp<int64_t>(options.max_bytes / 16, 64 << 10, 64 << 20));
+      static_cast<size_t>(std::clamp<int64_t>(options.max_bytes / 16, 64 << 10, 8 << 20));
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(32 << 20);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(16 << 20);
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (options.ttl_seconds > 0) cf.ttl = static_cast<uint64_t>(options.ttl_seconds);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, cf}};
   for (const char* name : kFamilies) families.push_back({name, cf});
@@ -204,10 +245,12 @@ std::optional<std::string> ResultCache::Get(CacheLevel level, const std::string&
   if (d == Decoded::kCorrupt) {
     ++counts[static_cast<int>(CacheLookup::kCorrupt)];
     ++stats_->corrupt;
-    (void)db_->Delete(rocksdb::WriteOptions(), Family(level), key);
+    if (!writes_disabled_.load()) (void)db_->Delete(CacheWriteOptions(), Family(level), key);
     return std::nullopt;
   }
-  if (d == Decoded::kExpired) (void)db_->Delete(rocksdb::WriteOptions(), Family(level), key);
+  if (d == Decoded::kExpired && !writes_disabled_.load()) {
+    (void)db_->Delete(CacheWriteOptions(), Family(level), key);
+  }
   ++counts[static_cast<int>(CacheLookup::kMiss)];
   return std::nullopt;
 }
@@ -216,13 +259,31 @@ void ResultCache::Put(CacheLevel level, const std::string& descriptor, const std
   if (writes_disabled_.load()) return;
   const std::string key = Sha256Raw(descriptor.data(), descriptor.size());
   rocksdb::Status s =
-      db_->Put(rocksdb::WriteOptions(), Family(level), key, Encode(descriptor, payload));
+      db_->Put(CacheWriteOptions(), Family(level), key, Encode(descriptor, payload));
   if (s.ok()) {
     ++stats_->puts;
     return;
   }
   ++stats_->write_errors;
-  if (!writes_disabled_.exchange(true)) last_write_error_ = s.ToString();
+  DisableWrites(s.ToString());
+}
+
+void ResultCache::DisableWrites(const std::string& reason) {
+  // The reason is published before the flag: whoever sees the flag set
+  // finds the reason.
+  {
+    absl::MutexLock lock(&error_mu_);
+    if (!last_write_error_.empty()) return;
+    last_write_error_ = reason;
+  }
+  writes_disabled_.store(true);
+  std::fprintf(stderr, "neurofeat: warning: result cache writes failed (%s); serving uncached\n",
+               reason.c_str());
+}
+
+std::string ResultCache::last_write_error() const {
+  absl::MutexLock lock(&error_mu_);
+  return last_write_error_;
 }
 
 int64_t ResultCache::ApproximateBytes() const {
@@ -238,7 +299,15 @@ int64_t ResultCache::ApproximateBytes() const {
 }
 
 void ResultCache::Flush() {
-  for (auto* h : families_) (void)db_->Flush(rocksdb::FlushOptions(), h);
+  if (writes_disabled_.load()) return;
+  for (auto* h : families_) {
+    const rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), h);
+    if (!s.ok()) {
+      ++stats_->write_errors;
+      DisableWrites(s.ToString());
+      return;
+    }
+  }
 }
 
 std::string DefaultCacheDir() {

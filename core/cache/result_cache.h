@@ -28,7 +28,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 
 namespace rocksdb {
 class DB;
@@ -82,9 +84,10 @@ class ResultCache {
   int64_t ApproximateBytes() const;
   // Flush() writes memtables to files (tests and shutdown).
   void Flush();
-  // True once a write failed; later writes are skipped.
+  // True once a write failed; later writes are skipped. Thread-safe.
   bool writes_disabled() const { return writes_disabled_.load(); }
-  const std::string& last_write_error() const { return last_write_error_; }
+  // The first write error, or "" while writes work. Thread-safe.
+  std::string last_write_error() const ABSL_LOCKS_EXCLUDED(error_mu_);
 
   ResultCacheStats& stats() { return *stats_; }
   const ResultCacheOptions& options() const { return options_; }
@@ -97,8 +100,11 @@ class ResultCache {
   std::unique_ptr<ResultCacheStats> stats_ = std::make_unique<ResultCacheStats>();
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kCacheLevels> families_{};
+  void DisableWrites(const std::string& reason) ABSL_LOCKS_EXCLUDED(error_mu_);
+
   std::atomic<bool> writes_disabled_{false};
-  std::string last_write_error_;
+  mutable absl::Mutex error_mu_;
+  std::string last_write_error_ ABSL_GUARDED_BY(error_mu_);
   class EvictionListener;
 };
 

@@ -132,6 +132,11 @@ struct Builder {
       NF_RETURN_IF_ERROR(CheckParent(*def, parent, path));
       ParamReader params(node.params, path);
       NF_ASSIGN_OR_RETURN(auto leaf, def->leaf(params, parent, info));
+      if (static_cast<int64_t>(columns.size() + leaf->columns().size()) > kMaxFeatureColumns) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ": the tree would have more than ",
+                                                       kMaxFeatureColumns,
+                                                       " columns; pick fewer channels or pairs"));
+      }
       auto out = std::make_unique<FeatureTree::Node>();
       out->offset = static_cast<int64_t>(columns.size());
       for (const auto& c : leaf->columns()) {

@@ -47,6 +47,10 @@ struct BlockPlan {
   std::vector<std::vector<NodeValue>*> record;
 };
 
+// kMaxFeatureColumns bounds a feature table's width: the column names alone
+// of every channel pair of a 65,536-channel recording would take gigabytes.
+inline constexpr int64_t kMaxFeatureColumns = int64_t{1} << 21;
+
 class FeatureTree {
  public:
   // A leaf: its columns [offset, offset + columns), what its values depend

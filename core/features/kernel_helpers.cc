@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/checked_math.h"
 #include "core/dsp/welch.h"
+#include "core/features/feature_tree.h"
 #include "core/status_macros.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
@@ -72,6 +74,12 @@ absl::StatusOr<std::vector<std::pair<int, int>>> ResolvePairs(
   std::vector<std::pair<int, int>> pairs;
   const int n = static_cast<int>(rows.size());
   if (!names.has_value()) {
+    const int64_t all = static_cast<int64_t>(n) * (n - 1) / 2;
+    if (all > kMaxFeatureColumns) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", n, " channels make ", all,
+                                                     " pairs, more than ", kMaxFeatureColumns,
+                                                     "; list the pairs wanted"));
+    }
     for (int i = 0; i < n; ++i) {
       for (int j = i + 1; j < n; ++j) pairs.emplace_back(i, j);
     }
@@ -164,9 +172,9 @@ absl::StatusOr<SpectralParams> ReadSpectralParams(ParamReader& params, const Sig
   NF_ASSIGN_OR_RETURN(double window_s, params.Number("window_size_in_sec", 4.0));
   NF_ASSIGN_OR_RETURN(std::optional<double> overlap_s, params.OptionalNumber("overlap_in_sec"));
   p.fs = fs.value_or(info.fs);
-  if (!(p.fs > 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(params.Field("fs"), ": must be > 0, got ", p.fs));
+  if (!(p.fs > 0) || !(p.fs <= kMaxSamplingRateHz)) {
+    return absl::InvalidArgumentError(absl::StrCat(params.Field("fs"), ": must be in (0, ",
+                                                   kMaxSamplingRateHz, "] Hz, got ", p.fs));
   }
   if (nperseg.has_value()) {
     p.nperseg = *nperseg;
@@ -176,10 +184,15 @@ absl::StatusOr<SpectralParams> ReadSpectralParams(ParamReader& params, const Sig
       return absl::InvalidArgumentError(
           absl::StrCat(params.Field("window_size_in_sec"), ": must be > 0, got ", window_s));
     }
-    p.nperseg = static_cast<int64_t>(window_s * p.fs);
-    p.noverlap = noverlap.has_value()
-                     ? *noverlap
-                     : static_cast<int64_t>(overlap_s.value_or(window_s / 2) * p.fs);
+    // EEGDash: int(window_size_in_sec * fs), truncating.
+    NF_ASSIGN_OR_RETURN(p.nperseg,
+                        DoubleToCount(window_s * p.fs, params.Field("window_size_in_sec")));
+    if (noverlap.has_value()) {
+      p.noverlap = *noverlap;
+    } else {
+      NF_ASSIGN_OR_RETURN(p.noverlap, DoubleToCount(overlap_s.value_or(window_s / 2) * p.fs,
+                                                    params.Field("overlap_in_sec")));
+    }
   }
   WelchSettings w{p.fs, p.nperseg, p.noverlap};
   NF_RETURN_IF_ERROR(ValidateWelch(w, n_times, params.path()));

@@ -256,6 +256,8 @@ absl::StatusOr<std::optional<std::pair<double, double>>> ParamReader::Range(
       v->kind_case() == google::protobuf::Value::kListValue && v->list_value().values_size() == 2 &&
       v->list_value().values(0).kind_case() == google::protobuf::Value::kNumberValue &&
       v->list_value().values(1).kind_case() == google::protobuf::Value::kNumberValue &&
+      std::isfinite(v->list_value().values(0).number_value()) &&
+      std::isfinite(v->list_value().values(1).number_value()) &&
       v->list_value().values(0).number_value() <= v->list_value().values(1).number_value();
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "core/checked_math.h"
 #include "core/dsp/fir.h"
 #include "core/dsp/pairwise_sum.h"
 #include "core/features/feature_bank.h"
@@ -276,10 +277,17 @@ void RegisterSignalFeatures(FeatureBank& bank) {
             absl::StrCat(params.path(), ": need 0 < f_min < f_max < Nyquist (", nyquist,
                          " Hz), got f_min ", *f_min, ", f_max ", *f_max));
       }
-      int64_t taps = taps_opt.value_or(static_cast<int64_t>(info.fs * 1.5));
-      if (taps < 1) {
+      // EEGDash's default: int(1.5 * fs) taps.
+      NF_ASSIGN_OR_RETURN(int64_t default_taps,
+                          DoubleToCount(info.fs * 1.5, params.Field("num_taps")));
+      int64_t taps = taps_opt.value_or(default_taps);
+      // The taps are designed and held per node; a bound keeps a parameter
+      // from sizing an allocation at will.
+      constexpr int64_t kMaxTaps = (int64_t{1} << 20) - 1;
+      if (taps < 1 || taps > kMaxTaps) {
         return absl::InvalidArgumentError(
-            absl::StrCat(params.Field("num_taps"), ": must be >= 1, got ", taps));
+            absl::StrCat(params.Field("num_taps"), ": must be in [1, ", kMaxTaps, "], got ", taps,
+                         taps_opt.has_value() ? "" : " (1.5 x fs)"));
       }
       if (taps % 2 == 0) ++taps;
       if (parent.n < 2) {

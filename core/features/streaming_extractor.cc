@@ -16,26 +16,25 @@ StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const TraceSourc
       window_(window),
       windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
   if (window_.stride == 0) window_.stride = window_.size;
-  absl::StatusOr<std::vector<int64_t>> starts = WindowStarts(source.num_frames(), window_);
+  absl::StatusOr<WindowGrid> starts = WindowStarts(source.num_frames(), window_);
   if (starts.ok()) {
-    starts_ = std::move(*starts);
+    starts_ = *starts;
   } else {
     starts_status_ = starts.status();
   }
-  const int64_t n = source.num_frames();
-  grid_ = ChunkGrid(0, n, std::max<int64_t>(1, chunk_frames));
+  grid_.emplace(0, source.num_frames(), std::max<int64_t>(1, chunk_frames));
 }
 
 StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const Windows& epochs,
                                        int64_t windows_per_block)
     : tree_(tree), epochs_(&epochs), windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
-  starts_ = epochs.start_sample;
+  starts_ = WindowGrid::Epochs(epochs.n_windows, epochs.n_times);
 }
 
 StreamingExtractor::StreamingExtractor(const FeatureTree& tree, EpochsFile epochs,
                                        int64_t windows_per_block)
     : tree_(tree), windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
-  for (int64_t k = 0; k < epochs.n_windows; ++k) starts_.push_back(k * epochs.n_times);
+  starts_ = WindowGrid::Epochs(epochs.n_windows, epochs.n_times);
   epochs_file_ = std::move(epochs);
 }
 
@@ -50,16 +49,17 @@ absl::Status StreamingExtractor::FillRange(int64_t from, int64_t until) {
   if (buffer_frames_ == 0) {
     // Nothing useful held: start at the grid chunk holding `from` (blocks
     // served by the cache were never read).
-    while (next_chunk_ < grid_.size() && grid_[next_chunk_].second <= from) ++next_chunk_;
-    buffer_start_ = next_chunk_ < grid_.size() ? grid_[next_chunk_].first : from;
+    const ChunkGrid& grid = *grid_;
+    while (next_chunk_ < grid.size() && grid[next_chunk_].second <= from) ++next_chunk_;
+    buffer_start_ = next_chunk_ < grid.size() ? grid[next_chunk_].first : from;
   } else if (buffer_start_ < from) {
     const int64_t drop = from - buffer_start_;
     buffer_.erase(buffer_.begin(), buffer_.begin() + drop * channels);
     buffer_start_ = from;
     buffer_frames_ -= drop;
   }
-  while (buffer_start_ + buffer_frames_ < until && next_chunk_ < grid_.size()) {
-    const auto [s, e] = grid_[next_chunk_++];
+  while (buffer_start_ + buffer_frames_ < until && next_chunk_ < grid_->size()) {
+    const auto [s, e] = (*grid_)[next_chunk_++];
     NF_ASSIGN_OR_RETURN(Traces t, source_->GetTraces(s, e));
     ++stats_.chunks_read;
     // The chunk may start before `from` when it was entered mid-way.
@@ -78,7 +78,7 @@ absl::Status StreamingExtractor::FillRange(int64_t from, int64_t until) {
 absl::StatusOr<Windows> StreamingExtractor::LoadBlock(int64_t first, int64_t last) {
   Windows block;
   block.n_windows = last - first;
-  block.start_sample.assign(starts_.begin() + first, starts_.begin() + last);
+  for (int64_t k = first; k < last; ++k) block.start_sample.push_back(starts_[k]);
   if (epochs_file_.has_value()) return ReadEpochs(*epochs_file_, first, last - first);
   if (epochs_ != nullptr) {
     const int64_t per = epochs_->channels * epochs_->n_times;
@@ -107,7 +107,8 @@ absl::StatusOr<std::optional<FeatureTable>> StreamingExtractor::NextBlock() {
   if (next_window_ >= total) return std::optional<FeatureTable>();
   const int64_t first = next_window_;
   const int64_t last = std::min(total, first + windows_per_block_);
-  const std::vector<int64_t> starts(starts_.begin() + first, starts_.begin() + last);
+  std::vector<int64_t> starts;
+  for (int64_t k = first; k < last; ++k) starts.push_back(starts_[k]);
   const int64_t chunks_before = stats_.chunks_read;
   NF_ASSIGN_OR_RETURN(FeatureTable table,
                       ExtractBlockCached(

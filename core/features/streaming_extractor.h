@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "core/features/cached_block.h"
 #include "core/features/extract.h"
+#include "core/preprocess/chunked_runner.h"
 #include "core/preprocess/trace_source.h"
 
 namespace neurofeat {
@@ -61,7 +62,7 @@ class StreamingExtractor {
 
   // Checks that the recording holds at least one window.
   absl::Status Validate() const;
-  int64_t total_windows() const { return static_cast<int64_t>(starts_.size()); }
+  int64_t total_windows() const { return starts_.size(); }
   // The next block of rows (window_index continues across blocks), or
   // nullopt when every window is done.
   absl::StatusOr<std::optional<FeatureTable>> NextBlock();
@@ -79,10 +80,10 @@ class StreamingExtractor {
   std::optional<EpochsFile> epochs_file_;
   WindowSpec window_;
   int64_t windows_per_block_;
-  std::vector<int64_t> starts_;
+  WindowGrid starts_;
   absl::Status starts_status_;
-  std::vector<std::pair<int64_t, int64_t>> grid_;
-  size_t next_chunk_ = 0;
+  std::optional<ChunkGrid> grid_;
+  int64_t next_chunk_ = 0;
   int64_t next_window_ = 0;
   // Filtered frames [buffer_start_, buffer_start_ + buffer_frames_), float32,
   // time-major.

@@ -1,18 +1,16 @@
 #include "core/features/windows.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/checked_math.h"
 #include "core/io/npy.h"
 #include "core/status_macros.h"
 
 namespace neurofeat {
 
-absl::StatusOr<std::vector<int64_t>> WindowStarts(int64_t frames, const WindowSpec& spec) {
+absl::StatusOr<WindowGrid> WindowStarts(int64_t frames, const WindowSpec& spec) {
   const int64_t stride = spec.stride == 0 ? spec.size : spec.stride;
   if (spec.size < 1) {
     return absl::InvalidArgumentError(
@@ -27,10 +25,23 @@ absl::StatusOr<std::vector<int64_t>> WindowStarts(int64_t frames, const WindowSp
                                                    " samples is longer than the recording (",
                                                    frames, " samples)"));
   }
-  std::vector<int64_t> starts;
-  for (int64_t s = 0; s + spec.size <= frames; s += stride) starts.push_back(s);
-  if (!spec.drop_last && starts.back() + spec.size < frames) starts.push_back(frames - spec.size);
-  return starts;
+  WindowGrid grid;
+  grid.stride_ = stride;
+  grid.regular_ = (frames - spec.size) / stride + 1;
+  grid.count_ = grid.regular_;
+  const int64_t last_regular_end = (grid.regular_ - 1) * stride + spec.size;
+  if (!spec.drop_last && last_regular_end < frames) {
+    grid.last_start_ = frames - spec.size;
+    ++grid.count_;
+  }
+  return grid;
+}
+
+WindowGrid WindowGrid::Epochs(int64_t n_windows, int64_t n_times) {
+  WindowGrid grid;
+  grid.stride_ = std::max<int64_t>(1, n_times);
+  grid.regular_ = grid.count_ = std::max<int64_t>(0, n_windows);
+  return grid;
 }
 
 absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int64_t n_windows,
@@ -72,7 +83,8 @@ absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int
 }
 
 absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path) {
-  NF_ASSIGN_OR_RETURN(NpyHeader h, ReadNpyHeader(path));
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
+  NF_ASSIGN_OR_RETURN(NpyHeader h, ReadNpyHeader(file.fd.get(), file.size, path));
   if (h.shape.size() != 3) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": epochs are 3-D (n_windows, channels, ",
                                                    "n_times), got ", h.shape.size(),
@@ -80,6 +92,7 @@ absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path) {
   }
   EpochsFile f;
   f.path = path;
+  f.fd = std::make_shared<const ScopedFd>(std::move(file.fd));
   switch (h.dtype) {
     case NpyDtype::kInt16:
       f.type = SampleType::kInt16;
@@ -101,6 +114,10 @@ absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path) {
   if (f.n_windows < 1 || f.channels < 1 || f.n_times < 1) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": every dimension must be >= 1"));
   }
+  if (f.channels > kMaxChannels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", f.channels, " channels, more than ", kMaxChannels));
+  }
   return f;
 }
 
@@ -108,13 +125,9 @@ absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_
   const int64_t per = file.channels * file.n_times;
   const size_t item = SampleTypeSize(file.type);
   std::vector<std::byte> raw(static_cast<size_t>(count * per) * item);
-  const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", file.path));
-  absl::Status s =
-      PreadFully(fd, raw.data(), raw.size(),
-                 file.data_offset + first * per * static_cast<int64_t>(item), file.path);
-  ::close(fd);
-  NF_RETURN_IF_ERROR(s);
+  NF_RETURN_IF_ERROR(PreadFully(file.fd->get(), raw.data(), raw.size(),
+                                file.data_offset + first * per * static_cast<int64_t>(item),
+                                file.path));
   absl::StatusOr<Windows> w =
       WindowsFromEpochs(file.type, raw.data(), count, file.channels, file.n_times);
   if (!w.ok())

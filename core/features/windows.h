@@ -8,10 +8,13 @@
 #define NEUROFEAT_CORE_FEATURES_WINDOWS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/grid_iterator.h"
+#include "core/io/regular_file.h"
 #include "core/traces.h"
 
 namespace neurofeat {
@@ -37,6 +40,9 @@ struct WindowSpec {
 // block of windows at a time.
 struct EpochsFile {
   std::string path;
+  // Open for the file's lifetime in the request: what was checked is what
+  // is read.
+  std::shared_ptr<const ScopedFd> fd;
   SampleType type = SampleType::kFloat32;
   int64_t n_windows = 0;
   int64_t channels = 0;
@@ -50,11 +56,39 @@ absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path);
 // values only); start samples are window * n_times.
 absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_t count);
 
-// WindowStarts() is the first frame of every window of a recording of
-// `frames` frames: every stride while a whole window fits, plus (without
-// drop_last) a last window ending at the last frame. Errors name the
-// window field: sizes below 1, or a window longer than the recording.
-absl::StatusOr<std::vector<int64_t>> WindowStarts(int64_t frames, const WindowSpec& spec);
+class WindowGrid;
+absl::StatusOr<WindowGrid> WindowStarts(int64_t frames, const WindowSpec& spec);
+
+// WindowGrid: the first frame of every window of a recording, computed on
+// demand (never materialized: its size is chosen by a request's stride).
+// Windows start every stride while a whole window fits, plus (without
+// drop_last) a last window ending at the last frame.
+class WindowGrid {
+ public:
+  using value_type = int64_t;
+  using const_iterator = GridIterator<WindowGrid>;
+  using iterator = const_iterator;
+
+  // Epochs() is the grid of n_windows back-to-back windows of n_times.
+  static WindowGrid Epochs(int64_t n_windows, int64_t n_times);
+
+  int64_t size() const { return count_; }
+  int64_t operator[](int64_t k) const { return k < regular_ ? k * stride_ : last_start_; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, count_}; }
+
+ private:
+  friend absl::StatusOr<WindowGrid> WindowStarts(int64_t frames, const WindowSpec& spec);
+  int64_t stride_ = 1;
+  int64_t regular_ = 0;     // windows on the stride grid
+  int64_t count_ = 0;       // regular_, plus one without drop_last
+  int64_t last_start_ = 0;  // of the extra window
+};
+
+// WindowStarts() is the grid of windows of a recording of `frames` frames.
+// Errors name the window field: sizes below 1, or a window longer than
+// the recording.
+absl::StatusOr<WindowGrid> WindowStarts(int64_t frames, const WindowSpec& spec);
 
 // WindowsFromEpochs() takes (n_windows, channels, n_times) samples in C order
 // (float32, float64 or int16) and makes float32 windows.

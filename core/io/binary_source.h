@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/io/regular_file.h"
 #include "core/preprocess/trace_source.h"
 
 namespace neurofeat {
@@ -23,12 +24,20 @@ struct BinaryLayout {
   // Frames in the file; -1: derived from the file size, which must then be
   // a whole number of frames after the offset.
   int64_t frames = -1;
+  // How errors name the channel count and the offset when they came from a
+  // request or a header ("recording.path.raw_num_channels",
+  // "x.ap.meta: nSavedChans"); default "<path>: channel count".
+  std::string channels_field;
+  std::string offset_field;
 };
 
 class InterleavedBinarySource final : public TraceSource {
  public:
-  // Errors: NotFound, InvalidArgument (layout vs file size, channel ids),
-  // naming the file and the numbers.
+  // The layout is checked against the file's real size before anything is
+  // allocated: 1 <= channels <= kMaxChannels, the offset inside the file,
+  // and at least one whole frame.
+  // Errors: NotFound, InvalidArgument (layout vs file size, channel ids,
+  // not a regular file), naming the file and the numbers.
   static absl::StatusOr<std::unique_ptr<InterleavedBinarySource>> Open(const std::string& path,
                                                                        const BinaryLayout& layout,
                                                                        RecordingInfo info);
@@ -41,7 +50,7 @@ class InterleavedBinarySource final : public TraceSource {
 
  private:
   InterleavedBinarySource() = default;
-  int fd_ = -1;
+  ScopedFd fd_;
   std::string path_;
   BinaryLayout layout_;
   RecordingInfo info_;

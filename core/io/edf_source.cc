@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <map>
 #include <vector>
 
@@ -12,7 +13,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/checked_math.h"
 #include "core/io/npy.h"
+#include "core/io/regular_file.h"
 #include "core/status_macros.h"
 
 namespace neurofeat {
@@ -49,19 +52,27 @@ double MicrovoltsPer(const std::string& unit) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::Open(const std::string& path) {
+  // EDFlib opens by name; it gets the name of a descriptor already checked
+  // to be a regular file, so a FIFO can never block it.
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
   // The header struct holds every signal's parameters (~60 kB): heap, not stack.
   auto hdr_owner = std::make_unique<edf_hdr_struct>();
   edf_hdr_struct& hdr = *hdr_owner;
-  if (edfopen_file_readonly(path.c_str(), &hdr, EDFLIB_DO_NOT_READ_ANNOTATIONS) != 0) {
+  if (edfopen_file_readonly(FdPath(file.fd.get()).c_str(), &hdr, EDFLIB_DO_NOT_READ_ANNOTATIONS) !=
+      0) {
     if (hdr.filetype == EDFLIB_NO_SUCH_FILE_OR_DIRECTORY) {
       return absl::NotFoundError(absl::StrCat("file not found: ", path));
     }
-    if (hdr.filetype == EDFLIB_FILE_CONTAINS_FORMAT_ERRORS) return OpenDirect(path);
+    if (hdr.filetype == EDFLIB_FILE_CONTAINS_FORMAT_ERRORS)
+      return OpenDirect(std::move(file), path);
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", EdfError(hdr.filetype)));
   }
   auto src = std::unique_ptr<EdfSource>(new EdfSource());
   src->handle_ = hdr.handle;
   src->path_ = path;
+  // EDFlib refuses a second open of a name it holds open; keeping the
+  // descriptor keeps its "/proc/self/fd/N" name unique while EDFlib has it.
+  src->fd_ = std::move(file.fd);
   if (hdr.edfsignals < 1) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no signals besides annotations"));
   }
@@ -82,6 +93,12 @@ absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::Open(const std::string& pa
   }
   src->frames_ = hdr.signalparam[0].smp_in_file;
   src->info_.sampling_rate_hz = hdr.signalparam[0].smp_in_datarecord / record_s;
+  if (src->frames_ < 1 || !(src->info_.sampling_rate_hz > 0) ||
+      !(src->info_.sampling_rate_hz <= kMaxSamplingRateHz) || hdr.edfsignals > kMaxChannels) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": header states ", src->frames_,
+                                                   " frames at ", src->info_.sampling_rate_hz,
+                                                   " Hz of ", hdr.edfsignals, " signals"));
+  }
   for (int s = 0; s < hdr.edfsignals; ++s) {
     src->info_.channel_ids.push_back(
         std::string(absl::StripAsciiWhitespace(hdr.signalparam[s].label)));
@@ -93,7 +110,6 @@ absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::Open(const std::string& pa
 
 EdfSource::~EdfSource() {
   if (handle_ >= 0) edfclose_file(handle_);
-  if (fd_ >= 0) ::close(fd_);
 }
 
 namespace {
@@ -104,12 +120,16 @@ std::string HeaderField(const std::string& h, size_t at, size_t width) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::OpenDirect(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat("file not found: ", path));
+absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::OpenDirect(OpenedFile file,
+                                                                 const std::string& path) {
+  const int fd = file.fd.get();
+  const int64_t file_size = file.size;
   auto src = std::unique_ptr<EdfSource>(new EdfSource());
-  src->fd_ = fd;
+  src->fd_ = std::move(file.fd);
   src->path_ = path;
+  if (file_size < 256) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a valid EDF/BDF header"));
+  }
   std::string fixed(256, '\0');
   NF_RETURN_IF_ERROR(PreadFully(fd, fixed.data(), 256, 0, path));
   const bool bdf = static_cast<unsigned char>(fixed[0]) == 0xFF;
@@ -120,7 +140,8 @@ absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::OpenDirect(const std::stri
       !absl::SimpleAtoi(HeaderField(fixed, 236, 8), &records) ||
       !absl::SimpleAtod(HeaderField(fixed, 244, 8), &record_s) ||
       !absl::SimpleAtoi(HeaderField(fixed, 252, 4), &ns) || ns < 1 || ns > 4096 ||
-      header_bytes != 256 * (ns + 1) || records < 1 || !(record_s > 0)) {
+      header_bytes != 256 * (ns + 1) || header_bytes > file_size || records < 1 ||
+      records > kMaxCount || !(record_s > 0) || !std::isfinite(record_s)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a valid EDF/BDF header"));
   }
   std::string h(header_bytes, '\0');
@@ -136,7 +157,9 @@ absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::OpenDirect(const std::stri
     int64_t spr = 0;
     if (!absl::SimpleAtod(field(104, 8, s), &pmin) || !absl::SimpleAtod(field(112, 8, s), &pmax) ||
         !absl::SimpleAtod(field(120, 8, s), &dmin) || !absl::SimpleAtod(field(128, 8, s), &dmax) ||
-        !absl::SimpleAtoi(field(216, 8, s), &spr) || spr < 1 || dmax == dmin) {
+        !absl::SimpleAtoi(field(216, 8, s), &spr) || spr < 1 || spr > kMaxCount || dmax == dmin ||
+        !std::isfinite(pmin) || !std::isfinite(pmax) || !std::isfinite(dmin) ||
+        !std::isfinite(dmax)) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": signal ", s, " (", label, ") has a malformed header"));
     }
@@ -169,14 +192,22 @@ absl::StatusOr<std::unique_ptr<EdfSource>> EdfSource::OpenDirect(const std::stri
   src->header_bytes_ = header_bytes;
   src->samples_per_record_ = by_rate.begin()->first;
   src->record_samples_ = offset;
-  src->frames_ = records * src->samples_per_record_;
   src->info_.sampling_rate_hz = src->samples_per_record_ / record_s;
-  struct stat st;
-  if (::fstat(fd, &st) == 0 &&
-      st.st_size < header_bytes + records * offset * src->bytes_per_sample_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " is truncated: the header promises ", records, " records"));
+  if (!(src->info_.sampling_rate_hz <= kMaxSamplingRateHz)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", src->samples_per_record_,
+                                                   " samples per ", record_s,
+                                                   " s record is not a sampling rate"));
   }
+  // Every size from the header is checked against the file's real size.
+  absl::StatusOr<int64_t> frames = CheckedMul(records, src->samples_per_record_, path);
+  absl::StatusOr<int64_t> data =
+      CheckedProduct({records, offset, src->bytes_per_sample_}, absl::StrCat(path, ": records"));
+  if (!frames.ok() || !data.ok() || *data > file_size - header_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is truncated: the header promises ", records, " records of ", offset,
+                     " samples, more than its ", file_size, " bytes hold"));
+  }
+  src->frames_ = *frames;
   return src;
 }
 
@@ -186,7 +217,7 @@ absl::StatusOr<Traces> EdfSource::ReadDirect(int64_t start, int64_t end) const {
   const int64_t record_bytes = record_samples_ * bytes_per_sample_;
   std::vector<unsigned char> buf((r1 - r0) * record_bytes);
   NF_RETURN_IF_ERROR(
-      PreadFully(fd_, buf.data(), buf.size(), header_bytes_ + r0 * record_bytes, path_));
+      PreadFully(fd_.get(), buf.data(), buf.size(), header_bytes_ + r0 * record_bytes, path_));
   Traces t = Traces::Uninitialized(SampleType::kFloat64, end - start, num_channels());
   for (int64_t f = start; f < end; ++f) {
     const int64_t r = f / spr - r0, k = f % spr;

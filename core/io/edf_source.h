@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/io/regular_file.h"
 #include "core/preprocess/trace_source.h"
 
 namespace neurofeat {
@@ -35,11 +36,12 @@ class EdfSource final : public TraceSource {
 
  private:
   EdfSource() = default;
-  static absl::StatusOr<std::unique_ptr<EdfSource>> OpenDirect(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<EdfSource>> OpenDirect(OpenedFile file,
+                                                               const std::string& path);
   absl::StatusOr<Traces> ReadDirect(int64_t start, int64_t end) const;
 
   int handle_ = -1;  // EDFlib's, or -1 when reading directly
-  int fd_ = -1;      // direct reads
+  ScopedFd fd_;      // direct reads
   std::string path_;
   // Direct reads: the layout of a data record.
   struct Signal {

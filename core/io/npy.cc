@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/checked_math.h"
+#include "core/io/regular_file.h"
 #include "core/preprocess/in_memory_source.h"
 #include "core/status_macros.h"
 
@@ -146,25 +148,7 @@ absl::Status IoError(const std::string& what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::StatusOr<int> OpenForRead(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no such file: ", path));
-    if (errno == EACCES) return absl::PermissionDeniedError(absl::StrCat("cannot read ", path));
-    return IoError("cannot open", path);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
-  }
-  return fd;
-}
-
-absl::StatusOr<NpyHeader> ReadHeader(int fd, const std::string& path) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return IoError("cannot stat", path);
-  const int64_t size = st.st_size;
+absl::StatusOr<NpyHeader> ReadHeader(int fd, int64_t size, const std::string& path) {
   std::string prefix(static_cast<size_t>(std::min<int64_t>(size, 4096)), '\0');
   NF_RETURN_IF_ERROR(PreadFully(fd, prefix.data(), prefix.size(), 0, path));
   absl::StatusOr<NpyHeader> h = ParseNpyHeader(prefix, size);
@@ -272,23 +256,6 @@ absl::StatusOr<NpyHeader> ParseNpyHeader(const std::string& prefix, int64_t file
   return h;
 }
 
-absl::Status PreadFully(int fd, void* buf, size_t bytes, int64_t offset, const std::string& path) {
-  char* p = static_cast<char*>(buf);
-  while (bytes > 0) {
-    ssize_t n = ::pread(fd, p, bytes, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("cannot read", path);
-    }
-    if (n == 0)
-      return absl::DataLossError(absl::StrCat(path, " ended early (was it truncated while open?)"));
-    p += n;
-    bytes -= static_cast<size_t>(n);
-    offset += n;
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes) {
   NF_ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(bytes, static_cast<int64_t>(bytes.size())));
   NpyArray a;
@@ -299,18 +266,13 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes) {
 }
 
 absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
-  NF_ASSIGN_OR_RETURN(int fd, OpenForRead(path));
-  absl::StatusOr<NpyHeader> h = ReadHeader(fd, path);
-  if (!h.ok()) {
-    ::close(fd);
-    return h.status();
-  }
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
+  NF_ASSIGN_OR_RETURN(NpyHeader h, ReadHeader(file.fd.get(), file.size, path));
   NpyArray a;
-  a.header = *h;
-  a.data.resize(static_cast<size_t>(h->num_items()) * NpyDtypeSize(h->dtype));
-  absl::Status s = PreadFully(fd, a.data.data(), a.data.size(), h->data_offset, path);
-  ::close(fd);
-  if (!s.ok()) return s;
+  a.header = h;
+  // The header was checked against the file's size: the data are there.
+  a.data.resize(static_cast<size_t>(file.size - h.data_offset));
+  NF_RETURN_IF_ERROR(PreadFully(file.fd.get(), a.data.data(), a.data.size(), h.data_offset, path));
   return a;
 }
 
@@ -361,9 +323,10 @@ absl::StatusOr<std::unique_ptr<NpyWriter>> NpyWriter::Create(const std::string& 
   auto w = std::unique_ptr<NpyWriter>(new NpyWriter());
   w->path_ = path;
   w->dtype_ = dtype;
-  int64_t items = 1;
-  for (int64_t d : shape) items *= d;
-  w->expected_bytes_ = items * static_cast<int64_t>(NpyDtypeSize(dtype));
+  std::vector<int64_t> factors = shape;
+  factors.push_back(static_cast<int64_t>(NpyDtypeSize(dtype)));
+  NF_ASSIGN_OR_RETURN(w->expected_bytes_, CheckedProduct(factors.data(), factors.size(),
+                                                         absl::StrCat(path, ": shape")));
   w->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (w->fd_ < 0) return IoError("cannot create", path);
   NF_RETURN_IF_ERROR(w->AppendBytes(header.data(), header.size()));
@@ -418,15 +381,23 @@ absl::Status WriteNpy(const std::string& path, const Traces& traces) {
 
 absl::StatusOr<std::unique_ptr<NpyTraceSource>> NpyTraceSource::Open(const std::string& path,
                                                                      RecordingInfo info) {
-  NF_ASSIGN_OR_RETURN(int fd, OpenForRead(path));
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
   auto src = std::unique_ptr<NpyTraceSource>(new NpyTraceSource());
-  src->fd_ = fd;
+  NF_ASSIGN_OR_RETURN(src->header_, ReadHeader(file.fd.get(), file.size, path));
+  src->fd_ = std::move(file.fd);
   src->path_ = path;
-  NF_ASSIGN_OR_RETURN(src->header_, ReadHeader(fd, path));
   const auto& shape = src->header_.shape;
   if (shape.size() != 2) {
     return absl::InvalidArgumentError(absl::StrCat(path, " has shape (", absl::StrJoin(shape, ", "),
                                                    "); expected (frames, channels)"));
+  }
+  if (shape[0] < 1 || shape[1] < 1 || shape[1] > kMaxChannels) {
+    const char* what = shape[1] < 1   ? "zero channels"
+                       : shape[0] < 1 ? "zero frames"
+                                      : "too many channels";
+    return absl::InvalidArgumentError(absl::StrCat(path, " has shape (", absl::StrJoin(shape, ", "),
+                                                   "): ", what, " (a recording has 1 to ",
+                                                   kMaxChannels, " channels and >= 1 frame)"));
   }
   switch (src->header_.dtype) {
     case NpyDtype::kInt16:
@@ -454,24 +425,24 @@ absl::StatusOr<std::unique_ptr<NpyTraceSource>> NpyTraceSource::Open(const std::
   return src;
 }
 
-NpyTraceSource::~NpyTraceSource() {
-  if (fd_ >= 0) ::close(fd_);
-}
+NpyTraceSource::~NpyTraceSource() = default;
 
 absl::StatusOr<Traces> NpyTraceSource::GetTraces(int64_t start, int64_t end) const {
   NF_RETURN_IF_ERROR(CheckFrameRange(start, end, num_frames()));
   Traces t = Traces::Uninitialized(type_, end - start, header_.shape[1]);
   const int64_t row_bytes = header_.shape[1] * static_cast<int64_t>(SampleTypeSize(type_));
-  NF_RETURN_IF_ERROR(
-      PreadFully(fd_, t.bytes(), t.size_bytes(), header_.data_offset + start * row_bytes, path_));
+  NF_RETURN_IF_ERROR(PreadFully(fd_.get(), t.bytes(), t.size_bytes(),
+                                header_.data_offset + start * row_bytes, path_));
   return t;
 }
 
 absl::StatusOr<NpyHeader> ReadNpyHeader(const std::string& path) {
-  NF_ASSIGN_OR_RETURN(int fd, OpenForRead(path));
-  absl::StatusOr<NpyHeader> h = ReadHeader(fd, path);
-  ::close(fd);
-  return h;
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
+  return ReadHeader(file.fd.get(), file.size, path);
+}
+
+absl::StatusOr<NpyHeader> ReadNpyHeader(int fd, int64_t size, const std::string& path) {
+  return ReadHeader(fd, size, path);
 }
 
 }  // namespace neurofeat

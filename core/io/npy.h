@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/io/regular_file.h"
 #include "core/preprocess/trace_source.h"
 #include "core/traces.h"
 
@@ -59,8 +60,10 @@ struct NpyArray {
 // InvalidArgument if it is malformed, Internal on an I/O error.
 absl::StatusOr<NpyArray> ReadNpy(const std::string& path);
 
-// ReadNpyHeader() reads only the header of an .npy file.
+// ReadNpyHeader() reads only the header of an .npy file (a regular file;
+// see regular_file.h), or of one already open (`size` bytes).
 absl::StatusOr<NpyHeader> ReadNpyHeader(const std::string& path);
+absl::StatusOr<NpyHeader> ReadNpyHeader(int fd, int64_t size, const std::string& path);
 
 // ParseNpy() reads a whole .npy image held in memory.
 absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes);
@@ -112,15 +115,12 @@ class NpyTraceSource final : public TraceSource {
 
  private:
   NpyTraceSource() = default;
-  int fd_ = -1;
+  ScopedFd fd_;
   std::string path_;
   NpyHeader header_;
   SampleType type_ = SampleType::kFloat32;
   RecordingInfo info_;
 };
-
-// ReadFully()/WriteFully() loop over short reads and EINTR.
-absl::Status PreadFully(int fd, void* buf, size_t bytes, int64_t offset, const std::string& path);
 
 }  // namespace neurofeat
 

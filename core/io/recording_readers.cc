@@ -1,18 +1,19 @@
 #include "core/io/recording_readers.h"
 
+#include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/checked_math.h"
 #include "core/io/binary_source.h"
 #include "core/io/edf_source.h"
 #include "core/io/npy.h"
+#include "core/io/regular_file.h"
 #include "core/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -25,12 +26,21 @@ absl::StatusOr<std::string> Resolve(const ReaderOptions& options, const std::str
   return path;
 }
 
+// Sidecars (.meta, structure.oebin) are small; a huge one is refused
+// rather than loaded.
+constexpr int64_t kMaxSidecarBytes = int64_t{16} << 20;
+
 absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("file not found: ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return ReadSmallFile(path, kMaxSidecarBytes);
+}
+
+// A sampling rate from a file header: finite, in (0, kMaxSamplingRateHz].
+absl::Status CheckRate(double fs, const std::string& field) {
+  if (!(fs > 0) || !(fs <= kMaxSamplingRateHz)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", fs, " Hz is not a sampling rate in (0, ", kMaxSamplingRateHz, "]"));
+  }
+  return absl::OkStatus();
 }
 
 RecordingFormat Guess(const std::string& path) {
@@ -62,38 +72,62 @@ absl::StatusOr<double> MetaNumber(const Meta& meta, const std::string& key,
                                   const std::string& path) {
   auto it = meta.find(key);
   double v = 0;
-  if (it == meta.end() || !absl::SimpleAtod(it->second, &v)) {
+  if (it == meta.end() || !absl::SimpleAtod(it->second, &v) || !std::isfinite(v)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": ", key, it == meta.end() ? " is missing" : " is not a number: " + it->second));
+        path, ": ", key,
+        it == meta.end() ? " is missing" : absl::StrCat(" is not a finite number: ", it->second)));
   }
   return v;
 }
 
-// A meta number with a default when absent or malformed.
-double MetaOr(const Meta& meta, const std::string& key, double fallback) {
+// A meta number that must be a whole number in [lo, hi].
+absl::StatusOr<int64_t> MetaInteger(const Meta& meta, const std::string& key,
+                                    const std::string& path, int64_t lo, int64_t hi) {
   auto it = meta.find(key);
-  double v = 0;
-  return it != meta.end() && absl::SimpleAtod(it->second, &v) ? v : fallback;
+  int64_t v = 0;
+  if (it == meta.end() || !absl::SimpleAtoi(it->second, &v)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ", key,
+        it == meta.end() ? " is missing" : absl::StrCat(" is not a whole number: ", it->second)));
+  }
+  NF_RETURN_IF_ERROR(CheckCount(v, lo, hi, absl::StrCat(path, ": ", key)));
+  return v;
+}
+
+// A positive finite meta number, with a default when absent.
+absl::StatusOr<double> MetaPositiveOr(const Meta& meta, const std::string& key,
+                                      const std::string& path, double fallback) {
+  if (meta.count(key) == 0) return fallback;
+  NF_ASSIGN_OR_RETURN(double v, MetaNumber(meta, key, path));
+  if (!(v > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key, "=", v, " must be > 0"));
+  }
+  return v;
 }
 
 // Per-channel gains of an imec probe's AP or LF band from the imro table:
 // NP 1.0 entries are (chan bank ref apgain lfgain hpf); 2.0 probes have a
 // fixed gain of 80.
-std::vector<double> ImroGains(const std::string& imro, bool lf, int64_t count) {
+absl::StatusOr<std::vector<double>> ImroGains(const std::string& imro, bool lf, int64_t count,
+                                              const std::string& path) {
   std::vector<double> gains;
   std::vector<std::string> entries = absl::StrSplit(imro, '(', absl::SkipEmpty());
-  for (size_t i = 1; i < entries.size(); ++i) {  // entry 0 is the header
-    std::string e = entries[i];
+  for (size_t i = 1; i < entries.size() && static_cast<int64_t>(gains.size()) < count; ++i) {
+    std::string e = entries[i];  // entry 0 is the header
     if (!e.empty() && e.back() == ')') e.pop_back();
     std::vector<std::string> f = absl::StrSplit(e, ' ', absl::SkipEmpty());
     double g = 80.0;
     if (f.size() >= 6 && absl::SimpleAtod(f[lf ? 4 : 3], &g)) {
+      if (!(g > 0) || !std::isfinite(g)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": imroTbl entry ", i - 1, " has gain ", f[lf ? 4 : 3]));
+      }
       gains.push_back(g);
     } else {
       gains.push_back(80.0);
     }
   }
-  gains.resize(count, gains.empty() ? 80.0 : gains.back());
+  gains.resize(static_cast<size_t>(count), gains.empty() ? 80.0 : gains.back());
   return gains;
 }
 
@@ -106,28 +140,43 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
   NF_ASSIGN_OR_RETURN(meta_path, Resolve(options, meta_path));
   NF_ASSIGN_OR_RETURN(std::string text, ReadText(meta_path));
   const Meta meta = ParseMeta(text);
-  NF_ASSIGN_OR_RETURN(double channels_d, MetaNumber(meta, "nSavedChans", meta_path));
-  const int64_t channels = static_cast<int64_t>(channels_d);
+  // Every header number is checked before it sizes anything.
+  NF_ASSIGN_OR_RETURN(const int64_t channels,
+                      MetaInteger(meta, "nSavedChans", meta_path, 1, kMaxChannels));
   const bool imec = meta.count("imSampRate") > 0;
-  NF_ASSIGN_OR_RETURN(double fs, MetaNumber(meta, imec ? "imSampRate" : "niSampRate", meta_path));
+  const std::string rate_key = imec ? "imSampRate" : "niSampRate";
+  NF_ASSIGN_OR_RETURN(double fs, MetaNumber(meta, rate_key, meta_path));
+  NF_RETURN_IF_ERROR(CheckRate(fs, absl::StrCat(meta_path, ": ", rate_key)));
   RecordingInfo info;
   info.sampling_rate_hz = fs;
   const bool lf = absl::EndsWith(bin, ".lf.bin");
-  // Channel counts by kind: imec "AP,LF,SY", nidq "MN,MA,XA,DW".
+  // Channel counts by kind: imec "AP,LF,SY", nidq "MN,MA,XA,DW"; they must
+  // add up to nSavedChans.
+  const std::string counts_key = imec ? "snsApLfSy" : "snsMnMaXaDw";
   std::vector<int64_t> counts;
-  auto counts_it = meta.find(imec ? "snsApLfSy" : "snsMnMaXaDw");
-  if (counts_it != meta.end()) {
-    for (absl::string_view c : absl::StrSplit(counts_it->second, ',')) {
+  if (auto it = meta.find(counts_key); it != meta.end()) {
+    int64_t total = 0;
+    for (absl::string_view c : absl::StrSplit(it->second, ',')) {
       int64_t v = 0;
-      if (absl::SimpleAtoi(c, &v)) counts.push_back(v);
+      if (!absl::SimpleAtoi(c, &v) || v < 0 || v > channels) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(meta_path, ": ", counts_key, "=", it->second, " is not a list of counts"));
+      }
+      counts.push_back(v);
+      total += v;
+    }
+    if (total != channels) {
+      return absl::InvalidArgumentError(absl::StrCat(meta_path, ": ", counts_key, "=", it->second,
+                                                     " does not add up to nSavedChans=", channels));
     }
   }
   if (imec) {
-    const double range = MetaOr(meta, "imAiRangeMax", 0.6);
-    const double max_int = MetaOr(meta, "imMaxInt", 512.0);
+    NF_ASSIGN_OR_RETURN(const double range, MetaPositiveOr(meta, "imAiRangeMax", meta_path, 0.6));
+    NF_ASSIGN_OR_RETURN(const double max_int, MetaPositiveOr(meta, "imMaxInt", meta_path, 512.0));
     const int64_t neural = counts.size() == 3 ? counts[0] + counts[1] : channels - 1;
-    const std::vector<double> gains = ImroGains(meta.count("imroTbl") ? meta.at("imroTbl") : "", lf,
-                                                std::max<int64_t>(neural, 0));
+    NF_ASSIGN_OR_RETURN(
+        const std::vector<double> gains,
+        ImroGains(meta.count("imroTbl") ? meta.at("imroTbl") : "", lf, neural, meta_path));
     for (int64_t c = 0; c < channels; ++c) {
       const bool sync = c >= neural;
       info.channel_ids.push_back(sync ? absl::StrCat("SY", c - neural)
@@ -136,10 +185,10 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
       info.offset_to_uv.push_back(0.0);
     }
   } else {
-    const double range = MetaOr(meta, "niAiRangeMax", 5.0);
-    const double max_int = MetaOr(meta, "niMaxInt", 32768.0);
-    const double mn_gain = MetaOr(meta, "niMNGain", 1.0);
-    const double ma_gain = MetaOr(meta, "niMAGain", 1.0);
+    NF_ASSIGN_OR_RETURN(const double range, MetaPositiveOr(meta, "niAiRangeMax", meta_path, 5.0));
+    NF_ASSIGN_OR_RETURN(const double max_int, MetaPositiveOr(meta, "niMaxInt", meta_path, 32768.0));
+    NF_ASSIGN_OR_RETURN(const double mn_gain, MetaPositiveOr(meta, "niMNGain", meta_path, 1.0));
+    NF_ASSIGN_OR_RETURN(const double ma_gain, MetaPositiveOr(meta, "niMAGain", meta_path, 1.0));
     const int64_t mn = counts.size() == 4 ? counts[0] : 0;
     const int64_t ma = counts.size() == 4 ? counts[1] : 0;
     const int64_t xa = counts.size() == 4 ? counts[2] : channels;
@@ -154,12 +203,24 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
   BinaryLayout layout;
   layout.type = SampleType::kInt16;
   layout.channels = channels;
+  layout.channels_field = absl::StrCat(meta_path, ": nSavedChans");
   if (meta.count("fileSizeBytes")) {
-    int64_t bytes = 0;
-    if (absl::SimpleAtoi(meta.at("fileSizeBytes"), &bytes)) layout.frames = bytes / (2 * channels);
+    // The .bin may still grow while SpikeGLX records; the header's size is
+    // what was complete when the .meta was written. It must fit the file.
+    NF_ASSIGN_OR_RETURN(const int64_t bytes,
+                        MetaInteger(meta, "fileSizeBytes", meta_path, 0, kMaxCount));
+    layout.frames = bytes / (2 * channels);
   }
-  NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(bin, layout, std::move(info)));
-  return OpenedRecording{std::move(src), RecordingFormat::kSpikeGlx, bin};
+  absl::StatusOr<std::unique_ptr<InterleavedBinarySource>> src =
+      InterleavedBinarySource::Open(bin, layout, std::move(info));
+  if (!src.ok() && meta.count("fileSizeBytes") &&
+      absl::StrContains(src.status().message(), "truncated")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(meta_path, ": fileSizeBytes=", meta.at("fileSizeBytes"), " does not fit ", bin,
+                     " (", src.status().message(), ")"));
+  }
+  if (!src.ok()) return src.status();
+  return OpenedRecording{*std::move(src), RecordingFormat::kSpikeGlx, bin};
 }
 
 // ---- Open Ephys binary -----------------------------------------------------
@@ -204,11 +265,24 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
         absl::StrCat(oebin, ": continuous[", options.stream_index,
                      "] needs folder_name, sample_rate, num_channels"));
   }
+  const std::string where = absl::StrCat(oebin, ": continuous[", options.stream_index, "]");
   RecordingInfo info;
   info.sampling_rate_hz = rate->number_value();
-  const int64_t channels = static_cast<int64_t>(nch->number_value());
+  NF_RETURN_IF_ERROR(CheckRate(info.sampling_rate_hz, where + ".sample_rate"));
+  const double nch_value = nch->number_value();
+  if (!(nch_value >= 1 && nch_value <= static_cast<double>(kMaxChannels)) ||
+      nch_value != std::floor(nch_value)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ".num_channels: ", nch_value, " is not a whole number in [1, ", kMaxChannels, "]"));
+  }
+  const int64_t channels = static_cast<int64_t>(nch_value);
   if (const auto* chans = Field(s, "channels");
       chans != nullptr && chans->kind_case() == google::protobuf::Value::kListValue) {
+    if (chans->list_value().values_size() != channels) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".num_channels: ", channels, " but ",
+                                                     chans->list_value().values_size(),
+                                                     " channel entries"));
+    }
     for (const auto& ch : chans->list_value().values()) {
       if (ch.kind_case() != google::protobuf::Value::kStructValue) continue;
       const auto* name = Field(ch.struct_value(), "channel_name");
@@ -221,7 +295,13 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
         const std::string u = absl::AsciiStrToLower(units->string_value());
         factor = u == "v" ? 1e6 : (u == "mv" ? 1e3 : 1.0);
       }
-      info.gain_to_uv.push_back((bit_volts != nullptr ? bit_volts->number_value() : 1.0) * factor);
+      const double bv = bit_volts != nullptr ? bit_volts->number_value() : 1.0;
+      if (!std::isfinite(bv) || bv == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ".channels[",
+                                                       info.channel_ids.size() - 1,
+                                                       "].bit_volts: ", bv, " is not a gain"));
+      }
+      info.gain_to_uv.push_back(bv * factor);
       info.offset_to_uv.push_back(0.0);
     }
   }
@@ -238,6 +318,7 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
   BinaryLayout layout;
   layout.type = SampleType::kInt16;
   layout.channels = channels;
+  layout.channels_field = where + ".num_channels";
   NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(dat, layout, std::move(info)));
   return OpenedRecording{std::move(src), RecordingFormat::kOpenEphys, dat};
 }
@@ -294,8 +375,7 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       return OpenedRecording{std::move(src), RecordingFormat::kNpy, path};
     }
     case RecordingFormat::kRaw: {
-      if (!options.raw_type.has_value() || options.raw_channels < 1 ||
-          !(options.raw_sampling_rate_hz > 0)) {
+      if (!options.raw_type.has_value() || !(options.raw_sampling_rate_hz > 0)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "raw: a raw binary file needs dtype, num_channels and sampling_rate_hz (", path, ")"));
       }
@@ -303,6 +383,8 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       layout.type = *options.raw_type;
       layout.channels = options.raw_channels;
       layout.data_offset = options.raw_header_bytes;
+      layout.channels_field = options.raw_channels_field;
+      layout.offset_field = options.raw_header_bytes_field;
       RecordingInfo info;
       info.sampling_rate_hz = options.raw_sampling_rate_hz;
       NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(path, layout, std::move(info)));

@@ -39,6 +39,10 @@ struct ReaderOptions {
   int64_t raw_channels = 0;
   double raw_sampling_rate_hz = 0;
   int64_t raw_header_bytes = 0;
+  // How errors name the raw fields (a request's field path); default: the
+  // file and what the number is.
+  std::string raw_channels_field;
+  std::string raw_header_bytes_field;
   // npy: the sampling rate (the file does not hold one).
   double npy_sampling_rate_hz = 0;
   // openephys: which continuous stream (index into "continuous").

@@ -7,10 +7,15 @@
 
 namespace neurofeat {
 
-std::vector<std::pair<int64_t, int64_t>> ChunkGrid(int64_t start, int64_t end, int64_t chunk) {
-  std::vector<std::pair<int64_t, int64_t>> grid;
-  for (int64_t s = start; s < end; s += chunk) grid.emplace_back(s, std::min(end, s + chunk));
-  return grid;
+ChunkGrid::ChunkGrid(int64_t start, int64_t end, int64_t chunk)
+    : start_(start), end_(end), chunk_(std::max<int64_t>(1, chunk)) {
+  const int64_t n = std::max<int64_t>(0, end - start);
+  count_ = n / chunk_ + (n % chunk_ != 0 ? 1 : 0);
+}
+
+ChunkGrid::value_type ChunkGrid::operator[](int64_t i) const {
+  const int64_t s = start_ + i * chunk_;  // i < count_: no overflow
+  return {s, s + std::min(chunk_, end_ - s)};
 }
 
 absl::Status RunChunked(const TraceSource& source, const ChunkOptions& options, int64_t start,

@@ -15,9 +15,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <vector>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "core/grid_iterator.h"
 #include "core/preprocess/trace_source.h"
 
 namespace neurofeat {
@@ -32,8 +33,27 @@ struct ChunkOptions {
   std::function<bool()> cancelled;
 };
 
-// ChunkGrid() returns the [begin, end) pairs of the grid.
-std::vector<std::pair<int64_t, int64_t>> ChunkGrid(int64_t start, int64_t end, int64_t chunk);
+// ChunkGrid: the [begin, end) chunks of frames [start, end), computed on
+// demand, so a one-frame chunk over a long recording costs no memory.
+//
+// Example:
+//   for (const auto& [s, e] : ChunkGrid(0, n, 30000)) { ... }
+class ChunkGrid {
+ public:
+  using value_type = std::pair<int64_t, int64_t>;
+  using const_iterator = GridIterator<ChunkGrid>;
+  using iterator = const_iterator;
+
+  // REQUIRES: start <= end, chunk >= 1.
+  ChunkGrid(int64_t start, int64_t end, int64_t chunk);
+  int64_t size() const { return count_; }
+  value_type operator[](int64_t i) const;
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, count_}; }
+
+ private:
+  int64_t start_, end_, chunk_, count_;
+};
 
 // RunChunked() stops at the first error of the source or the sink and
 // returns it. Errors: InvalidArgument if chunk_frames < 1; OutOfRange for a

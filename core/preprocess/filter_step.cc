@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/checked_math.h"
 #include "core/preprocess/finite_check.h"
 #include "core/status_macros.h"
 
@@ -51,7 +52,9 @@ absl::StatusOr<int64_t> MarginSamples(std::optional<double> margin_ms, double au
     ms = *margin_ms;
   }
   // SpikeInterface: int(margin_ms * fs / 1000), truncating.
-  return static_cast<int64_t>(ms * fs / 1000.0);
+  return DoubleToCount(ms * fs / 1000.0,
+                       absl::StrCat(path, ".margin_ms=", margin_ms.has_value() ? "" : "auto (", ms,
+                                    margin_ms.has_value() ? "" : ")", " ms in frames"));
 }
 
 }  // namespace

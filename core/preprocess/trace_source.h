@@ -25,7 +25,7 @@ namespace neurofeat {
 // RecordingInfo: what a step may need to know about the recording besides
 // the samples.
 struct RecordingInfo {
-  // Sampling rate in Hz, > 0.
+  // Sampling rate in Hz, in (0, kMaxSamplingRateHz] (core/checked_math.h).
   double sampling_rate_hz = 0;
   // One id per channel, in column order.
   std::vector<std::string> channel_ids;

@@ -130,13 +130,16 @@ bool ParseTime(absl::string_view text, double* seconds, bool* had_unit) {
 
 }  // namespace
 
-absl::StatusOr<double> ParseDurationSeconds(const std::string& text, const std::string& flag) {
+absl::StatusOr<double> ParseDurationSeconds(const std::string& text, const std::string& flag,
+                                            bool allow_zero) {
   double s = 0;
   bool unit = false;
-  if (!ParseTime(text, &s, &unit) || !(s > 0)) {
+  // A billion seconds (32 years) is past any timeout and far inside the
+  // range of every clock's integer ticks.
+  if (!ParseTime(text, &s, &unit) || !(allow_zero ? s >= 0 : s > 0) || !(s <= 1e9)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, "=", text,
-                     " is not a positive duration (examples: 1s, 500ms, 2.5, 10min, 1h, 7d)"));
+        absl::StrCat("--", flag, "=", text, " is not a ", allow_zero ? "" : "positive ",
+                     "duration of at most 1e9 s (examples: 1s, 500ms, 2.5, 10min, 1h, 7d)"));
   }
   return s;
 }

@@ -66,7 +66,9 @@ class ArgParser {
 // ParseDurationSeconds() accepts "1s", "250ms", "2.5" (seconds), "10min", "1h",
 // "7d" and returns
 // seconds; InvalidArgument naming `flag` otherwise or if not positive.
-absl::StatusOr<double> ParseDurationSeconds(const std::string& text, const std::string& flag);
+// At most 1e9 s; zero only when `allow_zero`.
+absl::StatusOr<double> ParseDurationSeconds(const std::string& text, const std::string& flag,
+                                            bool allow_zero = false);
 
 // ParseFramePosition() accepts a frame number ("1800000") or a time with a
 // unit ("60s", "500ms"), converted with `fs_hz` and truncated to a frame.

@@ -199,7 +199,7 @@ TEST(PreprocessCliTest, MissingFilesAreNamed) {
                           dir.File("p.json"), " --output ", dir.File("out.npy")),
              dir);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("no such file: " + dir.File("nope.npy")));
+  EXPECT_THAT(r.output, HasSubstr("file not found: " + dir.File("nope.npy")));
   r = RunCli(absl::StrCat("preprocess --input x.npy --fs 30000 --pipeline ", dir.File("none.json"),
                           " --output ", dir.File("out.npy")),
              dir);

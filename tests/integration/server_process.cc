@@ -39,9 +39,16 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
                                    "30s",
                                    "--metrics-port-file",
                                    dir_.File("metrics_port")};
-  bool own_cache = false;
-  for (const auto& f : extra_flags)
+  bool own_cache = false, own_notice = false;
+  for (const auto& f : extra_flags) {
     own_cache = own_cache || f == "--cache-dir" || f == "--no-cache";
+    own_notice = own_notice || f == "--drain-notice";
+  }
+  // Tests stop many servers: no notice period unless a test asks for one.
+  if (!own_notice) {
+    argv.push_back("--drain-notice");
+    argv.push_back("0s");
+  }
   if (!own_cache) {
     argv.push_back("--cache-dir");
     argv.push_back(dir_.File("cache"));

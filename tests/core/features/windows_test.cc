@@ -23,6 +23,23 @@ TEST(WindowsTest, KeepingTheLastWindowAlignsItToTheEnd) {
   EXPECT_THAT(*WindowStarts(8, {4, 4, false}), ::testing::ElementsAre(0, 4));  // nothing left over
 }
 
+TEST(WindowsTest, GridsOfLongRecordingsAreComputedNotStored) {
+  // A one-sample stride over 10^15 frames: a vector of starts would be 8 PB.
+  const int64_t frames = 1000000000000000;
+  absl::StatusOr<WindowGrid> grid = WindowStarts(frames, {4, 1, false});
+  ASSERT_TRUE(grid.ok());
+  EXPECT_EQ(grid->size(), frames - 3);
+  EXPECT_EQ((*grid)[grid->size() - 1], frames - 4);
+  // 10^15 + 1 frames: the stride-3 grid leaves one frame, so a last window
+  // is aligned to the end.
+  absl::StatusOr<WindowGrid> sparse = WindowStarts(frames + 1, {4, 3, false});
+  ASSERT_TRUE(sparse.ok());
+  EXPECT_EQ(sparse->size(), (frames + 1 - 4) / 3 + 2);
+  EXPECT_EQ((*sparse)[sparse->size() - 2], frames - 4);
+  EXPECT_EQ((*sparse)[sparse->size() - 1], frames + 1 - 4);
+  EXPECT_THAT(WindowGrid::Epochs(3, 5), ::testing::ElementsAre(0, 5, 10));
+}
+
 TEST(WindowsTest, Errors) {
   EXPECT_THAT(WindowStarts(10, {20, 20, true}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,

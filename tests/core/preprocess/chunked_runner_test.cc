@@ -1,5 +1,7 @@
 #include "core/preprocess/chunked_runner.h"
 
+#include <limits>
+
 #include "core/preprocess/in_memory_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -16,6 +18,17 @@ TEST(ChunkedRunnerTest, GridIsSpikeInterfaces) {
   EXPECT_THAT(ChunkGrid(0, 20000, 7000),
               ::testing::ElementsAre(P{0, 7000}, P{7000, 14000}, P{14000, 20000}));
   EXPECT_THAT(ChunkGrid(5, 6, 100), ::testing::ElementsAre(P{5, 6}));
+  EXPECT_THAT(ChunkGrid(5, 5, 100), ::testing::ElementsAre());
+}
+
+TEST(ChunkedRunnerTest, GridsOfLongRecordingsAreComputedNotStored) {
+  const int64_t frames = int64_t{1} << 53;
+  const ChunkGrid ones(0, frames, 1);
+  EXPECT_EQ(ones.size(), frames);
+  EXPECT_EQ(ones[frames - 1], (P{frames - 1, frames}));
+  // A chunk longer than what is left never runs past the end or overflows.
+  const ChunkGrid huge(7, frames, std::numeric_limits<int64_t>::max());
+  EXPECT_THAT(huge, ::testing::ElementsAre(P{7, frames}));
 }
 
 TEST(ChunkedRunnerTest, SinkSeesChunksInOrderAndProgressReachesTotal) {

@@ -1,0 +1,62 @@
+// Files named by requests: FIFOs, devices and directories are refused
+// without blocking; sidecars are size-capped; short reads are named.
+#include "core/io/regular_file.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_data.h"
+
+namespace neurofeat {
+namespace {
+
+using ::neurofeat::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(RegularFileTest, AFifoIsRefusedWithoutWaitingForAWriter) {
+  testing::TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.File("x.npy").c_str(), 0644), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THAT(
+      OpenRegularFile(dir.File("x.npy")).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a regular file (a FIFO)")));
+  EXPECT_THAT(ReadSmallFile(dir.File("x.npy"), 100).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+}
+
+TEST(RegularFileTest, DirectoriesDevicesAndMissingFiles) {
+  testing::TempDir dir;
+  EXPECT_THAT(OpenRegularFile(dir.path()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a regular file")));
+  EXPECT_THAT(OpenRegularFile("/dev/null").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("character device")));
+  EXPECT_THAT(OpenRegularFile(dir.File("missing")).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(dir.File("missing"))));
+  EXPECT_THAT(OpenRegularFile(dir.File("missing/below")).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(RegularFileTest, RegularFilesOpenAndReadWithTheirSize) {
+  testing::TempDir dir;
+  testing::WriteFile(dir.File("a.meta"), "nSavedChans=385\n");
+  absl::StatusOr<OpenedFile> f = OpenRegularFile(dir.File("a.meta"));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->size, 16);
+  char buf[4];
+  ASSERT_TRUE(PreadFully(f->fd.get(), buf, 4, 0, "a.meta").ok());
+  EXPECT_EQ(std::string(buf, 4), "nSav");
+  EXPECT_THAT(PreadFully(f->fd.get(), buf, 4, 14, "a.meta"),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("a.meta ended early")));
+  EXPECT_EQ(*ReadSmallFile(dir.File("a.meta"), 16), "nSavedChans=385\n");
+  EXPECT_THAT(ReadSmallFile(dir.File("a.meta"), 15).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than a header")));
+}
+
+}  // namespace
+}  // namespace neurofeat
