@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/checked_math.h"
@@ -89,18 +90,22 @@ absl::StatusOr<std::vector<std::pair<int, int>>> ResolvePairs(
     }
     return pairs;
   }
+  if (static_cast<int64_t>(names->size()) > kMaxFeatureColumns) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", names->size(), " pairs, more than ", kMaxFeatureColumns));
+  }
+  absl::flat_hash_map<std::string, int> index;
+  for (int i = 0; i < n; ++i) index.emplace(rows[i], i);
   auto index_of = [&](const std::string& name) -> int {
-    for (int i = 0; i < n; ++i) {
-      if (rows[i] == name) return i;
-    }
-    return -1;
+    auto it = index.find(name);
+    return it == index.end() ? -1 : it->second;
   };
   for (const auto& [a, b] : *names) {
     const int ia = index_of(a), ib = index_of(b);
     if (ia < 0 || ib < 0) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": channel \"", ia < 0 ? a : b,
-                                                     "\" is not among the channels (",
-                                                     absl::StrJoin(rows, ", "), ")"));
+                                                     "\" is not among the ", n, " channels (",
+                                                     rows.front(), " .. ", rows.back(), ")"));
     }
     if (ia == ib) {
       return absl::InvalidArgumentError(

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/dsp/pairwise_sum.h"
@@ -108,16 +109,23 @@ absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create
   auto step = std::unique_ptr<CommonReferenceStep>(new CommonReferenceStep());
   step->options_ = options;
   step->output_type_ = output_type;
+  if (options.ref_channel_ids.size() > static_cast<size_t>(channels)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".ref_channel_ids has ",
+                                                   options.ref_channel_ids.size(), " entries for ",
+                                                   channels, " channels"));
+  }
+  absl::flat_hash_map<std::string, int> index;
+  for (int64_t c = 0; c < channels; ++c) index.emplace(info.channel_ids[c], static_cast<int>(c));
   for (size_t i = 0; i < options.ref_channel_ids.size(); ++i) {
     const std::string& id = options.ref_channel_ids[i];
-    auto it = std::find(info.channel_ids.begin(), info.channel_ids.end(), id);
-    if (it == info.channel_ids.end()) {
+    auto it = index.find(id);
+    if (it == index.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ".ref_channel_ids[", i, "]=\"", id,
                        "\" is not a channel of the recording (", channels, " channels, ids ",
                        info.channel_ids.front(), "..", info.channel_ids.back(), ")"));
     }
-    step->ref_indices_.push_back(static_cast<int>(it - info.channel_ids.begin()));
+    step->ref_indices_.push_back(it->second);
   }
   if (options.reference == ReferenceKind::kSingle && step->ref_indices_.size() != 1) {
     return absl::InvalidArgumentError(
@@ -140,20 +148,38 @@ absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create
           path, ": reference=\"local\" needs channel locations, and the recording has ",
           info.channel_locations.size(), " for ", channels, " channels"));
     }
+    // All pairs are compared: bound the channels and the neighbourhoods so
+    // that locations from a request cannot make either quadratic blow up.
+    if (channels > kMaxLocalReferenceChannels) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": reference=\"local\" supports up to ",
+                                                     kMaxLocalReferenceChannels,
+                                                     " channels, the recording has ", channels));
+    }
+    int64_t entries = 0;
     for (int64_t i = 0; i < channels; ++i) {
+      // Neighbours in order of distance, ties by channel index (a stable
+      // sort of all channels by distance, then the radius filter).
       std::vector<std::pair<double, int>> by_distance;
       for (int64_t j = 0; j < channels; ++j) {
         const double dx = info.channel_locations[i][0] - info.channel_locations[j][0];
         const double dy = info.channel_locations[i][1] - info.channel_locations[j][1];
-        by_distance.emplace_back(std::sqrt(dx * dx + dy * dy), static_cast<int>(j));
+        const double dist = std::sqrt(dx * dx + dy * dy);
+        if (dist > options.local_radius_inner && dist <= options.local_radius_outer) {
+          by_distance.emplace_back(dist, static_cast<int>(j));
+        }
+      }
+      entries += static_cast<int64_t>(by_distance.size());
+      if (entries > kMaxLocalNeighbourEntries) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ".local_radius=[", options.local_radius_inner, ", ", options.local_radius_outer,
+            "] makes neighbourhoods of more than ", kMaxLocalNeighbourEntries,
+            " channels in all; use a smaller radius (or reference=\"global\")"));
       }
       std::stable_sort(by_distance.begin(), by_distance.end(),
                        [](const auto& a, const auto& b) { return a.first < b.first; });
       std::vector<int> nb;
-      for (const auto& [dist, j] : by_distance) {
-        if (dist > options.local_radius_inner && dist <= options.local_radius_outer)
-          nb.push_back(j);
-      }
+      nb.reserve(by_distance.size());
+      for (const auto& [dist, j] : by_distance) nb.push_back(j);
       step->neighbors_.push_back(std::move(nb));
     }
   }

@@ -25,6 +25,13 @@
 namespace neurofeat {
 
 enum class ReferenceKind { kGlobal, kSingle, kLocal };
+
+// The local reference compares every pair of channel locations and keeps a
+// neighbour list per channel: both are bounded, so locations a request
+// sends cannot make the set-up quadratic in time or memory at will. A
+// 384-channel probe with the default radius has ~10 neighbours a channel.
+inline constexpr int64_t kMaxLocalReferenceChannels = 16384;
+inline constexpr int64_t kMaxLocalNeighbourEntries = int64_t{1} << 22;
 enum class ReferenceOperator { kMedian, kAverage };
 
 struct CommonReferenceOptions {
@@ -52,8 +59,9 @@ class CommonReferenceStep final : public TraceSource {
  public:
   // Create() validates the options against the parent's channels.
   // Errors: InvalidArgument naming the field and value (unknown channel id,
-  // single without exactly one id, local without channel locations or with
-  // inner >= outer).
+  // single without exactly one id, local without channel locations, with
+  // inner >= outer, more than kMaxLocalReferenceChannels channels or
+  // neighbourhoods of more than kMaxLocalNeighbourEntries channels in all).
   static absl::StatusOr<std::unique_ptr<CommonReferenceStep>> Create(
       const CommonReferenceOptions& options, std::shared_ptr<const TraceSource> parent,
       SampleType output_type, const std::string& path);

@@ -194,6 +194,38 @@ TEST(HostileRequestsTest, SizesDerivedFromRequestFieldsNeverWrap) {
   EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
 }
 
+TEST(HostileRequestsTest, QuadraticSetUpsAreBounded) {
+  ServerProcess server({"--memory-budget", "256MiB"});
+  ASSERT_TRUE(server.started()) << server.Log();
+  auto client = server.Client();
+  // A local reference whose every channel neighbours every other: 4096^2
+  // neighbour entries.
+  v1::PreprocessRequest local;
+  *local.mutable_recording() = InlineFloat32(2, 4096, 1000);
+  for (int c = 0; c < 4096; ++c) {
+    auto* l = local.mutable_recording()->add_channel_locations();
+    l->set_x(0);
+    l->set_y(0.001 * (c + 1));
+  }
+  *local.mutable_pipeline() = Pipeline(
+      R"({"preprocess": [{"common_reference": {"reference": "local", "local_radius": [0, 1000]}}]})");
+  EXPECT_CODE_AND_FIELD(Drain(*client, local), absl::StatusCode::kInvalidArgument, "local_radius");
+  // Every channel pair of 4096 channels: 8.4 million columns.
+  v1::ExtractRequest pairs;
+  auto* s = pairs.mutable_recording()->mutable_samples();
+  s->set_dtype(v1::INT16);
+  s->add_shape(1);
+  s->add_shape(4096);
+  s->add_shape(8);
+  s->mutable_data()->assign(4096 * 8 * 2, '\1');
+  pairs.mutable_recording()->set_sampling_rate_hz(100);
+  *pairs.mutable_pipeline() = Pipeline(R"({"features": [
+      {"name": "x", "fn": "connectivity_max_cross_correlation"}]})");
+  EXPECT_CODE_AND_FIELD(Drain(*client, pairs), absl::StatusCode::kInvalidArgument, "pairs");
+  ExpectHealthy(server);
+  EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
+}
+
 // ---- Header values in files -------------------------------------------------
 
 std::string Meta(const std::string& saved_chans, const std::string& extra = "") {
