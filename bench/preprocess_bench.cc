@@ -16,7 +16,7 @@
 #include "core/dsp/row_median.h"
 #include "core/io/npy.h"
 #include "core/preprocess/chunked_runner.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"

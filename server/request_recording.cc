@@ -8,7 +8,7 @@
 #include "core/checked_math.h"
 #include "core/io/npy.h"
 #include "core/io/recording_readers.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/status_macros.h"
 
 namespace neurofeat::server {

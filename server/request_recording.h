@@ -14,7 +14,7 @@
 #include "core/features/feature_kernel.h"
 #include "core/features/windows.h"
 #include "core/preprocess/preprocess_chain.h"
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 #include "neurofeat/v1/service.pb.h"
 #include "server/path_policy.h"
 #include "server/upload_store.h"

@@ -19,7 +19,7 @@
 #include "core/features/extract.h"
 #include "core/features/streaming_extractor.h"
 #include "core/io/npy.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "core/status_macros.h"
 #include "core/util/args.h"

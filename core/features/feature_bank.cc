@@ -57,7 +57,7 @@ std::vector<ParamDoc> DescribeParams(const FeatureDef& def) {
     shape.pairs = {{0, 1}};
     shape.rows = {"a<>b"};
   }
-  google::protobuf::Struct empty;
+  const JsonValue empty;
   ParamReader reader(empty, def.fn);
   // Only the parameters read matter; the result (or a missing required
   // parameter's error) does not.

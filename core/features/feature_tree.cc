@@ -33,14 +33,12 @@ namespace {
 
 // fn(name=value,...) with every parameter the function read, given or
 // default, in name order.
-std::string Canonical(const std::string& fn, const ParamReader& reader,
-                      const google::protobuf::Struct& given) {
+std::string Canonical(const std::string& fn, const ParamReader& reader, const JsonValue& given) {
   std::vector<std::string> parts;
   for (const ParamDoc& d : reader.described()) {
-    auto it = given.fields().find(d.name);
-    const bool set =
-        it != given.fields().end() && it->second.kind_case() != google::protobuf::Value::kNullValue;
-    parts.push_back(absl::StrCat(d.name, "=", set ? DescribeValue(it->second) : d.default_json));
+    const JsonValue* v = given.Find(d.name);
+    const bool set = v != nullptr && !v->is_null();
+    parts.push_back(absl::StrCat(d.name, "=", set ? DescribeValue(*v) : d.default_json));
   }
   std::sort(parts.begin(), parts.end());
   return absl::StrCat(fn, "(", absl::StrJoin(parts, ","), ")");
@@ -114,7 +112,7 @@ struct Builder {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": needs fn (a feature) or a non-empty features list (a group)"));
     }
-    if (!is_leaf && node.params.fields_size() > 0) {
+    if (!is_leaf && node.params.is_object() && !node.params.object().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ".params: a group takes no params; give them to its preprocessor"));
     }

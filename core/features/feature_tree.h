@@ -21,19 +21,19 @@
 
 #include "absl/status/statusor.h"
 #include "core/features/feature_kernel.h"
-#include "google/protobuf/struct.pb.h"
+#include "core/util/json.h"
 
 namespace neurofeat {
 
 // One node of the `features` tree (the pipeline's FeatureNode, converted by
-// proto/convert so that core does not depend on the API messages).
+// the API edge so that core does not depend on the API messages).
 struct FeatureNodeSpec {
   std::string name;
   std::string fn;  // a feature (leaf), or empty for a group
-  google::protobuf::Struct params;
+  JsonValue params;  // an object, or null for none
   bool has_preprocessor = false;
   std::string preprocessor_fn;
-  google::protobuf::Struct preprocessor_params;
+  JsonValue preprocessor_params;
   std::vector<FeatureNodeSpec> features;
 };
 

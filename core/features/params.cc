@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/json_util.h"
+
 
 namespace neurofeat {
 
@@ -15,49 +15,9 @@ const std::vector<Band>& DefaultBands() {
   return *bands;
 }
 
-// JSON with object keys in sorted order (protobuf's printer follows its map
-// order, which is unspecified): the same value always prints the same, so it
-// can be part of a cache descriptor.
-std::string DescribeValue(const google::protobuf::Value& v) {
-  switch (v.kind_case()) {
-    case google::protobuf::Value::kNullValue:
-      return "null";
-    case google::protobuf::Value::kBoolValue:
-      return v.bool_value() ? "true" : "false";
-    case google::protobuf::Value::kNumberValue:
-      return absl::StrCat(v.number_value());
-    case google::protobuf::Value::kStringValue: {
-      std::string out = "\"";
-      for (char c : v.string_value()) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-      }
-      return out + "\"";
-    }
-    case google::protobuf::Value::kListValue: {
-      std::vector<std::string> items;
-      for (const auto& item : v.list_value().values()) items.push_back(DescribeValue(item));
-      return absl::StrCat("[", absl::StrJoin(items, ","), "]");
-    }
-    case google::protobuf::Value::kStructValue: {
-      std::vector<std::string> keys;
-      for (const auto& [k, unused] : v.struct_value().fields()) keys.push_back(k);
-      std::sort(keys.begin(), keys.end());
-      std::vector<std::string> items;
-      for (const auto& k : keys) {
-        google::protobuf::Value key;
-        key.set_string_value(k);
-        items.push_back(
-            absl::StrCat(DescribeValue(key), ":", DescribeValue(v.struct_value().fields().at(k))));
-      }
-      return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-    }
-    default:
-      return "<value>";
-  }
-}
+std::string DescribeValue(const JsonValue& v) { return ToCanonicalJson(v); }
 
-ParamReader::ParamReader(const google::protobuf::Struct& params, std::string path)
+ParamReader::ParamReader(const JsonValue& params, std::string path)
     : params_(params), path_(std::move(path)) {}
 
 std::string ParamReader::Field(const std::string& key) const {
@@ -71,20 +31,18 @@ void ParamReader::Describe(const std::string& key, std::string default_json) {
   described_.push_back({key, std::move(default_json)});
 }
 
-const google::protobuf::Value* ParamReader::Find(const std::string& key) {
+const JsonValue* ParamReader::Find(const std::string& key) {
   known_.insert(key);
-  auto it = params_.fields().find(key);
-  if (it == params_.fields().end()) return nullptr;
-  if (it->second.kind_case() == google::protobuf::Value::kNullValue) return nullptr;
-  return &it->second;
+  const JsonValue* v = params_.Find(key);
+  if (v == nullptr || v->is_null()) return nullptr;
+  return v;
 }
 
 absl::StatusOr<std::optional<double>> ParamReader::OptionalNumber(const std::string& key) {
   Describe(key, "null");
-  const google::protobuf::Value* v = Find(key);
+  const JsonValue* v = Find(key);
   if (v == nullptr) return std::optional<double>();
-  if (v->kind_case() != google::protobuf::Value::kNumberValue ||
-      !std::isfinite(v->number_value())) {
+  if (!v->is_number() || !std::isfinite(v->number_value())) {
     return absl::InvalidArgumentError(
         absl::StrCat(Field(key), ": expected a finite number, got ", DescribeValue(*v)));
   }
@@ -92,7 +50,7 @@ absl::StatusOr<std::optional<double>> ParamReader::OptionalNumber(const std::str
 }
 
 absl::StatusOr<double> ParamReader::Number(const std::string& key, double default_value) {
-  Describe(key, absl::StrCat(default_value));
+  Describe(key, FormatJsonNumber(default_value));
   auto v = OptionalNumber(key);
   if (!v.ok()) return v.status();
   return v->value_or(default_value);
@@ -100,12 +58,10 @@ absl::StatusOr<double> ParamReader::Number(const std::string& key, double defaul
 
 absl::StatusOr<std::optional<int64_t>> ParamReader::OptionalInt(const std::string& key) {
   Describe(key, "null");
-  const google::protobuf::Value* v = Find(key);
+  const JsonValue* v = Find(key);
   if (v == nullptr) return std::optional<int64_t>();
-  const double d =
-      v->kind_case() == google::protobuf::Value::kNumberValue ? v->number_value() : 0.5;
-  if (v->kind_case() != google::protobuf::Value::kNumberValue || d != std::floor(d) ||
-      std::fabs(d) > 9e15) {
+  const double d = v->is_number() ? v->number_value() : 0.5;
+  if (!v->is_number() || d != std::floor(d) || std::fabs(d) > 9e15) {
     return absl::InvalidArgumentError(
         absl::StrCat(Field(key), ": expected an integer, got ", DescribeValue(*v)));
   }
@@ -121,9 +77,9 @@ absl::StatusOr<int64_t> ParamReader::Int(const std::string& key, int64_t default
 
 absl::StatusOr<bool> ParamReader::Bool(const std::string& key, bool default_value) {
   Describe(key, default_value ? "true" : "false");
-  const google::protobuf::Value* v = Find(key);
+  const JsonValue* v = Find(key);
   if (v == nullptr) return default_value;
-  if (v->kind_case() != google::protobuf::Value::kBoolValue) {
+  if (!v->is_bool()) {
     return absl::InvalidArgumentError(
         absl::StrCat(Field(key), ": expected true or false, got ", DescribeValue(*v)));
   }
@@ -133,43 +89,38 @@ absl::StatusOr<bool> ParamReader::Bool(const std::string& key, bool default_valu
 absl::StatusOr<std::vector<Band>> ParamReader::Bands(const std::string& key,
                                                      const std::vector<Band>& defaults) {
   // The default, printed as a given value would be (canonical forms match).
-  google::protobuf::Value list;
+  JsonValue list = JsonValue::MakeList({});
   for (const Band& b : defaults) {
-    google::protobuf::Struct* band =
-        list.mutable_list_value()->add_values()->mutable_struct_value();
-    (*band->mutable_fields())["name"].set_string_value(b.name);
-    (*band->mutable_fields())["lo"].set_number_value(b.lo);
-    (*band->mutable_fields())["hi"].set_number_value(b.hi);
+    list.mutable_list()->push_back(JsonValue::MakeObject({{"name", JsonValue::String(b.name)},
+                                                          {"lo", JsonValue::Number(b.lo)},
+                                                          {"hi", JsonValue::Number(b.hi)}}));
   }
   Describe(key, DescribeValue(list));
-  const google::protobuf::Value* v = Find(key);
+  const JsonValue* v = Find(key);
   if (v == nullptr) return defaults;
   const std::string shape_hint =
       "expected a list of {\"name\": ..., \"lo\": Hz, \"hi\": Hz} (a list, because its order "
       "decides the column order)";
-  if (v->kind_case() != google::protobuf::Value::kListValue || v->list_value().values().empty()) {
+  if (!v->is_list() || v->list().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(Field(key), ": ", shape_hint, ", got ", DescribeValue(*v)));
   }
   std::vector<Band> bands;
   std::set<std::string> names;
   int index = 0;
-  for (const auto& item : v->list_value().values()) {
+  for (const JsonValue& item : v->list()) {
     const std::string field = absl::StrCat(Field(key), "[", index++, "]");
-    if (item.kind_case() != google::protobuf::Value::kStructValue) {
+    if (!item.is_object()) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": ", shape_hint, ", got ", DescribeValue(item)));
     }
     Band band;
     bool has_name = false, has_lo = false, has_hi = false;
-    for (const auto& [k, f] : item.struct_value().fields()) {
-      if (k == "name" && f.kind_case() == google::protobuf::Value::kStringValue &&
-          !f.string_value().empty()) {
+    for (const auto& [k, f] : item.object()) {
+      if (k == "name" && f.is_string() && !f.string_value().empty()) {
         band.name = f.string_value();
         has_name = true;
-      } else if ((k == "lo" || k == "hi") &&
-                 f.kind_case() == google::protobuf::Value::kNumberValue &&
-                 std::isfinite(f.number_value())) {
+      } else if ((k == "lo" || k == "hi") && f.is_number() && std::isfinite(f.number_value())) {
         (k == "lo" ? band.lo : band.hi) = f.number_value();
         (k == "lo" ? has_lo : has_hi) = true;
       } else {
@@ -198,22 +149,18 @@ absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>> 
     const std::string& key) {
   using Result = std::optional<std::vector<std::pair<std::string, std::string>>>;
   Describe(key, "null");
-  const google::protobuf::Value* v = Find(key);
+  const JsonValue* v = Find(key);
   if (v == nullptr) return Result();
   std::vector<std::pair<std::string, std::string>> pairs;
-  bool ok =
-      v->kind_case() == google::protobuf::Value::kListValue && !v->list_value().values().empty();
+  bool ok = v->is_list() && !v->list().empty();
   if (ok) {
-    for (const auto& item : v->list_value().values()) {
-      if (item.kind_case() != google::protobuf::Value::kListValue ||
-          item.list_value().values_size() != 2 ||
-          item.list_value().values(0).kind_case() != google::protobuf::Value::kStringValue ||
-          item.list_value().values(1).kind_case() != google::protobuf::Value::kStringValue) {
+    for (const JsonValue& item : v->list()) {
+      if (!item.is_list() || item.list().size() != 2 || !item.list()[0].is_string() ||
+          !item.list()[1].is_string()) {
         ok = false;
         break;
       }
-      pairs.emplace_back(item.list_value().values(0).string_value(),
-                         item.list_value().values(1).string_value());
+      pairs.emplace_back(item.list()[0].string_value(), item.list()[1].string_value());
     }
   }
   if (!ok) {
@@ -225,13 +172,12 @@ absl::StatusOr<std::optional<std::vector<std::pair<std::string, std::string>>>> 
 
 absl::StatusOr<std::vector<std::string>> ParamReader::Strings(const std::string& key) {
   Describe(key, "null");
-  const google::protobuf::Value* v = Find(key);
+  const JsonValue* v = Find(key);
   std::vector<std::string> out;
-  bool ok = v != nullptr && v->kind_case() == google::protobuf::Value::kListValue &&
-            !v->list_value().values().empty();
+  bool ok = v != nullptr && v->is_list() && !v->list().empty();
   if (ok) {
-    for (const auto& item : v->list_value().values()) {
-      if (item.kind_case() != google::protobuf::Value::kStringValue) {
+    for (const JsonValue& item : v->list()) {
+      if (!item.is_string()) {
         ok = false;
         break;
       }
@@ -250,25 +196,25 @@ absl::StatusOr<std::optional<std::pair<double, double>>> ParamReader::Range(
     const std::string& key) {
   using Result = std::optional<std::pair<double, double>>;
   Describe(key, "null");
-  const google::protobuf::Value* v = Find(key);
+  const JsonValue* v = Find(key);
   if (v == nullptr) return Result();
-  const bool ok =
-      v->kind_case() == google::protobuf::Value::kListValue && v->list_value().values_size() == 2 &&
-      v->list_value().values(0).kind_case() == google::protobuf::Value::kNumberValue &&
-      v->list_value().values(1).kind_case() == google::protobuf::Value::kNumberValue &&
-      std::isfinite(v->list_value().values(0).number_value()) &&
-      std::isfinite(v->list_value().values(1).number_value()) &&
-      v->list_value().values(0).number_value() <= v->list_value().values(1).number_value();
+  const bool ok = v->is_list() && v->list().size() == 2 && v->list()[0].is_number() &&
+                  v->list()[1].is_number() && std::isfinite(v->list()[0].number_value()) &&
+                  std::isfinite(v->list()[1].number_value()) &&
+                  v->list()[0].number_value() <= v->list()[1].number_value();
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
         Field(key), ": expected [lo, hi] in Hz with lo <= hi, got ", DescribeValue(*v)));
   }
-  return Result(std::make_pair(v->list_value().values(0).number_value(),
-                               v->list_value().values(1).number_value()));
+  return Result(std::make_pair(v->list()[0].number_value(), v->list()[1].number_value()));
 }
 
 absl::Status ParamReader::Finish() const {
-  for (const auto& [key, value] : params_.fields()) {
+  if (!params_.is_null() && !params_.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_, ".params: expected an object, got ", DescribeValue(params_)));
+  }
+  for (const auto& [key, value] : params_.object()) {
     if (known_.count(key) == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(Field(key), ": unknown parameter (known: ",

@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "google/protobuf/struct.pb.h"
+#include "core/util/json.h"
 
 namespace neurofeat {
 
@@ -40,7 +40,7 @@ struct ParamDoc {
 class ParamReader {
  public:
   // `path` is the node's path for messages ("features.spec.bp").
-  ParamReader(const google::protobuf::Struct& params, std::string path);
+  ParamReader(const JsonValue& params, std::string path);
 
   absl::StatusOr<double> Number(const std::string& key, double default_value);
   // Absent or null gives nullopt.
@@ -70,16 +70,17 @@ class ParamReader {
 
  private:
   void Describe(const std::string& key, std::string default_json);
-  const google::protobuf::Value* Find(const std::string& key);
+  const JsonValue* Find(const std::string& key);
 
-  const google::protobuf::Struct& params_;
+  const JsonValue& params_;  // an object, or null for none
   std::string path_;
   std::set<std::string> known_;
   std::vector<ParamDoc> described_;
 };
 
-// DescribeValue() renders a JSON value for an error message.
-std::string DescribeValue(const google::protobuf::Value& v);
+// DescribeValue() renders a JSON value for an error message and for
+// descriptors (canonical JSON: the same value always prints the same).
+std::string DescribeValue(const JsonValue& v);
 
 }  // namespace neurofeat
 

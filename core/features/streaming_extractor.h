@@ -28,7 +28,7 @@
 #include "core/features/cached_block.h"
 #include "core/features/extract.h"
 #include "core/preprocess/chunked_runner.h"
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 

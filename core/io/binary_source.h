@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/io/regular_file.h"
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 

@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "core/checked_math.h"
 #include "core/io/regular_file.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/status_macros.h"
 
 namespace neurofeat {

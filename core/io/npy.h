@@ -22,7 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/io/regular_file.h"
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 #include "core/traces.h"
 
 namespace neurofeat {

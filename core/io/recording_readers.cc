@@ -15,8 +15,7 @@
 #include "core/io/npy.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "core/util/json.h"
 
 namespace neurofeat {
 namespace {
@@ -225,42 +224,32 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
 
 // ---- Open Ephys binary -----------------------------------------------------
 
-const google::protobuf::Value* Field(const google::protobuf::Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  return it == s.fields().end() ? nullptr : &it->second;
-}
-
 absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
                                               const ReaderOptions& options) {
   NF_ASSIGN_OR_RETURN(std::string text, ReadText(oebin));
-  google::protobuf::Struct root;
-  google::protobuf::util::JsonParseOptions parse;
-  parse.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(text, &root, parse).ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(oebin, ": not valid JSON"));
+  absl::StatusOr<JsonValue> root = ParseJson(text);
+  if (!root.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(oebin, ": ", root.status().message()));
   }
-  const google::protobuf::Value* continuous = Field(root, "continuous");
-  if (continuous == nullptr || continuous->kind_case() != google::protobuf::Value::kListValue ||
-      continuous->list_value().values().empty()) {
+  const JsonValue* continuous = root->Find("continuous");
+  if (continuous == nullptr || !continuous->is_list() || continuous->list().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(oebin, ": no \"continuous\" streams"));
   }
-  const int streams = continuous->list_value().values_size();
+  const int64_t streams = static_cast<int64_t>(continuous->list().size());
   if (options.stream_index < 0 || options.stream_index >= streams) {
     return absl::InvalidArgumentError(absl::StrCat(oebin, ": stream_index ", options.stream_index,
                                                    " is not in [0, ", streams, ")"));
   }
-  const google::protobuf::Value& stream = continuous->list_value().values(options.stream_index);
-  if (stream.kind_case() != google::protobuf::Value::kStructValue) {
+  const JsonValue& stream = continuous->list()[options.stream_index];
+  if (!stream.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat(oebin, ": continuous[", options.stream_index, "] is not an object"));
   }
-  const auto& s = stream.struct_value();
-  const auto* folder = Field(s, "folder_name");
-  const auto* rate = Field(s, "sample_rate");
-  const auto* nch = Field(s, "num_channels");
-  if (folder == nullptr || rate == nullptr || nch == nullptr ||
-      rate->kind_case() != google::protobuf::Value::kNumberValue ||
-      nch->kind_case() != google::protobuf::Value::kNumberValue) {
+  const JsonValue* folder = stream.Find("folder_name");
+  const JsonValue* rate = stream.Find("sample_rate");
+  const JsonValue* nch = stream.Find("num_channels");
+  if (folder == nullptr || rate == nullptr || nch == nullptr || !folder->is_string() ||
+      !rate->is_number() || !nch->is_number()) {
     return absl::InvalidArgumentError(
         absl::StrCat(oebin, ": continuous[", options.stream_index,
                      "] needs folder_name, sample_rate, num_channels"));
@@ -276,18 +265,26 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
         where, ".num_channels: ", nch_value, " is not a whole number in [1, ", kMaxChannels, "]"));
   }
   const int64_t channels = static_cast<int64_t>(nch_value);
-  if (const auto* chans = Field(s, "channels");
-      chans != nullptr && chans->kind_case() == google::protobuf::Value::kListValue) {
-    if (chans->list_value().values_size() != channels) {
+  if (const JsonValue* chans = stream.Find("channels"); chans != nullptr && chans->is_list()) {
+    if (static_cast<int64_t>(chans->list().size()) != channels) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".num_channels: ", channels, " but ",
-                                                     chans->list_value().values_size(),
-                                                     " channel entries"));
+                                                     chans->list().size(), " channel entries"));
     }
-    for (const auto& ch : chans->list_value().values()) {
-      if (ch.kind_case() != google::protobuf::Value::kStructValue) continue;
-      const auto* name = Field(ch.struct_value(), "channel_name");
-      const auto* bit_volts = Field(ch.struct_value(), "bit_volts");
-      const auto* units = Field(ch.struct_value(), "units");
+    for (const JsonValue& ch : chans->list()) {
+      const std::string at = absl::StrCat(where, ".channels[", info.channel_ids.size(), "]");
+      if (!ch.is_object()) {
+        return absl::InvalidArgumentError(absl::StrCat(at, ": not an object"));
+      }
+      const JsonValue* name = ch.Find("channel_name");
+      const JsonValue* bit_volts = ch.Find("bit_volts");
+      const JsonValue* units = ch.Find("units");
+      if ((name != nullptr && !name->is_string()) ||
+          (bit_volts != nullptr && !bit_volts->is_number()) ||
+          (units != nullptr && !units->is_string())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ": channel_name, bit_volts, units must be a string, a number and a "
+                             "string"));
+      }
       info.channel_ids.push_back(name != nullptr ? name->string_value()
                                                  : absl::StrCat(info.channel_ids.size()));
       double factor = 1.0;

@@ -5,7 +5,7 @@
 #include <numbers>
 #include <random>
 
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/status_macros.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 

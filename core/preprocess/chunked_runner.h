@@ -19,7 +19,7 @@
 
 #include "absl/status/status.h"
 #include "core/grid_iterator.h"
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 

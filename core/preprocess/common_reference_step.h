@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 

@@ -21,7 +21,7 @@
 
 #include "core/dsp/iir_design.h"
 #include "core/dsp/iir_filter.h"
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 

@@ -24,7 +24,7 @@
 #include "core/preprocess/common_reference_step.h"
 #include "core/preprocess/filter_step.h"
 #include "core/preprocess/scale_step.h"
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 

@@ -231,14 +231,43 @@ absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
 
 namespace {
 
+JsonValue ToJson(const pb::Value& v) {
+  switch (v.kind_case()) {
+    case pb::Value::kBoolValue:
+      return JsonValue::Bool(v.bool_value());
+    case pb::Value::kNumberValue:
+      return JsonValue::Number(v.number_value());
+    case pb::Value::kStringValue:
+      return JsonValue::String(v.string_value());
+    case pb::Value::kListValue: {
+      JsonValue::List items;
+      for (const pb::Value& item : v.list_value().values()) items.push_back(ToJson(item));
+      return JsonValue::MakeList(std::move(items));
+    }
+    case pb::Value::kStructValue: {
+      JsonValue::Object members;
+      for (const auto& [k, m] : v.struct_value().fields()) members.emplace(k, ToJson(m));
+      return JsonValue::MakeObject(std::move(members));
+    }
+    default:
+      return JsonValue();
+  }
+}
+
+JsonValue ToJson(const pb::Struct& s) {
+  JsonValue::Object members;
+  for (const auto& [k, m] : s.fields()) members.emplace(k, ToJson(m));
+  return JsonValue::MakeObject(std::move(members));
+}
+
 FeatureNodeSpec ToFeatureNodeSpec(const v1::FeatureNode& node) {
   FeatureNodeSpec spec;
   spec.name = node.name();
   spec.fn = node.fn();
-  spec.params = node.params();
+  spec.params = ToJson(node.params());
   spec.has_preprocessor = node.has_preprocessor();
   spec.preprocessor_fn = node.preprocessor().fn();
-  spec.preprocessor_params = node.preprocessor().params();
+  spec.preprocessor_params = ToJson(node.preprocessor().params());
   for (const auto& child : node.features()) spec.features.push_back(ToFeatureNodeSpec(child));
   return spec;
 }

@@ -14,7 +14,7 @@
 #include "core/features/streaming_extractor.h"
 #include "core/io/npy.h"
 #include "core/preprocess/chunked_runner.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/preprocess/common_reference_step.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_data.h"

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/preprocess/chunked_runner.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_data.h"

@@ -90,10 +90,7 @@ absl::StatusOr<std::vector<double>> RunLeaf(const std::string& fn, const std::st
                                             const SignalInfo& info) {
   const FeatureDef* def = FeatureBank::Default().Find(fn);
   if (def == nullptr || !def->leaf) return absl::NotFoundError(fn);
-  google::protobuf::Struct params;
-  if (!google::protobuf::util::JsonStringToMessage(params_json, &params).ok()) {
-    return absl::InvalidArgumentError(params_json);
-  }
+  NF_ASSIGN_OR_RETURN(JsonValue params, ParseJson(params_json));
   ParamReader reader(params, "test");
   NF_ASSIGN_OR_RETURN(std::unique_ptr<LeafKernel> leaf, def->leaf(reader, shape, info));
   std::vector<double> out(leaf->columns().size());

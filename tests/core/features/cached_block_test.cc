@@ -7,7 +7,7 @@
 
 #include "core/exec/compute_arena.h"
 #include "core/features/streaming_extractor.h"
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "gtest/gtest.h"
 #include "proto/convert/pipeline_convert.h"

@@ -1,6 +1,6 @@
 #include "core/preprocess/common_reference_step.h"
 
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <random>
 
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"

@@ -1,4 +1,4 @@
-#include "core/preprocess/in_memory_source.h"
+#include "core/source/in_memory_source.h"
 
 #include <string>
 

@@ -6,10 +6,10 @@
 // Example:
 //   InMemorySource src(std::move(traces), info);
 //   NF_ASSIGN_OR_RETURN(Traces t, src.GetTraces(0, 100));
-#ifndef NEUROFEAT_CORE_PREPROCESS_IN_MEMORY_SOURCE_H_
-#define NEUROFEAT_CORE_PREPROCESS_IN_MEMORY_SOURCE_H_
+#ifndef NEUROFEAT_CORE_SOURCE_IN_MEMORY_SOURCE_H_
+#define NEUROFEAT_CORE_SOURCE_IN_MEMORY_SOURCE_H_
 
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 namespace neurofeat {
 
@@ -37,4 +37,4 @@ std::vector<std::string> DefaultChannelIds(int64_t channels);
 
 }  // namespace neurofeat
 
-#endif  // NEUROFEAT_CORE_PREPROCESS_IN_MEMORY_SOURCE_H_
+#endif  // NEUROFEAT_CORE_SOURCE_IN_MEMORY_SOURCE_H_

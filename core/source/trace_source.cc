@@ -1,4 +1,4 @@
-#include "core/preprocess/trace_source.h"
+#include "core/source/trace_source.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -8,8 +8,8 @@
 //
 // Example:
 //   NF_ASSIGN_OR_RETURN(Traces t, source.GetTraces(30000, 60000));
-#ifndef NEUROFEAT_CORE_PREPROCESS_TRACE_SOURCE_H_
-#define NEUROFEAT_CORE_PREPROCESS_TRACE_SOURCE_H_
+#ifndef NEUROFEAT_CORE_SOURCE_TRACE_SOURCE_H_
+#define NEUROFEAT_CORE_SOURCE_TRACE_SOURCE_H_
 
 #include <array>
 #include <cstdint>
@@ -59,4 +59,4 @@ absl::Status CheckFrameRange(int64_t start, int64_t end, int64_t num_frames);
 
 }  // namespace neurofeat
 
-#endif  // NEUROFEAT_CORE_PREPROCESS_TRACE_SOURCE_H_
+#endif  // NEUROFEAT_CORE_SOURCE_TRACE_SOURCE_H_
