@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/lib/neurofeat_client.h"
-#include "core/util/args.h"
+#include "cmdline/args.h"
 #include "proto/convert/pipeline_convert.h"
 
 namespace neurofeat {

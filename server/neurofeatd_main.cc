@@ -30,7 +30,7 @@
 #include "core/exec/cpu_limits.h"
 #include "core/exec/memory_limits.h"
 #include "core/status_macros.h"
-#include "core/util/args.h"
+#include "cmdline/args.h"
 #include "core/version.h"
 #include "server/admission.h"
 #include "server/metrics.h"

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "core/util/args.h"
+#include "cmdline/args.h"
 
 namespace neurofeat::client {
 

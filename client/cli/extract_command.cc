@@ -22,7 +22,7 @@
 #include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "core/status_macros.h"
-#include "core/util/args.h"
+#include "cmdline/args.h"
 #include "proto/convert/pipeline_convert.h"
 
 namespace neurofeat::client {

@@ -14,7 +14,7 @@
 #include "core/io/synthetic_recording.h"
 #include "core/preprocess/chunked_runner.h"
 #include "core/status_macros.h"
-#include "core/util/args.h"
+#include "cmdline/args.h"
 
 namespace neurofeat::client {
 namespace {

@@ -20,7 +20,7 @@
 #include "core/preprocess/chunked_runner.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "core/status_macros.h"
-#include "core/util/args.h"
+#include "cmdline/args.h"
 #include "proto/convert/pipeline_convert.h"
 
 namespace neurofeat::client {

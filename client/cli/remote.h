@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/lib/neurofeat_client.h"
-#include "core/util/args.h"
+#include "cmdline/args.h"
 #include "neurofeat/v1/pipeline.pb.h"
 
 namespace neurofeat::client {

@@ -95,8 +95,6 @@ rocksdb::WriteOptions CacheWriteOptions() {
 
 }  // namespace
 
-const char* CacheLevelName(CacheLevel level) { return kFamilies[static_cast<int>(level)]; }
-
 const char* CacheLookupName(CacheLookup lookup) {
   switch (lookup) {
     case CacheLookup::kHit:

@@ -31,6 +31,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/result_store.h"
 
 namespace rocksdb {
 class DB;
@@ -38,10 +39,6 @@ class ColumnFamilyHandle;
 }  // namespace rocksdb
 
 namespace neurofeat {
-
-enum class CacheLevel { kSpectra = 0, kFeatures = 1, kFiles = 2 };
-inline constexpr int kCacheLevels = 3;
-const char* CacheLevelName(CacheLevel level);
 
 enum class CacheLookup { kHit = 0, kMiss = 1, kCorrupt = 2 };
 inline constexpr int kCacheLookups = 3;
@@ -65,7 +62,7 @@ struct ResultCacheStats {
   std::atomic<int64_t> evicted_bytes{0};
 };
 
-class ResultCache {
+class ResultCache final : public ResultStore {
  public:
   // Open() opens or creates the database; if it will not open, moves it to
   // "<dir>.broken-<time>" and creates a new one. `note` receives what was
@@ -75,10 +72,10 @@ class ResultCache {
   // OpenOrWarn() is Open(), or null with the reason in `warning`.
   static std::unique_ptr<ResultCache> OpenOrWarn(const ResultCacheOptions& options,
                                                  std::string* warning);
-  ~ResultCache();
+  ~ResultCache() override;
 
-  std::optional<std::string> Get(CacheLevel level, const std::string& descriptor);
-  void Put(CacheLevel level, const std::string& descriptor, const std::string& payload);
+  std::optional<std::string> Get(CacheLevel level, const std::string& descriptor) override;
+  void Put(CacheLevel level, const std::string& descriptor, const std::string& payload) override;
 
   // Live bytes on disk and in memory, approximately.
   int64_t ApproximateBytes() const;

@@ -20,13 +20,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/cache/result_cache.h"
 #include "core/features/extract.h"
+#include "core/result_store.h"
 
 namespace neurofeat {
 
 struct CacheContext {
-  ResultCache* cache = nullptr;  // null: no caching
+  ResultStore* cache = nullptr;  // null: no caching
   // What the windows depend on besides the tree: recording content and
   // how the windows were made.
   std::string recording_descriptor;

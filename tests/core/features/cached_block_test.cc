@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "core/cache/result_cache.h"
 #include "core/exec/compute_arena.h"
 #include "core/features/streaming_extractor.h"
 #include "core/source/in_memory_source.h"

@@ -1,4 +1,4 @@
-#include "core/util/args.h"
+#include "cmdline/args.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

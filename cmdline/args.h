@@ -9,8 +9,8 @@
 //   ArgParser parser("preprocess", {{"input", true, "IN.npy"}, ...});
 //   NF_ASSIGN_OR_RETURN(ParsedArgs args, parser.Parse(argc, argv, 2));
 //   std::string in = args.Get("input");
-#ifndef NEUROFEAT_CORE_UTIL_ARGS_H_
-#define NEUROFEAT_CORE_UTIL_ARGS_H_
+#ifndef NEUROFEAT_CMDLINE_ARGS_H_
+#define NEUROFEAT_CMDLINE_ARGS_H_
 
 #include <map>
 #include <optional>
@@ -77,4 +77,4 @@ absl::StatusOr<int64_t> ParseFramePosition(const std::string& text, double fs_hz
 
 }  // namespace neurofeat
 
-#endif  // NEUROFEAT_CORE_UTIL_ARGS_H_
+#endif  // NEUROFEAT_CMDLINE_ARGS_H_
