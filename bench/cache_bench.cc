@@ -17,9 +17,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "api/pipeline_convert.h"
 #include "client/lib/neurofeat_client.h"
 #include "cmdline/args.h"
-#include "proto/convert/pipeline_convert.h"
 
 namespace neurofeat {
 namespace {
@@ -74,7 +74,7 @@ Run Extract(client::NeurofeatClient& c, int metrics_port, const std::string& pat
     req.mutable_recording()->add_channel_names(ch);
   req.mutable_recording()->set_highpass_hz(1);
   req.mutable_recording()->set_lowpass_hz(40);
-  *req.mutable_pipeline() = *ParsePipelineJson(json);
+  *req.mutable_pipeline() = *api::ParsePipelineJson(json);
   const std::string spectrum = R"(neurofeat_kernel_executions_total{kernel="spectrum"})";
   const std::string feature = R"(neurofeat_kernel_executions_total{kernel="feature"})";
   const double ffts0 = Counter(metrics_port, spectrum), features0 = Counter(metrics_port, feature);

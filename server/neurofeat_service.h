@@ -1,10 +1,11 @@
 // File: neurofeat_service.h
 //
-// NeurofeatService: the neurofeat.v1.Neurofeat gRPC service. Handlers
-// validate, admit the request's working set, and hand each chunk or block
-// of windows to the compute arena; they only wait and write, so gRPC
-// threads never compute. Between chunks they check for cancellation and
-// deadlines, so an abandoned request stops within one chunk.
+// NeurofeatService: the neurofeat.v1.Neurofeat gRPC service on the callback
+// API. No reaction blocks: Extract and Preprocess validate and run their
+// job on the compute arena and stream its output with flow control from
+// the client (stream_call.h); Upload spools chunks from arena tasks
+// (upload_call.h); the unary calls answer at once. gRPC threads never
+// compute.
 #ifndef NEUROFEAT_SERVER_NEUROFEAT_SERVICE_H_
 #define NEUROFEAT_SERVER_NEUROFEAT_SERVICE_H_
 
@@ -18,6 +19,7 @@
 #include "core/exec/memory_limits.h"
 #include "neurofeat/v1/service.grpc.pb.h"
 #include "server/admission.h"
+#include "server/call_context.h"
 #include "server/metrics.h"
 #include "server/path_policy.h"
 #include "server/status_mapping.h"
@@ -25,48 +27,48 @@
 
 namespace neurofeat::server {
 
-struct ServiceOptions {
+// What the service is given; every pointer outlives it.
+struct ServiceDeps {
   const PathPolicy* paths = nullptr;
-  UploadStore* uploads = nullptr;
+  UploadStore* uploads = nullptr;  // null: uploads disabled
   Admission* admission = nullptr;
   CpuLimits cpu;
   MemoryLimits memory;
-  int64_t max_message_bytes = 64 << 20;
+  int64_t max_message_bytes = int64_t{64} << 20;
   ResultCache* cache = nullptr;  // null: uncached
   ContentKeys* keys = nullptr;
-  ServerMetrics* metrics = nullptr;
-  // How errors are shown to clients (null: as they are).
+  ServerMetrics* metrics = nullptr;  // null: no metrics
   const StatusMapper* errors = nullptr;
+  // Chunks of a Preprocess stream computed ahead of the one being written.
+  int preprocess_chunks_ahead = 2;
 };
 
-class NeurofeatService final : public v1::Neurofeat::Service {
+class NeurofeatService final : public v1::Neurofeat::CallbackService {
  public:
-  explicit NeurofeatService(ServiceOptions options) : options_(std::move(options)) {}
+  explicit NeurofeatService(ServiceDeps deps);
 
-  grpc::Status Extract(grpc::ServerContext* context, const v1::ExtractRequest* request,
-                       grpc::ServerWriter<v1::ExtractResponse>* writer) override;
-  grpc::Status Preprocess(grpc::ServerContext* context, const v1::PreprocessRequest* request,
-                          grpc::ServerWriter<v1::PreprocessResponse>* writer) override;
-  grpc::Status Upload(grpc::ServerContext* context, grpc::ServerReader<v1::UploadChunk>* reader,
-                      v1::UploadResponse* response) override;
-  grpc::Status ListFeatures(grpc::ServerContext* context, const v1::ListFeaturesRequest* request,
-                            v1::FeatureCatalogue* response) override;
-  grpc::Status GetServerInfo(grpc::ServerContext* context, const v1::ServerInfoRequest* request,
-                             v1::ServerInfo* response) override;
+  grpc::ServerWriteReactor<v1::ExtractResponse>* Extract(
+      grpc::CallbackServerContext* context, const v1::ExtractRequest* request) override;
+  grpc::ServerWriteReactor<v1::PreprocessResponse>* Preprocess(
+      grpc::CallbackServerContext* context, const v1::PreprocessRequest* request) override;
+  grpc::ServerReadReactor<v1::UploadChunk>* Upload(grpc::CallbackServerContext* context,
+                                                   v1::UploadResponse* response) override;
+  grpc::ServerUnaryReactor* ListFeatures(grpc::CallbackServerContext* context,
+                                         const v1::ListFeaturesRequest* request,
+                                         v1::FeatureCatalogue* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
+                                          const v1::ServerInfoRequest* request,
+                                          v1::ServerInfo* response) override;
+
+  // Calls started and not yet done (the drain waits for none).
+  int live_calls() const { return live_calls_.load(); }
 
  private:
-  grpc::Status DoUpload(grpc::ServerContext* context, grpc::ServerReader<v1::UploadChunk>* reader,
-                        v1::UploadResponse* response);
-  // Public() is what the client sees of `status`.
-  grpc::Status Public(grpc::ServerContext* context, const absl::Status& status) const;
-  // Admit() with metrics: queue wait observed, refusals counted by reason.
-  absl::StatusOr<Admission::Ticket> Admit(int64_t bytes, grpc::ServerContext* context);
-  ServiceOptions options_;
+  ServiceDeps deps_;
+  StatusMapper default_errors_;
+  std::atomic<int> live_calls_{0};
+  CallContext env_;
 };
-
-// PipelineDigest() is the hex SHA-256 of the pipeline's deterministic
-// serialisation (maps in key order).
-std::string PipelineDigest(const v1::Pipeline& pipeline);
 
 }  // namespace neurofeat::server
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_replace.h"
+#include "api/status_convert.h"
 
 namespace neurofeat::server {
 
@@ -36,14 +37,14 @@ std::string StatusMapper::PublicMessage(absl::string_view message) const {
   return out;
 }
 
-grpc::Status StatusMapper::ToGrpc(const absl::Status& status, grpc::ServerContext* context) const {
+grpc::Status StatusMapper::ToGrpc(const absl::Status& status,
+                                  grpc::ServerContextBase* context) const {
   if (status.ok()) return grpc::Status::OK;
   if (absl::IsResourceExhausted(status) && context != nullptr) {
     // gRPC's retry-pushback convention: when to try again.
     context->AddTrailingMetadata("grpc-retry-pushback-ms", "1000");
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      PublicMessage(status.message()));
+  return api::ToGrpcStatus(absl::Status(status.code(), PublicMessage(status.message())));
 }
 
 }  // namespace neurofeat::server

@@ -43,7 +43,7 @@ class StatusMapper {
 
   // ToGrpc() keeps the code; `context` (may be null) gets the retry
   // pushback for RESOURCE_EXHAUSTED.
-  grpc::Status ToGrpc(const absl::Status& status, grpc::ServerContext* context) const;
+  grpc::Status ToGrpc(const absl::Status& status, grpc::ServerContextBase* context) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> replacements_;  // prefix/ -> label

@@ -69,6 +69,7 @@ class UploadStore {
   void Expire(std::chrono::steady_clock::time_point now);
 
   int64_t max_upload_bytes() const { return options_.max_upload_bytes; }
+  const std::string& dir() const { return options_.dir; }
   // Bytes reserved by uploads in progress and finished ones.
   int64_t spool_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 

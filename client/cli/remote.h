@@ -1,21 +1,24 @@
 // File: remote.h
 //
 // The CLI's remote mode: flags shared by every command that talks to a
-// neurofeatd (--server, TLS, --timeout), and the remote versions of
-// `extract` and `preprocess`, which upload a local .npy in chunks (or name a
-// file the server reads with --remote-path) and write the streamed results
-// exactly as the embedded engine would.
+// neurofeatd (--server, TLS, --timeout), and sending the request the flags
+// built (request_flags.h) to a server: the samples are an upload of --input
+// (in chunks) or a file the server reads (--remote-path); the results are
+// written exactly as the embedded engine writes them.
 #ifndef NEUROFEAT_CLIENT_CLI_REMOTE_H_
 #define NEUROFEAT_CLIENT_CLI_REMOTE_H_
 
-#include <optional>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "api/response_convert.h"
+#include "client/cli/outputs.h"
 #include "client/lib/neurofeat_client.h"
 #include "cmdline/args.h"
-#include "neurofeat/v1/pipeline.pb.h"
+#include "neurofeat/v1/service.pb.h"
 
 namespace neurofeat::client {
 
@@ -26,23 +29,16 @@ std::vector<FlagSpec> RemoteFlags();
 // --timeout.
 absl::StatusOr<std::unique_ptr<NeurofeatClient>> ConnectFromFlags(const ParsedArgs& args);
 
-// RemoteRecording() is --remote-path (and --format) or an upload of --input.
-absl::StatusOr<v1::Recording> RemoteRecording(const ParsedArgs& args, NeurofeatClient& client,
-                                              bool show_progress);
+// CheckRemoteFlags(): the remote-only flags need --server.
+absl::Status CheckRemoteFlags(const ParsedArgs& args);
 
-struct RemoteResult {
-  int64_t rows_or_frames = 0;
-  int64_t columns_or_channels = 0;
-  std::string digest;
-};
-
-// `neurofeat extract --server ...`: writes --output like the embedded engine.
-absl::StatusOr<RemoteResult> RunRemoteExtract(const ParsedArgs& args, const v1::Pipeline& pipeline,
-                                              std::optional<double> fs, int64_t chunk_frames);
-// `neurofeat preprocess --server ...`.
-absl::StatusOr<RemoteResult> RunRemotePreprocess(const ParsedArgs& args,
-                                                 const v1::Pipeline& pipeline, double fs,
-                                                 int64_t chunk_frames);
+// RunRemoteExtract() sends the request; rows go to `reader`. Returns the
+// pipeline digest the server reported.
+absl::StatusOr<std::string> RunRemoteExtract(v1::ExtractRequest request, const ParsedArgs& args,
+                                             api::ExtractTableReader* reader);
+// RunRemotePreprocess() sends the request; traces go to `out`.
+absl::StatusOr<std::string> RunRemotePreprocess(v1::PreprocessRequest request,
+                                                const ParsedArgs& args, TraceFile& out);
 
 }  // namespace neurofeat::client
 

@@ -1,20 +1,17 @@
 #include "client/lib/neurofeat_client.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/dtype_convert.h"
+#include "api/status_convert.h"
 #include "core/io/npy.h"
+#include "core/io/regular_file.h"
 #include "core/status_macros.h"
 
 namespace neurofeat::client {
 
-absl::Status ToAbsl(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
+absl::Status ToAbsl(const grpc::Status& status) { return api::FromGrpcStatus(status); }
 
 NeurofeatClient::NeurofeatClient(const ClientOptions& options,
                                  std::shared_ptr<grpc::Channel> channel)
@@ -77,27 +74,13 @@ absl::StatusOr<std::string> NeurofeatClient::UploadNpy(
     const std::function<void(int64_t, int64_t)>& progress) {
   NF_ASSIGN_OR_RETURN(NpyHeader header, ReadNpyHeader(path));
   v1::UploadChunk first;
-  switch (header.dtype) {
-    case NpyDtype::kInt16:
-      first.mutable_header()->set_dtype(v1::INT16);
-      break;
-    case NpyDtype::kFloat32:
-      first.mutable_header()->set_dtype(v1::FLOAT32);
-      break;
-    case NpyDtype::kFloat64:
-      first.mutable_header()->set_dtype(v1::FLOAT64);
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": dtype must be int16, float32 or float64"));
-  }
-  int64_t total = static_cast<int64_t>(NpyDtypeSize(header.dtype));
-  for (int64_t d : header.shape) {
-    first.mutable_header()->add_shape(d);
-    total *= d;
-  }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  NF_ASSIGN_OR_RETURN(SampleType type, api::FromNpyDtype(header.dtype, path));
+  first.mutable_header()->set_dtype(api::ToProtoDtype(type));
+  for (int64_t d : header.shape) first.mutable_header()->add_shape(d);
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
+  // The header was checked against the file's size: the data are there.
+  const int64_t total = file.size - header.data_offset;
+  const int fd = file.fd.get();
   grpc::ClientContext context;
   Prepare(&context);
   v1::UploadResponse response;
@@ -117,7 +100,6 @@ absl::StatusOr<std::string> NeurofeatClient::UploadNpy(
     sent += want;
     if (progress) progress(sent, total);
   }
-  ::close(fd);
   if (!read_status.ok()) {
     context.TryCancel();
     writer->Finish();

@@ -10,11 +10,12 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "core/cache/result_cache.h"
+#include "absl/synchronization/mutex.h"
+#include "core/result_store.h"
 
 namespace neurofeat {
 
@@ -23,20 +24,21 @@ class ContentKeys {
   // `run` runs a function on the compute arena and waits for it (default:
   // RunInArena; the server passes one that only submits, so gRPC threads do
   // not compute).
-  explicit ContentKeys(ResultCache* cache,
+  // `store` (may be null) remembers digests across restarts.
+  explicit ContentKeys(ResultStore* store,
                        std::function<void(const std::function<void()>&)> run = nullptr);
   // ForFile() runs hashing on the compute arena; call from any thread.
   absl::StatusOr<std::string> ForFile(const std::string& path);
   std::string ForBytes(const std::string& bytes);
   // Files hashed (not found by identity): for tests and logs.
-  int64_t files_hashed() const;
+  int64_t files_hashed() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  ResultCache* cache_;
+  ResultStore* cache_;
   std::function<void(const std::function<void()>&)> run_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::string> by_identity_;
-  int64_t files_hashed_ = 0;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::string> by_identity_ ABSL_GUARDED_BY(mu_);
+  int64_t files_hashed_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace neurofeat

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/checked_math.h"
 #include "core/features/feature_bank.h"
 #include "core/status_macros.h"
 
@@ -64,10 +65,32 @@ absl::Status CheckParent(const FeatureDef& def, const NodeShape& parent, const s
                                                  absl::StrJoin(accepted, ", ")));
 }
 
+// Bytes a node value of this shape holds (see NodeValue): samples or
+// spectra as float64, complex values, entropy neighbour counts.
+int64_t ValueBytes(const NodeShape& shape) {
+  const int64_t cells = SaturatingMul(static_cast<int64_t>(shape.rows.size()), shape.n);
+  switch (shape.kind) {
+    case ValueKind::kSignal:
+    case ValueKind::kSpectrum:
+      return SaturatingMul(cells, 8);
+    case ValueKind::kCoherency:
+    case ValueKind::kPhaseDiff:
+      return SaturatingMul(cells, 16);
+    case ValueKind::kEntropyCounts:
+      return SaturatingMul(cells, 8);  // two int32 counts per vector
+  }
+  return SaturatingMul(cells, 16);
+}
+
 struct Builder {
   const SignalInfo& info;
   std::vector<std::string> columns;
   std::vector<bool> integer;
+  // Node values alive at once during one window's evaluation, at most: the
+  // window itself plus every preprocessor's output (siblings' outputs are
+  // freed in turn, so this sum is an upper bound).
+  int64_t window_bytes = 0;
+  int64_t node_count = 0;
 
   absl::StatusOr<std::unique_ptr<FeatureTree::Node>> BuildList(
       const std::vector<FeatureNodeSpec>& nodes, const NodeShape& shape, const std::string& path,
@@ -89,6 +112,10 @@ struct Builder {
       if (!names.insert(node.name).second) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ".name: \"", node.name, "\" appears twice at this level"));
+      }
+      if (++node_count > kMaxFeatureNodes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": the tree has more than ", kMaxFeatureNodes, " nodes"));
       }
       NF_ASSIGN_OR_RETURN(auto child, BuildNode(node, shape, where,
                                                 absl::StrCat(prefix, node.name, "_"), descriptor));
@@ -165,6 +192,7 @@ struct Builder {
       ParamReader params(node.preprocessor_params, pre_path);
       NF_ASSIGN_OR_RETURN(pre, def->preprocessor(params, parent, info));
       shape = pre->output_shape();
+      window_bytes = SaturatingAdd(window_bytes, ValueBytes(shape));
       child_descriptor = absl::StrCat(
           descriptor, "/", Canonical(node.preprocessor_fn, params, node.preprocessor_params));
       spectral = IsSpectral(node.preprocessor_fn);
@@ -237,8 +265,12 @@ absl::StatusOr<FeatureTree> FeatureTree::Build(const std::vector<FeatureNodeSpec
   root.rows = info.channels;
   root.n = n_times;
   Builder builder{info, {}, {}};
+  // The window as float32 and float64 (see Evaluate()).
+  builder.window_bytes =
+      SaturatingMul(SaturatingMul(static_cast<int64_t>(info.channels.size()), n_times), 12);
   NF_ASSIGN_OR_RETURN(auto node, builder.BuildList(features, root, "features", "", ""));
   FeatureTree tree;
+  tree.bytes_per_window_ = builder.window_bytes;
   tree.info_ = info;
   tree.n_times_ = n_times;
   tree.columns_ = std::move(builder.columns);

@@ -29,7 +29,7 @@ namespace neurofeat {
 // the API edge so that core does not depend on the API messages).
 struct FeatureNodeSpec {
   std::string name;
-  std::string fn;  // a feature (leaf), or empty for a group
+  std::string fn;    // a feature (leaf), or empty for a group
   JsonValue params;  // an object, or null for none
   bool has_preprocessor = false;
   std::string preprocessor_fn;
@@ -50,6 +50,9 @@ struct BlockPlan {
 // kMaxFeatureColumns bounds a feature table's width: the column names alone
 // of every channel pair of a 65,536-channel recording would take gigabytes.
 inline constexpr int64_t kMaxFeatureColumns = int64_t{1} << 21;
+// kMaxFeatureNodes bounds the nodes of a tree (EEGDash's largest bank trees
+// have a few hundred).
+inline constexpr int64_t kMaxFeatureNodes = 4096;
 
 class FeatureTree {
  public:
@@ -81,6 +84,10 @@ class FeatureTree {
   const SignalInfo& info() const { return info_; }
   int64_t n_times() const { return n_times_; }
 
+  // bytes_per_window() is the memory one window's evaluation holds at most
+  // (the window and every preprocessor's output), for working-set estimates.
+  int64_t bytes_per_window() const { return bytes_per_window_; }
+
   const std::vector<LeafInfo>& leaves() const { return leaves_; }
   const std::vector<SlotInfo>& slots() const { return slots_; }
   int node_count() const { return node_count_; }
@@ -98,6 +105,7 @@ class FeatureTree {
   FeatureTree() = default;
   SignalInfo info_;
   int64_t n_times_ = 0;
+  int64_t bytes_per_window_ = 0;
   std::vector<std::string> columns_;
   std::vector<bool> integer_;
   std::unique_ptr<Node> root_;

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "core/checked_math.h"
 #include "core/preprocess/finite_check.h"
 #include "core/status_macros.h"
 
@@ -61,38 +62,70 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
     current = std::make_shared<FiniteCheckSource>(current);
   }
   std::string canonical;
+  chain->channels_ = source->num_channels();
+  chain->recording_frames_ = source->num_frames();
+  const int64_t out_size = static_cast<int64_t>(SampleTypeSize(output_type));
   for (const PreprocessStepSpec& step : spec.steps) {
     std::string step_canonical;
+    const int64_t in_size = static_cast<int64_t>(SampleTypeSize(current->sample_type()));
     if (const auto* bw = std::get_if<ButterworthOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s,
                           FilterStep::CreateButterworth(*bw, current, output_type, step.path));
       step_canonical = s->canonical();
-      chain->margin_frames_ += s->margin_samples();
+      chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
+      // Filters run in float64 stripes: a working copy of the input at most.
+      chain->costs_.push_back({s->margin_samples(), in_size, 8, out_size});
       current = std::move(s);
     } else if (const auto* notch = std::get_if<NotchOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s, FilterStep::CreateNotch(*notch, current, output_type, step.path));
       step_canonical = s->canonical();
-      chain->margin_frames_ += s->margin_samples();
+      chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
+      chain->costs_.push_back({s->margin_samples(), in_size, 8, out_size});
       current = std::move(s);
     } else if (const auto* cr = std::get_if<CommonReferenceOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s,
                           CommonReferenceStep::Create(*cr, current, output_type, step.path));
       step_canonical = s->canonical();
+      // Its input converted to the output type when they differ.
+      chain->costs_.push_back({0, in_size, in_size == out_size ? 0 : out_size, out_size});
       current = std::move(s);
     } else if (const auto* sc = std::get_if<ScaleOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s, ScaleStep::Create(*sc, current, output_type, step.path));
       step_canonical = s->canonical();
+      chain->costs_.push_back({0, in_size, 0, out_size});
       current = std::move(s);
     }
     if (!canonical.empty()) canonical += "|";
     canonical += step_canonical;
   }
   if (current->sample_type() != output_type) {
+    chain->costs_.push_back(
+        {0, static_cast<int64_t>(SampleTypeSize(current->sample_type())), 0, out_size});
     current = std::make_shared<ConvertSource>(current, output_type);
   }
   chain->output_ = std::move(current);
   chain->canonical_ = canonical.empty() ? "identity" : canonical;
   return chain;
+}
+
+int64_t PreprocessChain::PeakBytes(int64_t frames) const {
+  int64_t peak = 0;
+  int64_t out_frames = std::min(frames, recording_frames_);
+  for (auto it = costs_.rbegin(); it != costs_.rend(); ++it) {
+    const int64_t in_frames =
+        std::min(recording_frames_, SaturatingAdd(out_frames, SaturatingMul(2, it->margin)));
+    const int64_t per_in = SaturatingAdd(it->in_bytes, it->work_bytes);
+    const int64_t bytes = SaturatingMul(
+        channels_,
+        SaturatingAdd(SaturatingMul(in_frames, per_in), SaturatingMul(out_frames, it->out_bytes)));
+    peak = std::max(peak, bytes);
+    out_frames = in_frames;
+  }
+  if (costs_.empty()) {
+    // The source's block itself (an empty chain passes it through).
+    peak = SaturatingMul(SaturatingMul(out_frames, channels_), 8);
+  }
+  return peak;
 }
 
 }  // namespace neurofeat

@@ -61,7 +61,25 @@ class PreprocessChain {
   // most (the filters' margins add up through the chain).
   int64_t margin_frames() const { return margin_frames_; }
 
+  // PeakBytes() is the most memory one GetTraces() call of `frames` frames
+  // on output() holds at once: steps run one inside the other, so the peak
+  // is the largest step's input (with its margins, clipped to the
+  // recording), working copy and output; the source's read is the first
+  // step's input. Saturates (no estimate wraps).
+  int64_t PeakBytes(int64_t frames) const;
+
  private:
+  // What one step holds per call, in bytes per sample of its input / output
+  // frames, and the margin it adds on each side.
+  struct StepCost {
+    int64_t margin = 0;
+    int64_t in_bytes = 0;
+    int64_t work_bytes = 0;
+    int64_t out_bytes = 0;
+  };
+  std::vector<StepCost> costs_;  // first step first
+  int64_t channels_ = 0;
+  int64_t recording_frames_ = 0;
   int64_t margin_frames_ = 0;
   std::shared_ptr<const TraceSource> output_;
   std::string canonical_;

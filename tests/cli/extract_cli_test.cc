@@ -181,7 +181,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unknown_json_key",
                 R"({"features": [{"name": "v", "fn": "signal_variance", "parms": {}}]})", "",
                 "parms"},
-        BadCase{"channel_count", "", "--fs 128 --channels O1,Oz", "--channels names 2 channels"},
+        BadCase{"channel_count", "", "--fs 128 --channels O1,Oz",
+                "--channels: 2 names for 6 channels"},
         BadCase{"missing_fs", "", "--channels O1,Oz,O2,Cz,Pz,POz", "--fs is required"},
         BadCase{
             "window_on_epochs",

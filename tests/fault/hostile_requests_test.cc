@@ -21,10 +21,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "api/pipeline_convert.h"
 #include "core/io/npy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/convert/pipeline_convert.h"
 #include "tests/integration/server_process.h"
 #include "tests/testing/test_data.h"
 
@@ -44,7 +44,7 @@ absl::Status Drain(client::NeurofeatClient& c, const v1::ExtractRequest& req) {
 }
 
 v1::Pipeline Pipeline(const std::string& json) {
-  absl::StatusOr<v1::Pipeline> p = ParsePipelineJson(json);
+  absl::StatusOr<v1::Pipeline> p = api::ParsePipelineJson(json);
   EXPECT_TRUE(p.ok()) << p.status();
   return p.ok() ? *p : v1::Pipeline();
 }

@@ -10,10 +10,10 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "api/pipeline_convert.h"
 #include "core/io/npy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/convert/pipeline_convert.h"
 #include "tests/integration/server_process.h"
 
 namespace neurofeat {
@@ -87,7 +87,7 @@ absl::StatusOr<std::vector<double>> Extract(const ServerProcess& s, const std::s
   req.mutable_recording()->set_sampling_rate_hz(128);
   req.mutable_recording()->set_highpass_hz(1);
   req.mutable_recording()->set_lowpass_hz(40);
-  *req.mutable_pipeline() = *ParsePipelineJson(json);
+  *req.mutable_pipeline() = *api::ParsePipelineJson(json);
   req.set_cache_policy(policy);
   std::vector<double> values;
   absl::Status st = s.Client()->Extract(req, [&](const v1::ExtractResponse& r) {

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/pipeline_convert.h"
 #include "core/exec/compute_arena.h"
 #include "core/io/npy.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "gtest/gtest.h"
-#include "proto/convert/pipeline_convert.h"
 #include "tests/integration/server_process.h"
 
 namespace neurofeat {
@@ -56,7 +56,7 @@ TEST(LargeRecordingTest, TwoGibibytesThroughTheServerInBoundedMemory) {
   v1::PreprocessRequest req;
   req.mutable_recording()->mutable_path()->set_path("big.npy");
   req.mutable_recording()->set_sampling_rate_hz(kFs);
-  *req.mutable_pipeline() = *ParsePipelineJson(kChain);
+  *req.mutable_pipeline() = *api::ParsePipelineJson(kChain);
   req.set_chunk_frames(30000);
   const int64_t probe_start = 60 * 30000;  // the chunk at 60-61 s
   std::string probe;
@@ -80,8 +80,8 @@ TEST(LargeRecordingTest, TwoGibibytesThroughTheServerInBoundedMemory) {
   auto source = NpyTraceSource::Open(path, info);
   ASSERT_TRUE(source.ok());
   std::shared_ptr<const TraceSource> shared = std::move(*source);
-  auto chain =
-      PreprocessChain::Build(*ToChainSpec(*ParsePipelineJson(kChain)), shared, SampleType::kInt16);
+  auto chain = PreprocessChain::Build(*api::ToChainSpec(*api::ParsePipelineJson(kChain)), shared,
+                                      SampleType::kInt16);
   ASSERT_TRUE(chain.ok());
   absl::StatusOr<Traces> local;
   RunInArena([&] { local = (*chain)->output().GetTraces(probe_start, probe_start + 30000); });

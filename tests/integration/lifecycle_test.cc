@@ -12,9 +12,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "api/pipeline_convert.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/convert/pipeline_convert.h"
 #include "tests/integration/server_process.h"
 
 namespace neurofeat {
@@ -38,7 +38,7 @@ v1::ExtractRequest SlowExtract(int windows) {
   s->add_shape(channels);
   s->set_data(reinterpret_cast<const char*>(x.data()), x.size() * 4);
   req.mutable_recording()->set_sampling_rate_hz(30000);
-  *req.mutable_pipeline() = *ParsePipelineJson(R"({"window": {"size_samples": 30000},
+  *req.mutable_pipeline() = *api::ParsePipelineJson(R"({"window": {"size_samples": 30000},
       "features": [{"name": "h", "fn": "dimensionality_higuchi_fractal_dim"},
                    {"name": "e", "preprocessor": {"fn": "complexity_entropy_preprocessor"},
                     "features": [{"name": "s", "fn": "complexity_sample_entropy"}]}]})");

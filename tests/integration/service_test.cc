@@ -10,15 +10,15 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "api/pipeline_convert.h"
 #include "core/exec/compute_arena.h"
 #include "core/features/streaming_extractor.h"
 #include "core/io/npy.h"
 #include "core/preprocess/chunked_runner.h"
-#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
+#include "core/source/in_memory_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/convert/pipeline_convert.h"
 #include "tests/integration/server_process.h"
 #include "tests/testing/cli_runner.h"
 #include "tests/testing/feature_testing.h"
@@ -50,7 +50,7 @@ v1::Recording Inline(const Traces& t, double fs) {
 }
 
 v1::Pipeline Pipeline(const std::string& json) {
-  absl::StatusOr<v1::Pipeline> p = ParsePipelineJson(json);
+  absl::StatusOr<v1::Pipeline> p = api::ParsePipelineJson(json);
   EXPECT_TRUE(p.ok()) << p.status();
   return p.ok() ? *p : v1::Pipeline();
 }
@@ -65,7 +65,8 @@ Traces Embedded(const Traces& x, double fs, const std::string& json, int64_t chu
   for (int64_t c = 0; c < x.channels(); ++c) info.channel_ids.push_back(absl::StrCat(c));
   auto source = std::make_shared<InMemorySource>(
       Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), info);
-  auto chain = *PreprocessChain::Build(*ToChainSpec(Pipeline(json)), source, SampleType::kFloat32);
+  auto chain =
+      *PreprocessChain::Build(*api::ToChainSpec(Pipeline(json)), source, SampleType::kFloat32);
   Traces out = Traces::Uninitialized(SampleType::kFloat32, x.frames(), x.channels());
   absl::Status s;
   RunInArena([&] {
@@ -229,13 +230,13 @@ TEST(ServiceTest, RemoteExtractOfContinuousDataEqualsEmbedded) {
   auto source = std::make_shared<InMemorySource>(
       Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), rinfo);
   const v1::Pipeline p = Pipeline(json);
-  auto chain = *PreprocessChain::Build(*ToChainSpec(p), source, SampleType::kFloat32);
+  auto chain = *PreprocessChain::Build(*api::ToChainSpec(p), source, SampleType::kFloat32);
   SignalInfo info;
   info.fs = 256;
   info.channels = rinfo.channel_ids;
-  auto tree = FeatureTree::Build(ToFeatureSpecs(p), info, 512);
+  auto tree = FeatureTree::Build(api::ToFeatureSpecs(p), info, 512);
   ASSERT_TRUE(tree.ok());
-  StreamingExtractor ex(*tree, chain->output(), **ToWindowSpec(p), 700, 10);
+  StreamingExtractor ex(*tree, chain->output(), **api::ToWindowSpec(p), 700, 10);
   FeatureTable all;
   RunInArena([&] {
     while (true) {
@@ -373,7 +374,7 @@ TEST_F(ServiceBadInputTest, EachBadInputGetsItsCodeAndFieldAndTheServerGoesOn) {
     if (c.edit) c.edit(&rec);
     absl::Status s;
     if (c.name == "unknown JSON step") {
-      EXPECT_FALSE(ParsePipelineJson(R"({"preprocess": [{"bandpas": {}}]})").ok());
+      EXPECT_FALSE(api::ParsePipelineJson(R"({"preprocess": [{"bandpas": {}}]})").ok());
       continue;
     }
     if (c.extract) {

@@ -6,12 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/pipeline_convert.h"
 #include "core/exec/compute_arena.h"
 #include "core/features/feature_bank.h"
 #include "core/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "proto/convert/pipeline_convert.h"
 #include "tests/testing/test_data.h"
 
 namespace neurofeat::testing {
@@ -57,8 +57,8 @@ CsvTable LoadCsv(const std::string& relative) {
 
 absl::StatusOr<FeatureTree> BuildTree(const std::string& pipeline_json, const SignalInfo& info,
                                       int64_t n_times) {
-  NF_ASSIGN_OR_RETURN(v1::Pipeline pipeline, ParsePipelineJson(pipeline_json));
-  return FeatureTree::Build(ToFeatureSpecs(pipeline), info, n_times);
+  NF_ASSIGN_OR_RETURN(v1::Pipeline pipeline, api::ParsePipelineJson(pipeline_json));
+  return FeatureTree::Build(api::ToFeatureSpecs(pipeline), info, n_times);
 }
 
 absl::StatusOr<FeatureTable> Extract(const std::string& pipeline_json, const SignalInfo& info,

@@ -5,13 +5,13 @@
 
 #include <random>
 
+#include "api/pipeline_convert.h"
 #include "core/cache/result_cache.h"
 #include "core/exec/compute_arena.h"
 #include "core/features/streaming_extractor.h"
-#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
+#include "core/source/in_memory_source.h"
 #include "gtest/gtest.h"
-#include "proto/convert/pipeline_convert.h"
 #include "tests/testing/test_data.h"
 
 namespace neurofeat {
@@ -41,20 +41,20 @@ struct RunResult {
 
 RunResult Extract(const std::string& json, const Traces& x, ResultCache* cache,
                   const std::string& content) {
-  const v1::Pipeline p = *ParsePipelineJson(json);
+  const v1::Pipeline p = *api::ParsePipelineJson(json);
   RecordingInfo rinfo;
   rinfo.sampling_rate_hz = 128;
   rinfo.channel_ids = {"a", "b", "c"};
   auto source = std::make_shared<InMemorySource>(
       Traces::View(x.type(), x.frames(), x.channels(), x.bytes()), rinfo);
-  auto chain = *PreprocessChain::Build(*ToChainSpec(p), source, SampleType::kFloat32);
+  auto chain = *PreprocessChain::Build(*api::ToChainSpec(p), source, SampleType::kFloat32);
   SignalInfo info;
   info.fs = 128;
   info.channels = rinfo.channel_ids;
   info.highpass = 1;
   info.lowpass = 40;
-  auto tree = *FeatureTree::Build(ToFeatureSpecs(p), info, 256);
-  StreamingExtractor ex(tree, chain->output(), **ToWindowSpec(p), 128, 16);
+  auto tree = *FeatureTree::Build(api::ToFeatureSpecs(p), info, 256);
+  StreamingExtractor ex(tree, chain->output(), **api::ToWindowSpec(p), 128, 16);
   CacheContext ctx;
   ctx.cache = cache;
   ctx.recording_descriptor =

@@ -1,4 +1,4 @@
-// File: pipeline_convert.h
+// File: pipeline_convert.h (api: the neurofeat.v1 <-> core edge)
 //
 // Between the v1 API's Pipeline message (and its JSON form, the user-facing
 // contract) and core's option structs. Parsing is strict: unknown keys,
@@ -9,8 +9,8 @@
 // Example:
 //   NF_ASSIGN_OR_RETURN(v1::Pipeline p, ParsePipelineJson(text));
 //   NF_ASSIGN_OR_RETURN(ChainSpec chain, ToChainSpec(p));
-#ifndef NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
-#define NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
+#ifndef NEUROFEAT_API_PIPELINE_CONVERT_H_
+#define NEUROFEAT_API_PIPELINE_CONVERT_H_
 
 #include <optional>
 #include <string>
@@ -19,10 +19,13 @@
 #include "absl/status/statusor.h"
 #include "core/features/feature_tree.h"
 #include "core/features/windows.h"
+#include "core/job/pipeline_spec.h"
 #include "core/preprocess/preprocess_chain.h"
+#include "core/util/json.h"
+#include "google/protobuf/struct.pb.h"
 #include "neurofeat/v1/pipeline.pb.h"
 
-namespace neurofeat {
+namespace neurofeat::api {
 
 // ParsePipelineJson() parses the pipeline contract with protobuf's JSON
 // mapping (snake_case or lowerCamelCase keys).
@@ -40,6 +43,13 @@ std::vector<FeatureNodeSpec> ToFeatureSpecs(const v1::Pipeline& pipeline);
 // drop_last default true); nullopt when the pipeline has no window.
 absl::StatusOr<std::optional<WindowSpec>> ToWindowSpec(const v1::Pipeline& pipeline);
 
-}  // namespace neurofeat
+// ToPipelineSpec() is all three.
+absl::StatusOr<PipelineSpec> ToPipelineSpec(const v1::Pipeline& pipeline);
 
-#endif  // NEUROFEAT_PROTO_CONVERT_PIPELINE_CONVERT_H_
+// ToJsonValue() converts protobuf's JSON value types into core's.
+JsonValue ToJsonValue(const google::protobuf::Value& value);
+JsonValue ToJsonValue(const google::protobuf::Struct& value);
+
+}  // namespace neurofeat::api
+
+#endif  // NEUROFEAT_API_PIPELINE_CONVERT_H_

@@ -1,4 +1,4 @@
-#include "proto/convert/pipeline_convert.h"
+#include "api/pipeline_convert.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 
-namespace neurofeat {
+namespace neurofeat::api {
 namespace {
 
 namespace pb = google::protobuf;
@@ -231,43 +231,14 @@ absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
 
 namespace {
 
-JsonValue ToJson(const pb::Value& v) {
-  switch (v.kind_case()) {
-    case pb::Value::kBoolValue:
-      return JsonValue::Bool(v.bool_value());
-    case pb::Value::kNumberValue:
-      return JsonValue::Number(v.number_value());
-    case pb::Value::kStringValue:
-      return JsonValue::String(v.string_value());
-    case pb::Value::kListValue: {
-      JsonValue::List items;
-      for (const pb::Value& item : v.list_value().values()) items.push_back(ToJson(item));
-      return JsonValue::MakeList(std::move(items));
-    }
-    case pb::Value::kStructValue: {
-      JsonValue::Object members;
-      for (const auto& [k, m] : v.struct_value().fields()) members.emplace(k, ToJson(m));
-      return JsonValue::MakeObject(std::move(members));
-    }
-    default:
-      return JsonValue();
-  }
-}
-
-JsonValue ToJson(const pb::Struct& s) {
-  JsonValue::Object members;
-  for (const auto& [k, m] : s.fields()) members.emplace(k, ToJson(m));
-  return JsonValue::MakeObject(std::move(members));
-}
-
 FeatureNodeSpec ToFeatureNodeSpec(const v1::FeatureNode& node) {
   FeatureNodeSpec spec;
   spec.name = node.name();
   spec.fn = node.fn();
-  spec.params = ToJson(node.params());
+  spec.params = ToJsonValue(node.params());
   spec.has_preprocessor = node.has_preprocessor();
   spec.preprocessor_fn = node.preprocessor().fn();
-  spec.preprocessor_params = ToJson(node.preprocessor().params());
+  spec.preprocessor_params = ToJsonValue(node.preprocessor().params());
   for (const auto& child : node.features()) spec.features.push_back(ToFeatureNodeSpec(child));
   return spec;
 }
@@ -278,6 +249,35 @@ std::vector<FeatureNodeSpec> ToFeatureSpecs(const v1::Pipeline& pipeline) {
   std::vector<FeatureNodeSpec> specs;
   for (const auto& node : pipeline.features()) specs.push_back(ToFeatureNodeSpec(node));
   return specs;
+}
+
+JsonValue ToJsonValue(const pb::Value& v) {
+  switch (v.kind_case()) {
+    case pb::Value::kBoolValue:
+      return JsonValue::Bool(v.bool_value());
+    case pb::Value::kNumberValue:
+      return JsonValue::Number(v.number_value());
+    case pb::Value::kStringValue:
+      return JsonValue::String(v.string_value());
+    case pb::Value::kListValue: {
+      JsonValue::List items;
+      for (const pb::Value& item : v.list_value().values()) items.push_back(ToJsonValue(item));
+      return JsonValue::MakeList(std::move(items));
+    }
+    case pb::Value::kStructValue: {
+      JsonValue::Object members;
+      for (const auto& [k, m] : v.struct_value().fields()) members.emplace(k, ToJsonValue(m));
+      return JsonValue::MakeObject(std::move(members));
+    }
+    default:
+      return JsonValue();
+  }
+}
+
+JsonValue ToJsonValue(const pb::Struct& s) {
+  JsonValue::Object members;
+  for (const auto& [k, m] : s.fields()) members.emplace(k, ToJsonValue(m));
+  return JsonValue::MakeObject(std::move(members));
 }
 
 absl::StatusOr<std::optional<WindowSpec>> ToWindowSpec(const v1::Pipeline& pipeline) {
@@ -301,4 +301,12 @@ absl::StatusOr<std::optional<WindowSpec>> ToWindowSpec(const v1::Pipeline& pipel
   return std::optional<WindowSpec>(spec);
 }
 
-}  // namespace neurofeat
+absl::StatusOr<PipelineSpec> ToPipelineSpec(const v1::Pipeline& pipeline) {
+  PipelineSpec spec;
+  NF_ASSIGN_OR_RETURN(spec.chain, ToChainSpec(pipeline));
+  NF_ASSIGN_OR_RETURN(spec.window, ToWindowSpec(pipeline));
+  spec.features = ToFeatureSpecs(pipeline);
+  return spec;
+}
+
+}  // namespace neurofeat::api

@@ -1,53 +1,20 @@
-#include "server/request_recording.h"
+#include "api/recording_convert.h"
 
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/dtype_convert.h"
 #include "core/checked_math.h"
 #include "core/io/npy.h"
 #include "core/io/recording_readers.h"
 #include "core/source/in_memory_source.h"
+#include "core/source/relabelled_source.h"
 #include "core/status_macros.h"
 
-namespace neurofeat::server {
+namespace neurofeat::api {
 namespace {
-
-absl::StatusOr<SampleType> ToSampleType(v1::SampleDtype dtype, const std::string& field) {
-  switch (dtype) {
-    case v1::INT16:
-      return SampleType::kInt16;
-    case v1::FLOAT32:
-      return SampleType::kFloat32;
-    case v1::FLOAT64:
-      return SampleType::kFloat64;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": ", static_cast<int>(dtype), " is not INT16, FLOAT32 or FLOAT64"));
-  }
-}
-
-absl::StatusOr<RecordingFormat> ToRecordingFormat(v1::FileFormat format) {
-  switch (format) {
-    case v1::FILE_FORMAT_AUTO:
-      return RecordingFormat::kAuto;
-    case v1::NPY:
-      return RecordingFormat::kNpy;
-    case v1::RAW:
-      return RecordingFormat::kRaw;
-    case v1::SPIKEGLX:
-      return RecordingFormat::kSpikeGlx;
-    case v1::OPENEPHYS:
-      return RecordingFormat::kOpenEphys;
-    case v1::EDF:
-      return RecordingFormat::kEdf;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("recording.path.format: ", static_cast<int>(format),
-                       " is not a format (FILE_FORMAT_AUTO, NPY, RAW, SPIKEGLX, OPENEPHYS, EDF)"));
-  }
-}
 
 absl::Status CheckRequestRate(double fs) {
   if (!(fs > 0) || !(fs <= kMaxSamplingRateHz)) {
@@ -57,23 +24,6 @@ absl::Status CheckRequestRate(double fs) {
   }
   return absl::OkStatus();
 }
-
-// A source with the request's names (and gains) in place of the file's.
-class RelabelledSource final : public TraceSource {
- public:
-  RelabelledSource(std::shared_ptr<const TraceSource> parent, RecordingInfo info)
-      : parent_(std::move(parent)), info_(std::move(info)) {}
-  const RecordingInfo& info() const override { return info_; }
-  int64_t num_frames() const override { return parent_->num_frames(); }
-  SampleType sample_type() const override { return parent_->sample_type(); }
-  absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override {
-    return parent_->GetTraces(start, end);
-  }
-
- private:
-  std::shared_ptr<const TraceSource> parent_;
-  RecordingInfo info_;
-};
 
 absl::Status CheckSamplesFinite(const Traces& t, const std::string& field) {
   if (t.type() == SampleType::kInt16) return absl::OkStatus();
@@ -150,9 +100,8 @@ absl::Status ApplyMetadata(const v1::Recording& r, RecordingInfo* info) {
 
 }  // namespace
 
-absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
-                                                      const RecordingDeps& deps) {
-  RequestRecording out;
+absl::StatusOr<RecordingInput> ToRecordingInput(const v1::Recording& r, const FileAccess& files) {
+  RecordingInput out;
   RecordingInfo info;
   std::shared_ptr<const TraceSource> source;
   if (r.sampling_rate_hz() != 0) NF_RETURN_IF_ERROR(CheckRequestRate(r.sampling_rate_hz()));
@@ -186,13 +135,15 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
                          "needs ",
                          bytes));
       }
-      out.inline_bytes = &s.data();
+      out.content_bytes = &s.data();
+      out.held_bytes = static_cast<int64_t>(s.data().size());
       out.source_descriptor = absl::StrCat("inline dtype=", SampleTypeName(type),
                                            " shape=", absl::StrJoin(s.shape(), "x"));
       if (s.shape_size() == 3) {
         NF_ASSIGN_OR_RETURN(Windows w, WindowsFromEpochs(type, s.data().data(), s.shape(0),
                                                          s.shape(1), s.shape(2)));
-        out.epochs = std::move(w);
+        out.held_bytes += static_cast<int64_t>(w.data.size() * sizeof(float));
+        out.epochs = std::make_shared<const Windows>(std::move(w));
         for (int64_t c = 0; c < s.shape(1); ++c) info.channel_ids.push_back(absl::StrCat(c));
       } else {
         Traces t = Traces::Uninitialized(type, s.shape(0), s.shape(1));
@@ -209,12 +160,17 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
       RecordingFormat format = RecordingFormat::kNpy;
       ReaderOptions options;
       if (r.source_case() == v1::Recording::kUploadId) {
-        if (deps.uploads == nullptr) return absl::FailedPreconditionError("uploads are disabled");
-        NF_ASSIGN_OR_RETURN(path, deps.uploads->Path(r.upload_id()));
+        if (!files.upload) return absl::FailedPreconditionError("uploads are disabled");
+        NF_ASSIGN_OR_RETURN(path, files.upload(r.upload_id()));
       } else {
         const v1::ServerPath& p = r.path();
         NF_ASSIGN_OR_RETURN(format, ToRecordingFormat(p.format()));
-        NF_ASSIGN_OR_RETURN(path, deps.paths->Resolve(p.path()));
+        if (files.resolve) {
+          NF_ASSIGN_OR_RETURN(path, files.resolve(p.path()));
+        } else {
+          if (p.path().empty()) return absl::InvalidArgumentError("recording.path.path: empty");
+          path = p.path();
+        }
         if (p.format() == v1::RAW) {
           NF_ASSIGN_OR_RETURN(SampleType t,
                               ToSampleType(p.raw_dtype(), "recording.path.raw_dtype"));
@@ -226,7 +182,7 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
           options.raw_header_bytes_field = "recording.path.raw_header_bytes";
         }
         options.stream_index = p.stream_index();
-        options.resolve = [paths = deps.paths](const std::string& f) { return paths->Resolve(f); };
+        options.resolve = files.resolve;
       }
       options.npy_sampling_rate_hz = r.sampling_rate_hz();
       // A 3-D .npy holds epochs.
@@ -239,7 +195,7 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
           for (int64_t c = 0; c < sh[1]; ++c) info.channel_ids.push_back(absl::StrCat(c));
           info.sampling_rate_hz = 0;
           out.epochs_file = std::move(f);
-          out.data_path = path;
+          out.content_file = path;
           out.source_descriptor = absl::StrCat("epochs npy shape=", absl::StrJoin(sh, "x"));
           break;
         }
@@ -251,7 +207,7 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
       NF_ASSIGN_OR_RETURN(OpenedRecording opened, OpenRecordingFile(path, format, options));
       source = opened.source;
       info = source->info();
-      out.data_path = opened.data_path;
+      out.content_file = opened.data_path;
       out.source_descriptor = absl::StrCat(
           "file format=", RecordingFormatName(opened.format), " frames=", source->num_frames(),
           " channels=", source->num_channels(), " dtype=", SampleTypeName(source->sample_type()),
@@ -291,4 +247,4 @@ absl::StatusOr<RequestRecording> OpenRequestRecording(const v1::Recording& r,
   return out;
 }
 
-}  // namespace neurofeat::server
+}  // namespace neurofeat::api

@@ -1,0 +1,72 @@
+#include "api/request_convert.h"
+
+#include "absl/strings/str_cat.h"
+#include "api/dtype_convert.h"
+#include "api/pipeline_convert.h"
+#include "core/status_macros.h"
+
+namespace neurofeat::api {
+
+absl::StatusOr<CacheUse> ToCacheUse(v1::CachePolicy policy) {
+  switch (policy) {
+    case v1::CACHE_DEFAULT:
+      return CacheUse::kDefault;
+    case v1::CACHE_BYPASS:
+      return CacheUse::kBypass;
+    case v1::CACHE_REFRESH:
+      return CacheUse::kRefresh;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("cache_policy: ", static_cast<int>(policy),
+                       " is not a policy (CACHE_DEFAULT, CACHE_BYPASS, CACHE_REFRESH)"));
+  }
+}
+
+absl::StatusOr<ExtractionSpec> ToExtractionSpec(const v1::ExtractRequest& request,
+                                                const FileAccess& files) {
+  NF_RETURN_IF_ERROR(ToCacheUse(request.cache_policy()).status());
+  if (request.rows_per_message() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rows_per_message: must be >= 0, got ", request.rows_per_message()));
+  }
+  ExtractionSpec spec;
+  NF_ASSIGN_OR_RETURN(spec.pipeline, ToPipelineSpec(request.pipeline()));
+  NF_ASSIGN_OR_RETURN(spec.input, ToRecordingInput(request.recording(), files));
+  spec.chunk_frames = request.chunk_frames();
+  if (spec.chunk_frames < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk_frames: must be >= 0, got ", spec.chunk_frames));
+  }
+  return spec;
+}
+
+absl::StatusOr<PreprocessSpec> ToPreprocessSpec(const v1::PreprocessRequest& request,
+                                                const FileAccess& files) {
+  PreprocessSpec spec;
+  switch (request.output_dtype()) {
+    case v1::SAMPLE_DTYPE_UNSPECIFIED:
+      break;
+    case v1::INT16:
+      spec.output_type = SampleType::kInt16;
+      break;
+    case v1::FLOAT32:
+      spec.output_type = SampleType::kFloat32;
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("output_dtype: ", static_cast<int>(request.output_dtype()),
+                       " is not an output type (SAMPLE_DTYPE_UNSPECIFIED, INT16, FLOAT32)"));
+  }
+  NF_ASSIGN_OR_RETURN(spec.chain, ToChainSpec(request.pipeline()));
+  NF_ASSIGN_OR_RETURN(spec.input, ToRecordingInput(request.recording(), files));
+  spec.start_frame = request.start_frame();
+  if (request.has_end_frame()) spec.end_frame = request.end_frame();
+  spec.chunk_frames = request.chunk_frames();
+  if (spec.chunk_frames < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("chunk_frames: must be >= 0, got ", spec.chunk_frames));
+  }
+  return spec;
+}
+
+}  // namespace neurofeat::api

@@ -1,0 +1,152 @@
+#include "client/cli/request_flags.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "api/pipeline_convert.h"
+#include "client/cli/text_file.h"
+#include "core/checked_math.h"
+#include "core/io/npy.h"
+#include "core/status_macros.h"
+
+namespace neurofeat::client {
+namespace {
+
+absl::StatusOr<std::optional<double>> PositiveFlag(const ParsedArgs& args,
+                                                   const std::string& name) {
+  NF_ASSIGN_OR_RETURN(std::optional<double> v, args.GetDouble(name));
+  if (v.has_value() && (!(*v > 0) || !std::isfinite(*v))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", args.Get(name), " must be positive"));
+  }
+  return v;
+}
+
+absl::Status ReadLocations(const std::string& path, v1::Recording* recording) {
+  NF_ASSIGN_OR_RETURN(NpyArray a, ReadNpy(path));
+  if (a.header.shape.size() != 2 || a.header.shape[1] != 2 ||
+      a.header.dtype != NpyDtype::kFloat64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--channel-locations=", path, " must be a (channels, 2) float64 array"));
+  }
+  for (int64_t i = 0; i < a.header.shape[0]; ++i) {
+    v1::ChannelLocation* l = recording->add_channel_locations();
+    l->set_x(a.as<double>()[2 * i]);
+    l->set_y(a.as<double>()[2 * i + 1]);
+  }
+  return absl::OkStatus();
+}
+
+// The recording's metadata and, unless remote with --remote-path, --input as
+// a local .npy.
+absl::StatusOr<v1::Recording> RecordingFromFlags(const ParsedArgs& args) {
+  v1::Recording r;
+  if (args.Has("input")) {
+    r.mutable_path()->set_path(args.Get("input"));
+    r.mutable_path()->set_format(v1::NPY);
+  }
+  NF_ASSIGN_OR_RETURN(std::optional<double> fs, PositiveFlag(args, "fs"));
+  if (fs.has_value()) r.set_sampling_rate_hz(*fs);
+  if (auto ch = args.GetOptional("channels")) {
+    for (const auto& name : absl::StrSplit(*ch, ',')) r.add_channel_names(std::string(name));
+  }
+  NF_ASSIGN_OR_RETURN(std::optional<double> hp, PositiveFlag(args, "highpass"));
+  NF_ASSIGN_OR_RETURN(std::optional<double> lp, PositiveFlag(args, "lowpass"));
+  if (hp.has_value()) r.set_highpass_hz(*hp);
+  if (lp.has_value()) r.set_lowpass_hz(*lp);
+  if (auto loc = args.GetOptional("channel-locations")) {
+    NF_RETURN_IF_ERROR(ReadLocations(*loc, &r));
+  }
+  return r;
+}
+
+// --chunk-duration in frames at --fs; 0 (the server's default, one second)
+// without --fs.
+absl::StatusOr<int64_t> ChunkFrames(const ParsedArgs& args) {
+  double chunk_s = 1.0;
+  if (auto c = args.GetOptional("chunk-duration")) {
+    NF_ASSIGN_OR_RETURN(chunk_s, ParseDurationSeconds(*c, "chunk-duration"));
+  }
+  NF_ASSIGN_OR_RETURN(std::optional<double> fs, args.GetDouble("fs"));
+  if (!fs.has_value()) return 0;
+  NF_ASSIGN_OR_RETURN(int64_t frames, DoubleToCount(chunk_s * *fs, "--chunk-duration"));
+  return std::max<int64_t>(1, frames);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Pipeline> PipelineFromFlag(const ParsedArgs& args) {
+  NF_ASSIGN_OR_RETURN(std::string path, args.Required("pipeline"));
+  NF_ASSIGN_OR_RETURN(std::string json, ReadTextFile(path, "--pipeline"));
+  absl::StatusOr<v1::Pipeline> pipeline = api::ParsePipelineJson(json);
+  if (!pipeline.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", pipeline.status().message()));
+  }
+  return pipeline;
+}
+
+absl::StatusOr<v1::ExtractRequest> ExtractRequestFromFlags(const ParsedArgs& args) {
+  v1::ExtractRequest request;
+  NF_ASSIGN_OR_RETURN(*request.mutable_pipeline(), PipelineFromFlag(args));
+  NF_ASSIGN_OR_RETURN(*request.mutable_recording(), RecordingFromFlags(args));
+  NF_ASSIGN_OR_RETURN(int64_t chunk, ChunkFrames(args));
+  request.set_chunk_frames(chunk);
+  if (args.Has("no-cache") && args.Has("refresh-cache")) {
+    return absl::InvalidArgumentError("--no-cache and --refresh-cache: give one");
+  }
+  if (args.Has("no-cache")) request.set_cache_policy(v1::CACHE_BYPASS);
+  if (args.Has("refresh-cache")) request.set_cache_policy(v1::CACHE_REFRESH);
+  return request;
+}
+
+absl::StatusOr<v1::PreprocessRequest> PreprocessRequestFromFlags(const ParsedArgs& args) {
+  v1::PreprocessRequest request;
+  NF_ASSIGN_OR_RETURN(*request.mutable_pipeline(), PipelineFromFlag(args));
+  NF_ASSIGN_OR_RETURN(*request.mutable_recording(), RecordingFromFlags(args));
+  NF_ASSIGN_OR_RETURN(int64_t chunk, ChunkFrames(args));
+  request.set_chunk_frames(chunk);
+  const double fs = request.recording().sampling_rate_hz();
+  if (auto s = args.GetOptional("start")) {
+    NF_ASSIGN_OR_RETURN(int64_t start, ParseFramePosition(*s, fs, "start"));
+    request.set_start_frame(start);
+  }
+  if (auto e = args.GetOptional("end")) {
+    NF_ASSIGN_OR_RETURN(int64_t end, ParseFramePosition(*e, fs, "end"));
+    request.set_end_frame(end);
+  }
+  if (auto d = args.GetOptional("dtype")) {
+    if (*d == "int16") {
+      request.set_output_dtype(v1::INT16);
+    } else if (*d == "float32") {
+      request.set_output_dtype(v1::FLOAT32);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--dtype=", *d, " is not float32 or int16"));
+    }
+  }
+  return request;
+}
+
+absl::Status ForFlags(const absl::Status& status) {
+  if (status.ok()) return status;
+  static const std::vector<std::pair<std::string, std::string>> kFlags = {
+      {"recording.sampling_rate_hz", "--fs"},
+      {"recording.channel_names", "--channels"},
+      {"recording.channel_locations", "--channel-locations"},
+      {"recording.highpass_hz", "--highpass"},
+      {"recording.lowpass_hz", "--lowpass"},
+      {"start_frame/end_frame", "--start/--end"},
+      {"output_dtype", "--dtype"},
+      {"chunk_frames", "--chunk-duration"}};
+  return absl::Status(status.code(), absl::StrReplaceAll(status.message(), kFlags));
+}
+
+std::string RecordingName(const ParsedArgs& args) {
+  if (auto r = args.GetOptional("recording")) return *r;
+  std::string name = args.GetOptional("remote-path").value_or(args.Get("input"));
+  const size_t slash = name.find_last_of('/');
+  return slash == std::string::npos ? name : name.substr(slash + 1);
+}
+
+}  // namespace neurofeat::client

@@ -1,0 +1,157 @@
+#include "core/job/extraction_job.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/cache/recording_descriptor.h"
+#include "core/checked_math.h"
+#include "core/status_macros.h"
+
+namespace neurofeat {
+namespace {
+
+// Fixed overhead of a running job besides its buffers (FFT plans, tree
+// kernels, bookkeeping).
+constexpr int64_t kJobOverheadBytes = int64_t{4} << 20;
+
+absl::Status CheckPipelineSize(const PipelineSpec& pipeline) {
+  if (static_cast<int64_t>(pipeline.chain.steps.size()) > kMaxPreprocessSteps) {
+    return absl::InvalidArgumentError(absl::StrCat("preprocess: ", pipeline.chain.steps.size(),
+                                                   " steps, more than ", kMaxPreprocessSteps));
+  }
+  return absl::OkStatus();
+}
+
+int64_t EstimateBytes(const RecordingInput& input, const FeatureTree& tree,
+                      const PreprocessChain* chain, const WindowSpec* window, int64_t chunk_frames,
+                      int64_t block, int parallel_windows) {
+  const int64_t channels = input.channels();
+  const int64_t n_times = tree.n_times();
+  const int64_t window_bytes = SaturatingMul(SaturatingMul(channels, n_times), 4);
+  // A block of windows, its rows (the table and the rows being sent), the
+  // tree's values for the windows evaluated at once.
+  int64_t bytes = SaturatingAdd(input.held_bytes, kJobOverheadBytes);
+  bytes = SaturatingAdd(bytes, SaturatingMul(block, window_bytes));
+  bytes = SaturatingAdd(
+      bytes, SaturatingMul(SaturatingMul(block, static_cast<int64_t>(tree.columns().size())), 24));
+  bytes =
+      SaturatingAdd(bytes, SaturatingMul(std::max(1, parallel_windows), tree.bytes_per_window()));
+  if (chain != nullptr && window != nullptr) {
+    // The chain's largest step on one chunk, and the rolling buffer of
+    // filtered frames: a chunk, plus the span of one block of windows.
+    bytes = SaturatingAdd(bytes, chain->PeakBytes(chunk_frames));
+    const int64_t span =
+        SaturatingAdd(SaturatingMul(block - 1, window->stride == 0 ? window->size : window->stride),
+                      window->size);
+    bytes = SaturatingAdd(
+        bytes, SaturatingMul(SaturatingAdd(chunk_frames, span), SaturatingMul(channels, 4)));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ChunkFramesFor(int64_t requested, double fs, int64_t frames) {
+  if (requested < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("chunk_frames: must be >= 0, got ", requested));
+  }
+  if (requested == 0) {
+    NF_ASSIGN_OR_RETURN(requested, DoubleToCount(fs, "chunk_frames (default: 1 s of frames)"));
+  }
+  return std::clamp<int64_t>(requested, 1, std::max<int64_t>(1, frames));
+}
+
+ChainSpec ChainWithScale(const ChainSpec& chain, const RecordingInput& input) {
+  ChainSpec out = chain;
+  if (input.scale.has_value()) {
+    out.steps.insert(out.steps.begin(), PreprocessStepSpec{"recording.scale_to_uv", *input.scale});
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<ExtractionJob>> ExtractionJob::Create(
+    ExtractionSpec spec, const ExtractionOptions& options) {
+  NF_RETURN_IF_ERROR(CheckPipelineSize(spec.pipeline));
+  RecordingInput& input = spec.input;
+  std::unique_ptr<PreprocessChain> chain;
+  std::optional<WindowSpec> window;
+  int64_t n_times = 0, chunk = 0;
+  if (input.has_epochs()) {
+    if (!spec.pipeline.chain.steps.empty() || spec.pipeline.window.has_value() ||
+        input.scale.has_value()) {
+      return absl::InvalidArgumentError(
+          "recording: holds pre-cut epochs; preprocess, window and scale_to_uv apply to "
+          "continuous (frames, channels) data only");
+    }
+    n_times = input.epoch_times();
+  } else {
+    if (input.source == nullptr) return absl::InvalidArgumentError("recording: no samples");
+    window = spec.pipeline.window;
+    if (!window.has_value()) {
+      return absl::InvalidArgumentError(
+          "window: continuous (frames, channels) data need a window (size_samples); or send "
+          "(windows, channels, times) epochs");
+    }
+    if (window->stride == 0) window->stride = window->size;
+    NF_ASSIGN_OR_RETURN(chain, PreprocessChain::Build(ChainWithScale(spec.pipeline.chain, input),
+                                                      input.source, SampleType::kFloat32));
+    n_times = window->size;
+    const int64_t frames = input.source->num_frames();
+    if (n_times > frames) {
+      return absl::InvalidArgumentError(absl::StrCat("window.size_samples: ", n_times,
+                                                     " samples is longer than the recording (",
+                                                     frames, " samples)"));
+    }
+    NF_ASSIGN_OR_RETURN(chunk, ChunkFramesFor(spec.chunk_frames, input.signal.fs, frames));
+  }
+  NF_ASSIGN_OR_RETURN(FeatureTree tree,
+                      FeatureTree::Build(spec.pipeline.features, input.signal, n_times));
+  auto job = std::unique_ptr<ExtractionJob>(new ExtractionJob(std::move(input), std::move(tree)));
+  job->chain_ = std::move(chain);
+  job->chunk_frames_ = chunk;
+  job->chain_canonical_ = job->chain_ != nullptr ? job->chain_->canonical() : "epochs";
+  const RecordingInput& in = job->input_;
+  // Blocks (the unit of caching): their size depends only on the window.
+  const int64_t block = BlockWindows(in.channels(), n_times);
+  if (in.epochs != nullptr) {
+    job->extractor_ = std::make_unique<StreamingExtractor>(job->tree_, *in.epochs, block);
+  } else if (in.epochs_file.has_value()) {
+    job->extractor_ = std::make_unique<StreamingExtractor>(job->tree_, *in.epochs_file, block);
+  } else {
+    job->extractor_ = std::make_unique<StreamingExtractor>(job->tree_, job->chain_->output(),
+                                                           *window, chunk, block);
+  }
+  NF_RETURN_IF_ERROR(job->extractor_->Validate());
+  job->working_set_bytes_ =
+      EstimateBytes(in, job->tree_, job->chain_.get(), window.has_value() ? &*window : nullptr,
+                    chunk, block, options.parallel_windows);
+  if (options.store != nullptr && options.keys != nullptr) {
+    std::string content;
+    if (in.content_bytes != nullptr) {
+      content = options.keys->ForBytes(*in.content_bytes);
+    } else {
+      NF_ASSIGN_OR_RETURN(content, options.keys->ForFile(in.content_file));
+    }
+    job->cache_descriptor_ = window.has_value()
+                                 ? ContinuousRecordingDescriptor(
+                                       content, in.source_descriptor, job->chain_canonical_, chunk,
+                                       {window->size, window->stride, window->drop_last})
+                                 : EpochsRecordingDescriptor(content, in.source_descriptor);
+    CacheContext cache;
+    cache.cache = options.store;
+    cache.refresh = options.refresh;
+    cache.recording_descriptor = job->cache_descriptor_;
+    job->extractor_->set_cache(std::move(cache));
+  }
+  return job;
+}
+
+void ExtractionJob::set_cancelled(std::function<bool()> cancelled) {
+  extractor_->set_cancelled(std::move(cancelled));
+}
+
+absl::StatusOr<std::optional<FeatureTable>> ExtractionJob::NextBlock() {
+  return extractor_->NextBlock();
+}
+
+}  // namespace neurofeat

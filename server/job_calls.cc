@@ -1,0 +1,103 @@
+#include "server/job_calls.h"
+
+#include <memory>
+
+#include "api/request_convert.h"
+#include "api/response_convert.h"
+#include "core/checked_math.h"
+#include "core/status_macros.h"
+
+namespace neurofeat::server {
+namespace {
+
+api::FileAccess FilesOf(const ServiceDeps& deps) {
+  api::FileAccess files;
+  files.resolve = [paths = deps.paths](const std::string& p) { return paths->Resolve(p); };
+  if (deps.uploads != nullptr) {
+    files.upload = [uploads = deps.uploads](const std::string& id) { return uploads->Path(id); };
+  }
+  return files;
+}
+
+}  // namespace
+
+absl::StatusOr<ExtractCall::Plan> PlanExtract(const v1::ExtractRequest& request,
+                                              std::function<bool()> cancelled,
+                                              const ServiceDeps& deps) {
+  NF_ASSIGN_OR_RETURN(const api::CacheUse cache_use, api::ToCacheUse(request.cache_policy()));
+  NF_ASSIGN_OR_RETURN(ExtractionSpec spec, api::ToExtractionSpec(request, FilesOf(deps)));
+  ExtractionOptions options;
+  options.parallel_windows = deps.cpu.threads;
+  if (deps.cache != nullptr && cache_use != api::CacheUse::kBypass) {
+    options.store = deps.cache;
+    options.keys = deps.keys;
+    options.refresh = cache_use == api::CacheUse::kRefresh;
+  }
+  NF_ASSIGN_OR_RETURN(std::shared_ptr<ExtractionJob> job,
+                      ExtractionJob::Create(std::move(spec), options));
+  NF_ASSIGN_OR_RETURN(
+      const int64_t rows,
+      api::RowsPerMessage(request.rows_per_message(), static_cast<int64_t>(job->columns().size()),
+                          deps.max_message_bytes));
+  job->set_cancelled(std::move(cancelled));
+  ExtractCall::Plan plan;
+  plan.working_set_bytes = job->working_set_bytes();
+  plan.batches_ahead = 1;
+  plan.producer = [job, rows, meta = api::MakeResponseMeta(request.pipeline()),
+                   metrics = deps.metrics,
+                   first = true]() mutable -> absl::StatusOr<ExtractCall::Batch> {
+    NF_ASSIGN_OR_RETURN(std::optional<FeatureTable> block, job->NextBlock());
+    ExtractCall::Batch batch;
+    if (!block.has_value()) {
+      batch.last = true;
+      return batch;
+    }
+    if (metrics != nullptr) {
+      metrics->Kernels(block->stats);
+      const RecordingInput& in = job->input();
+      metrics->Processed(block->stats.windows_computed * in.channels() * job->window_samples(),
+                         block->stats.chunks_read * job->chunk_frames() * in.frame_bytes,
+                         block->rows);
+    }
+    batch.messages = api::ExtractResponses(*block, *job, rows, first, meta);
+    first = false;
+    batch.last = block->window_index.back() + 1 >= job->total_windows();
+    return batch;
+  };
+  return plan;
+}
+
+absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest& request,
+                                                    std::function<bool()> cancelled,
+                                                    const ServiceDeps& deps) {
+  NF_ASSIGN_OR_RETURN(PreprocessSpec spec, api::ToPreprocessSpec(request, FilesOf(deps)));
+  NF_ASSIGN_OR_RETURN(std::shared_ptr<PreprocessJob> job, PreprocessJob::Create(std::move(spec)));
+  NF_RETURN_IF_ERROR(api::CheckChunkFitsMessage(*job, deps.max_message_bytes));
+  job->set_cancelled(std::move(cancelled));
+  PreprocessCall::Plan plan;
+  plan.batches_ahead = std::max(1, deps.preprocess_chunks_ahead);
+  // The chunks waiting to be written, the one being computed, and its
+  // message copy while it is converted.
+  plan.working_set_bytes = job->WorkingSetBytes(plan.batches_ahead + 2);
+  plan.producer = [job, meta = api::MakeResponseMeta(request.pipeline()), metrics = deps.metrics,
+                   first = true]() mutable -> absl::StatusOr<PreprocessCall::Batch> {
+    NF_ASSIGN_OR_RETURN(std::optional<TraceChunk> chunk, job->NextChunk());
+    PreprocessCall::Batch batch;
+    if (!chunk.has_value()) {
+      batch.last = true;
+      return batch;
+    }
+    if (metrics != nullptr) {
+      const int64_t frames = chunk->traces.frames();
+      metrics->FilterChunks(1);
+      metrics->Processed(frames * job->channels(), frames * job->input().frame_bytes, 0);
+    }
+    batch.messages.push_back(api::PreprocessResponseFor(*chunk, *job, first, meta));
+    first = false;
+    batch.last = chunk->first_frame + chunk->traces.frames() >= job->end_frame();
+    return batch;
+  };
+  return plan;
+}
+
+}  // namespace neurofeat::server

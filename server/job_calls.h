@@ -1,0 +1,31 @@
+// File: job_calls.h
+//
+// The plans of the two job RPCs: a request becomes a job (api/ + core/job),
+// its working set and a producer of response batches, which StreamCall runs.
+// Run on the compute arena (they validate, open files and may hash them).
+#ifndef NEUROFEAT_SERVER_JOB_CALLS_H_
+#define NEUROFEAT_SERVER_JOB_CALLS_H_
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "neurofeat/v1/service.pb.h"
+#include "server/neurofeat_service.h"
+#include "server/stream_call.h"
+
+namespace neurofeat::server {
+
+using ExtractCall = StreamCall<v1::ExtractResponse>;
+using PreprocessCall = StreamCall<v1::PreprocessResponse>;
+
+// REQUIRES (both): `request` outlives the plan's producer.
+absl::StatusOr<ExtractCall::Plan> PlanExtract(const v1::ExtractRequest& request,
+                                              std::function<bool()> cancelled,
+                                              const ServiceDeps& deps);
+absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest& request,
+                                                    std::function<bool()> cancelled,
+                                                    const ServiceDeps& deps);
+
+}  // namespace neurofeat::server
+
+#endif  // NEUROFEAT_SERVER_JOB_CALLS_H_
