@@ -17,7 +17,9 @@
 #include <cstddef>
 #include <map>
 #include <memory>
-#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace neurofeat {
 
@@ -43,20 +45,20 @@ class BufferPool {
 
   // Acquire() returns a 64-byte aligned block of at least `bytes`, reusing a
   // cached block of up to 1.25x that size when there is one. Thread-safe.
-  Block Acquire(size_t bytes);
+  Block Acquire(size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
 
   // SetMaxCachedBytes() changes the cap and releases blocks above it.
-  void SetMaxCachedBytes(size_t bytes);
-  size_t cached_bytes() const;
+  void SetMaxCachedBytes(size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  size_t cached_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void Release(std::byte* p, size_t capacity);
-  void TrimLocked();
+  void Release(std::byte* p, size_t capacity) ABSL_LOCKS_EXCLUDED(mu_);
+  void TrimLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  size_t max_cached_bytes_;
-  size_t cached_bytes_ = 0;
-  std::multimap<size_t, std::byte*> free_;  // capacity -> block
+  mutable absl::Mutex mu_;
+  size_t max_cached_bytes_ ABSL_GUARDED_BY(mu_);
+  size_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::multimap<size_t, std::byte*> free_ ABSL_GUARDED_BY(mu_);  // capacity -> block
 };
 
 }  // namespace neurofeat

@@ -3,6 +3,7 @@
 //
 //   neurofeatd --listen 127.0.0.1:50051 --data-root /data [--threads N]
 //              [--memory-budget 4GiB] [--max-queue 16] [--tls-cert C --tls-key K]
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -133,6 +134,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A full disk (or a file-size limit) must fail a write, not kill the server.
   signal(SIGXFSZ, SIG_IGN);
+  // Large blocks (chunks, messages) are allocated on arena threads and freed
+  // on gRPC threads; with glibc's adaptive mmap threshold they would come
+  // from per-thread heaps that do not shrink, and the resident size would
+  // drift far above what admission accounts for. A fixed threshold maps
+  // every large block on its own and returns it to the kernel when freed.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   absl::StatusOr<neurofeat::ParsedArgs> args = Parser().Parse(argc, argv, 1);
   if (!args.ok()) {
     std::fprintf(stderr, "neurofeatd: error: %s\n%s", std::string(args.status().message()).c_str(),

@@ -75,6 +75,16 @@ absl::StatusOr<int64_t> ChunkFrames(const ParsedArgs& args) {
   return std::max<int64_t>(1, frames);
 }
 
+// The fields both requests have: pipeline, recording, chunking.
+template <typename Request>
+absl::Status FillCommon(const ParsedArgs& args, Request* request) {
+  NF_ASSIGN_OR_RETURN(*request->mutable_pipeline(), PipelineFromFlag(args));
+  NF_ASSIGN_OR_RETURN(*request->mutable_recording(), RecordingFromFlags(args));
+  NF_ASSIGN_OR_RETURN(int64_t chunk, ChunkFrames(args));
+  request->set_chunk_frames(chunk);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Pipeline> PipelineFromFlag(const ParsedArgs& args) {
@@ -89,10 +99,7 @@ absl::StatusOr<v1::Pipeline> PipelineFromFlag(const ParsedArgs& args) {
 
 absl::StatusOr<v1::ExtractRequest> ExtractRequestFromFlags(const ParsedArgs& args) {
   v1::ExtractRequest request;
-  NF_ASSIGN_OR_RETURN(*request.mutable_pipeline(), PipelineFromFlag(args));
-  NF_ASSIGN_OR_RETURN(*request.mutable_recording(), RecordingFromFlags(args));
-  NF_ASSIGN_OR_RETURN(int64_t chunk, ChunkFrames(args));
-  request.set_chunk_frames(chunk);
+  NF_RETURN_IF_ERROR(FillCommon(args, &request));
   if (args.Has("no-cache") && args.Has("refresh-cache")) {
     return absl::InvalidArgumentError("--no-cache and --refresh-cache: give one");
   }
@@ -103,10 +110,7 @@ absl::StatusOr<v1::ExtractRequest> ExtractRequestFromFlags(const ParsedArgs& arg
 
 absl::StatusOr<v1::PreprocessRequest> PreprocessRequestFromFlags(const ParsedArgs& args) {
   v1::PreprocessRequest request;
-  NF_ASSIGN_OR_RETURN(*request.mutable_pipeline(), PipelineFromFlag(args));
-  NF_ASSIGN_OR_RETURN(*request.mutable_recording(), RecordingFromFlags(args));
-  NF_ASSIGN_OR_RETURN(int64_t chunk, ChunkFrames(args));
-  request.set_chunk_frames(chunk);
+  NF_RETURN_IF_ERROR(FillCommon(args, &request));
   const double fs = request.recording().sampling_rate_hz();
   if (auto s = args.GetOptional("start")) {
     NF_ASSIGN_OR_RETURN(int64_t start, ParseFramePosition(*s, fs, "start"));

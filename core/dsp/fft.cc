@@ -33,11 +33,12 @@ template class FftBuffer<std::complex<double>>;
 
 FftPlans::~FftPlans() {
   std::lock_guard<std::mutex> lock(PlannerMutex());
+  absl::MutexLock own(&mu_);
   for (auto& [key, plan] : plans_) fftw_destroy_plan(static_cast<fftw_plan>(plan));
 }
 
 void* FftPlans::Plan(Kind kind, int64_t n) {
-  std::lock_guard<std::mutex> own(mu_);
+  absl::MutexLock own(&mu_);
   const auto key = std::make_pair(static_cast<int>(kind), n);
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;

@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace neurofeat {
 
@@ -59,10 +61,10 @@ class FftPlans {
 
  private:
   enum class Kind { kR2C, kC2CForward, kC2CBackward };
-  void* Plan(Kind kind, int64_t n);
+  void* Plan(Kind kind, int64_t n) ABSL_LOCKS_EXCLUDED(mu_);
 
-  std::mutex mu_;
-  std::map<std::pair<int, int64_t>, void*> plans_;
+  absl::Mutex mu_;
+  std::map<std::pair<int, int64_t>, void*> plans_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace neurofeat

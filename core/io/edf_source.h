@@ -14,11 +14,11 @@
 #define NEUROFEAT_CORE_IO_EDF_SOURCE_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/io/regular_file.h"
 #include "core/source/trace_source.h"
 
@@ -40,7 +40,7 @@ class EdfSource final : public TraceSource {
                                                                const std::string& path);
   absl::StatusOr<Traces> ReadDirect(int64_t start, int64_t end) const;
 
-  int handle_ = -1;  // EDFlib's, or -1 when reading directly
+  int handle_ = -1;  // EDFlib's, or -1 when reading directly; read under mu_
   ScopedFd fd_;      // direct reads
   std::string path_;
   // Direct reads: the layout of a data record.
@@ -55,7 +55,8 @@ class EdfSource final : public TraceSource {
   int bytes_per_sample_ = 2;
   int64_t frames_ = 0;
   RecordingInfo info_;
-  mutable std::mutex mu_;
+  // EDFlib keeps a read position per file: reads of `handle_` take turns.
+  mutable absl::Mutex mu_;
 };
 
 }  // namespace neurofeat
