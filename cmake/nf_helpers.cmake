@@ -9,13 +9,22 @@ function(nf_cc_library)
   add_library(neurofeat::${alias_name} ALIAS ${NF_NAME})
 endfunction()
 
-# nf_cc_test(NAME name SRCS ... DEPS ...): one gtest executable, discovered by ctest.
+# nf_cc_test(NAME name SRCS ... DEPS ... [LABELS ...]): one gtest executable,
+# discovered by ctest. Tests under tests/server, tests/integration and
+# tests/fault are labelled "server" (the ThreadSanitizer run selects them).
 function(nf_cc_test)
-  cmake_parse_arguments(NF "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(NF "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  set(labels ${NF_LABELS})
+  if(CMAKE_CURRENT_SOURCE_DIR MATCHES "/tests/(server|integration|fault)$")
+    list(APPEND labels server)
+  endif()
+  if(NOT labels)
+    set(labels unit)
+  endif()
   add_executable(${NF_NAME} ${NF_SRCS})
   target_link_libraries(${NF_NAME} PRIVATE ${NF_DEPS} nf_testing GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${NF_NAME} PRIVATE
     NF_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
     NF_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${NF_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+  gtest_discover_tests(${NF_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 LABELS "${labels}")
 endfunction()

@@ -57,7 +57,7 @@ BufferPool& BufferPool::Default() {
 BufferPool::Block BufferPool::Acquire(size_t bytes) {
   const size_t capacity = BlockCapacity(bytes);
   if (capacity >= kPoolMinBytes) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = free_.lower_bound(capacity);
     if (it != free_.end() && it->first <= capacity + capacity / 4) {
       std::byte* p = it->second;
@@ -74,7 +74,7 @@ BufferPool::Block BufferPool::Acquire(size_t bytes) {
 }
 
 void BufferPool::Release(std::byte* p, size_t capacity) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (capacity > max_cached_bytes_) {
     std::free(p);
     return;
@@ -95,13 +95,13 @@ void BufferPool::TrimLocked() {
 }
 
 void BufferPool::SetMaxCachedBytes(size_t bytes) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   max_cached_bytes_ = bytes;
   TrimLocked();
 }
 
 size_t BufferPool::cached_bytes() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return cached_bytes_;
 }
 

@@ -19,7 +19,7 @@
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 
 namespace neurofeat {
 
@@ -55,7 +55,7 @@ class BufferPool {
   void Release(std::byte* p, size_t capacity) ABSL_LOCKS_EXCLUDED(mu_);
   void TrimLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   size_t max_cached_bytes_ ABSL_GUARDED_BY(mu_);
   size_t cached_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::multimap<size_t, std::byte*> free_ ABSL_GUARDED_BY(mu_);  // capacity -> block

@@ -4,7 +4,6 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 
 namespace neurofeat::server {
 namespace {
@@ -42,7 +41,7 @@ Admission::Admission(Options options) : options_(std::move(options)) {
 Admission::~Admission() {
   std::vector<Answer> answers;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     for (Waiter& w : queue_) answers.push_back({std::move(w.done), Draining()});
     queue_.clear();
@@ -70,7 +69,7 @@ void Admission::Deliver(std::vector<Answer> answers, bool budget_changed) {
   if (budget_changed && options_.on_free_bytes) {
     int64_t free_bytes = 0;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       free_bytes = std::max<int64_t>(0, options_.budget_bytes - in_use_);
     }
     options_.on_free_bytes(free_bytes);
@@ -84,7 +83,7 @@ uint64_t Admission::AdmitAsync(int64_t bytes, Callback done) {
   uint64_t id = 0;
   bool admitted = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     id = next_id_++;
     if (draining_ || stopping_) {
       answers.push_back({std::move(done), Draining()});
@@ -116,7 +115,7 @@ uint64_t Admission::AdmitAsync(int64_t bytes, Callback done) {
 void Admission::Cancel(uint64_t id) {
   std::vector<Answer> answers;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it =
         std::find_if(queue_.begin(), queue_.end(), [id](const Waiter& w) { return w.id == id; });
     if (it == queue_.end()) return;
@@ -146,7 +145,7 @@ absl::StatusOr<Admission::Ticket> Admission::Admit(int64_t bytes,
 void Admission::Release(int64_t bytes) {
   std::vector<Answer> answers;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     in_use_ -= bytes;
     --in_flight_;
     AdmitWaitingLocked(&answers);
@@ -157,7 +156,7 @@ void Admission::Release(int64_t bytes) {
 void Admission::Drain() {
   std::vector<Answer> answers;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     draining_ = true;
     for (Waiter& w : queue_) answers.push_back({std::move(w.done), Draining()});
     queue_.clear();
@@ -166,7 +165,7 @@ void Admission::Drain() {
 }
 
 void Admission::TimerLoop() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
     const auto now = std::chrono::steady_clock::now();
     std::vector<Answer> expired;
@@ -195,23 +194,23 @@ void Admission::TimerLoop() {
     } else {
       auto earliest = queue_.front().deadline;
       for (const Waiter& w : queue_) earliest = std::min(earliest, w.deadline);
-      timer_cv_.WaitWithTimeout(&mu_, absl::FromChrono(earliest - now));
+      timer_cv_.WaitFor(&mu_, earliest - now);
     }
   }
 }
 
 int Admission::in_flight() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return in_flight_;
 }
 
 int Admission::waiting() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return static_cast<int>(queue_.size());
 }
 
 int64_t Admission::bytes_in_use() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return in_use_;
 }
 

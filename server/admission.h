@@ -25,7 +25,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 
 namespace neurofeat::server {
 
@@ -112,8 +112,8 @@ class Admission {
   void TimerLoop() ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
-  mutable absl::Mutex mu_;
-  absl::CondVar timer_cv_;
+  mutable Mutex mu_;
+  CondVar timer_cv_;
   std::deque<Waiter> queue_ ABSL_GUARDED_BY(mu_);  // in arrival order
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t in_use_ ABSL_GUARDED_BY(mu_) = 0;

@@ -36,7 +36,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 #include "core/exec/compute_arena.h"
 #include "server/call_context.h"
 
@@ -83,7 +83,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     s->cancelled = true;
     uint64_t waiting = 0;
     {
-      absl::MutexLock lock(&s->mu);
+      MutexLock lock(&s->mu);
       waiting = s->admission_id;
     }
     if (waiting != 0) s->env.admission->Cancel(waiting);
@@ -106,7 +106,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     // State (the job is held by the producer the State holds).
     std::shared_ptr<std::atomic<bool>> cancel_flag = std::make_shared<std::atomic<bool>>(false);
     std::atomic<bool>& cancelled = *cancel_flag;
-    absl::Mutex mu;
+    Mutex mu;
     StreamCall* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null once finished
     std::deque<Entry> queue ABSL_GUARDED_BY(mu);
     int batches_waiting ABSL_GUARDED_BY(mu) = 0;
@@ -174,7 +174,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   static void Fail(const StatePtr& s, absl::Status status) {
     Action a;
     {
-      absl::MutexLock lock(&s->mu);
+      MutexLock lock(&s->mu);
       if (s->final_status.ok()) s->final_status = std::move(status);
       s->done_producing = true;
       a = NextLocked(s);
@@ -188,21 +188,21 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     if (!plan.ok()) return Fail(s, plan.status());
     s->producer = std::move(plan->producer);
     {
-      absl::MutexLock lock(&s->mu);
+      MutexLock lock(&s->mu);
       s->batches_ahead = std::max(1, plan->batches_ahead);
     }
     s->queued_at = std::chrono::steady_clock::now();
     const uint64_t id = s->env.admission->AdmitAsync(
         plan->working_set_bytes,
         [s](absl::StatusOr<Admission::Ticket> ticket) { Admitted(s, std::move(ticket)); });
-    absl::MutexLock lock(&s->mu);
+    MutexLock lock(&s->mu);
     // Still waiting (the answer did not come at once): OnCancel may cancel it.
     if (s->ticket.bytes() == 0 && !s->done_producing) s->admission_id = id;
   }
 
   static void Admitted(const StatePtr& s, absl::StatusOr<Admission::Ticket> ticket) {
     {
-      absl::MutexLock lock(&s->mu);
+      MutexLock lock(&s->mu);
       s->admission_id = 0;
     }
     if (s->env.metrics != nullptr) {
@@ -217,7 +217,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     if (s->cancelled) return Fail(s, Abandoned(s->context));
     Action a;
     {
-      absl::MutexLock lock(&s->mu);
+      MutexLock lock(&s->mu);
       s->ticket = *std::move(ticket);
       a = NextLocked(s);
     }
@@ -230,7 +230,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     if (!batch.ok() && s->cancelled) batch = Abandoned(s->context);
     Action a;
     {
-      absl::MutexLock lock(&s->mu);
+      MutexLock lock(&s->mu);
       s->producing = false;
       if (!batch.ok()) {
         if (s->final_status.ok()) s->final_status = batch.status();
@@ -251,7 +251,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   static void WriteDone(const StatePtr& s, bool ok) {
     Action a;
     {
-      absl::MutexLock lock(&s->mu);
+      MutexLock lock(&s->mu);
       s->writing = false;
       if (!s->queue.empty()) {
         if (s->queue.front().ends_batch) --s->batches_waiting;

@@ -46,13 +46,13 @@ absl::StatusOr<std::unique_ptr<UploadStore>> UploadStore::Create(
 }
 
 UploadStore::~UploadStore() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (const auto& [id, entry] : finished_) std::remove(entry.path.c_str());
 }
 
 void UploadStore::Expire(std::chrono::steady_clock::time_point now) {
   if (options_.ttl.count() <= 0) return;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto it = finished_.begin(); it != finished_.end();) {
     if (now - it->second.finished > options_.ttl) {
       std::remove(it->second.path.c_str());
@@ -65,12 +65,12 @@ void UploadStore::Expire(std::chrono::steady_clock::time_point now) {
 }
 
 int64_t UploadStore::spool_bytes() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return reserved_bytes_;
 }
 
 void UploadStore::Unreserve(int64_t bytes) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   reserved_bytes_ -= bytes;
 }
 
@@ -100,7 +100,7 @@ absl::StatusOr<std::unique_ptr<UploadStore::Writer>> UploadStore::Begin(
                      " bytes (--max-upload-bytes); put the file under a data root instead"));
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (reserved_bytes_ + bytes > options_.max_spool_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("upload: the upload spool is full (", reserved_bytes_, " of ",
@@ -135,7 +135,7 @@ absl::StatusOr<std::string> UploadStore::Writer::Finish() {
   NF_RETURN_IF_ERROR(npy_->Finish());
   npy_.reset();
   finished_ = true;
-  absl::MutexLock lock(&store_->mu_);
+  MutexLock lock(&store_->mu_);
   store_->finished_[id_] = Entry{path_, expected_, std::chrono::steady_clock::now()};
   return id_;
 }
@@ -153,7 +153,7 @@ absl::StatusOr<std::string> UploadStore::Path(const std::string& id) const {
     return absl::InvalidArgumentError(
         absl::StrCat("recording.upload_id: \"", id, "\" is not an upload id"));
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = finished_.find(id);
   if (it == finished_.end() ||
       (options_.ttl.count() > 0 &&

@@ -18,7 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 #include "core/io/npy.h"
 
 namespace neurofeat::server {
@@ -77,7 +77,7 @@ class UploadStore {
   void Unreserve(int64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
 
   UploadStoreOptions options_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   struct Entry {
     std::string path;
     int64_t bytes = 0;

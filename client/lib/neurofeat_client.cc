@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/dtype_convert.h"
 #include "api/status_convert.h"
@@ -112,9 +113,21 @@ absl::StatusOr<std::string> NeurofeatClient::UploadNpy(
 
 namespace {
 
+void ReadDetails(const grpc::ClientContext& context, CallDetails* details) {
+  if (details == nullptr) return;
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find("grpc-retry-pushback-ms");
+  int64_t ms = 0;
+  if (it != trailers.end() &&
+      absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &ms) && ms >= 0) {
+    details->retry_pushback = std::chrono::milliseconds(ms);
+  }
+}
+
 template <typename Response, typename Reader>
 absl::Status Drain(grpc::ClientContext& context, Reader& reader,
-                   const std::function<absl::Status(const Response&)>& on_message) {
+                   const std::function<absl::Status(const Response&)>& on_message,
+                   CallDetails* details) {
   Response response;
   absl::Status callback_status;
   while (reader->Read(&response)) {
@@ -125,6 +138,7 @@ absl::Status Drain(grpc::ClientContext& context, Reader& reader,
     }
   }
   const grpc::Status status = reader->Finish();
+  ReadDetails(context, details);
   if (!callback_status.ok()) return callback_status;
   return ToAbsl(status);
 }
@@ -133,20 +147,22 @@ absl::Status Drain(grpc::ClientContext& context, Reader& reader,
 
 absl::Status NeurofeatClient::Extract(
     const v1::ExtractRequest& request,
-    const std::function<absl::Status(const v1::ExtractResponse&)>& on_message) {
+    const std::function<absl::Status(const v1::ExtractResponse&)>& on_message,
+    CallDetails* details) {
   grpc::ClientContext context;
   Prepare(&context);
   auto reader = stub_->Extract(&context, request);
-  return Drain<v1::ExtractResponse>(context, reader, on_message);
+  return Drain<v1::ExtractResponse>(context, reader, on_message, details);
 }
 
 absl::Status NeurofeatClient::Preprocess(
     const v1::PreprocessRequest& request,
-    const std::function<absl::Status(const v1::PreprocessResponse&)>& on_message) {
+    const std::function<absl::Status(const v1::PreprocessResponse&)>& on_message,
+    CallDetails* details) {
   grpc::ClientContext context;
   Prepare(&context);
   auto reader = stub_->Preprocess(&context, request);
-  return Drain<v1::PreprocessResponse>(context, reader, on_message);
+  return Drain<v1::PreprocessResponse>(context, reader, on_message, details);
 }
 
 }  // namespace neurofeat::client

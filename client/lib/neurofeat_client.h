@@ -40,6 +40,13 @@ struct ClientOptions {
   std::optional<std::chrono::milliseconds> deadline;
 };
 
+// What a call reported besides its status.
+struct CallDetails {
+  // The server's retry pushback (gRPC's grpc-retry-pushback-ms trailer),
+  // sent with RESOURCE_EXHAUSTED: when to try again.
+  std::optional<std::chrono::milliseconds> retry_pushback;
+};
+
 class NeurofeatClient {
  public:
   static absl::StatusOr<std::unique_ptr<NeurofeatClient>> Connect(const ClientOptions& options);
@@ -57,11 +64,15 @@ class NeurofeatClient {
 
   // Extract()/Preprocess() call `on_message` for every response in order;
   // an error it returns cancels the call and is returned.
+  // `details` (may be null) receives what the call reported besides its
+  // status.
   absl::Status Extract(const v1::ExtractRequest& request,
-                       const std::function<absl::Status(const v1::ExtractResponse&)>& on_message);
+                       const std::function<absl::Status(const v1::ExtractResponse&)>& on_message,
+                       CallDetails* details = nullptr);
   absl::Status Preprocess(
       const v1::PreprocessRequest& request,
-      const std::function<absl::Status(const v1::PreprocessResponse&)>& on_message);
+      const std::function<absl::Status(const v1::PreprocessResponse&)>& on_message,
+      CallDetails* details = nullptr);
 
  private:
   explicit NeurofeatClient(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);

@@ -15,14 +15,14 @@ ContentKeys::ContentKeys(ResultStore* cache, std::function<void(const std::funct
 absl::StatusOr<std::string> ContentKeys::ForFile(const std::string& path) {
   NF_ASSIGN_OR_RETURN(std::string identity, FileIdentity(path));
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = by_identity_.find(identity);
     if (it != by_identity_.end()) return it->second;
   }
   const std::string descriptor = absl::StrCat("file-identity=", identity);
   if (cache_ != nullptr) {
     if (std::optional<std::string> d = cache_->Get(CacheLevel::kFiles, descriptor)) {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       by_identity_[identity] = *d;
       return *d;
     }
@@ -33,7 +33,7 @@ absl::StatusOr<std::string> ContentKeys::ForFile(const std::string& path) {
   // The file may have changed while it was read: only remember a digest
   // whose identity still holds.
   absl::StatusOr<std::string> after = FileIdentity(path);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ++files_hashed_;
   if (after.ok() && *after == identity) {
     by_identity_[identity] = *digest;
@@ -49,7 +49,7 @@ std::string ContentKeys::ForBytes(const std::string& bytes) {
 }
 
 int64_t ContentKeys::files_hashed() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return files_hashed_;
 }
 

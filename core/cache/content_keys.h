@@ -14,7 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 #include "core/result_store.h"
 
 namespace neurofeat {
@@ -36,7 +36,7 @@ class ContentKeys {
  private:
   ResultStore* cache_;
   std::function<void(const std::function<void()>&)> run_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::string> by_identity_ ABSL_GUARDED_BY(mu_);
   int64_t files_hashed_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -270,7 +270,7 @@ void ResultCache::DisableWrites(const std::string& reason) {
   // The reason is published before the flag: whoever sees the flag set
   // finds the reason.
   {
-    absl::MutexLock lock(&error_mu_);
+    MutexLock lock(&error_mu_);
     if (!last_write_error_.empty()) return;
     last_write_error_ = reason;
   }
@@ -280,7 +280,7 @@ void ResultCache::DisableWrites(const std::string& reason) {
 }
 
 std::string ResultCache::last_write_error() const {
-  absl::MutexLock lock(&error_mu_);
+  MutexLock lock(&error_mu_);
   return last_write_error_;
 }
 

@@ -30,7 +30,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 #include "core/result_store.h"
 
 namespace rocksdb {
@@ -100,7 +100,7 @@ class ResultCache final : public ResultStore {
   void DisableWrites(const std::string& reason) ABSL_LOCKS_EXCLUDED(error_mu_);
 
   std::atomic<bool> writes_disabled_{false};
-  mutable absl::Mutex error_mu_;
+  mutable Mutex error_mu_;
   std::string last_write_error_ ABSL_GUARDED_BY(error_mu_);
   class EvictionListener;
 };

@@ -32,13 +32,14 @@ template class FftBuffer<double>;
 template class FftBuffer<std::complex<double>>;
 
 FftPlans::~FftPlans() {
+  // The same order as Plan(): this object's lock, then the planner's.
+  MutexLock own(&mu_);
   std::lock_guard<std::mutex> lock(PlannerMutex());
-  absl::MutexLock own(&mu_);
   for (auto& [key, plan] : plans_) fftw_destroy_plan(static_cast<fftw_plan>(plan));
 }
 
 void* FftPlans::Plan(Kind kind, int64_t n) {
-  absl::MutexLock own(&mu_);
+  MutexLock own(&mu_);
   const auto key = std::make_pair(static_cast<int>(kind), n);
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;

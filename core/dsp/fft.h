@@ -19,7 +19,7 @@
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 
 namespace neurofeat {
 
@@ -63,7 +63,7 @@ class FftPlans {
   enum class Kind { kR2C, kC2CForward, kC2CBackward };
   void* Plan(Kind kind, int64_t n) ABSL_LOCKS_EXCLUDED(mu_);
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::pair<int, int64_t>, void*> plans_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -241,7 +241,7 @@ absl::StatusOr<Traces> EdfSource::GetTraces(int64_t start, int64_t end) const {
   const int64_t n = end - start;
   Traces t = Traces::Uninitialized(SampleType::kFloat64, n, channels);
   std::vector<double> buf(n);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (int64_t c = 0; c < channels; ++c) {
     if (edfseek(handle_, static_cast<int>(c), start, EDFSEEK_SET) != start) {
       return absl::InternalError(absl::StrCat(path_, ": seek to frame ", start, " failed"));

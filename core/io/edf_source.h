@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/mutex.h"
 #include "core/io/regular_file.h"
 #include "core/source/trace_source.h"
 
@@ -56,7 +56,7 @@ class EdfSource final : public TraceSource {
   int64_t frames_ = 0;
   RecordingInfo info_;
   // EDFlib keeps a read position per file: reads of `handle_` take turns.
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
 };
 
 }  // namespace neurofeat

@@ -138,7 +138,7 @@ TEST(HostileRequestsTest, InlineShapeWhoseByteCountWrapsIsRefused) {
   EXPECT_CODE_AND_FIELD(Drain(*client, epochs), absl::StatusCode::kInvalidArgument,
                         "recording.samples.shape");
   ExpectHealthy(server);
-  EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
+  if (testing::MemoryBoundsApply()) EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
 }
 
 TEST(HostileRequestsTest, SizesDerivedFromRequestFieldsNeverWrap) {
@@ -191,7 +191,7 @@ TEST(HostileRequestsTest, SizesDerivedFromRequestFieldsNeverWrap) {
   EXPECT_CODE_AND_FIELD(Drain(*client, raw), absl::StatusCode::kInvalidArgument,
                         "raw_header_bytes");
   ExpectHealthy(server);
-  EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
+  if (testing::MemoryBoundsApply()) EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
 }
 
 TEST(HostileRequestsTest, QuadraticSetUpsAreBounded) {
@@ -223,7 +223,7 @@ TEST(HostileRequestsTest, QuadraticSetUpsAreBounded) {
       {"name": "x", "fn": "connectivity_max_cross_correlation"}]})");
   EXPECT_CODE_AND_FIELD(Drain(*client, pairs), absl::StatusCode::kInvalidArgument, "pairs");
   ExpectHealthy(server);
-  EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
+  if (testing::MemoryBoundsApply()) EXPECT_LT(server.PeakRssBytes(), (256 + 64) << 20);
 }
 
 // ---- Header values in files -------------------------------------------------
@@ -263,10 +263,11 @@ TEST(HostileRequestsTest, SpikeGlxHeadersAreCheckedAgainstTheFile) {
     *req.mutable_recording() = ServerFile("x.ap.bin", v1::SPIKEGLX);
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_CODE_AND_FIELD(Drain(*client, req), absl::StatusCode::kInvalidArgument, c.field);
-    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+              5.0 * testing::TimeScale());
   }
   ExpectHealthy(server);
-  EXPECT_LT(server.PeakRssBytes(), int64_t{512} << 20);
+  if (testing::MemoryBoundsApply()) EXPECT_LT(server.PeakRssBytes(), int64_t{512} << 20);
 }
 
 TEST(HostileRequestsTest, OpenEphysHeadersAreCheckedAgainstTheFile) {
@@ -287,7 +288,7 @@ TEST(HostileRequestsTest, OpenEphysHeadersAreCheckedAgainstTheFile) {
     EXPECT_CODE_AND_FIELD(Drain(*client, req), absl::StatusCode::kInvalidArgument, "num_channels");
   }
   ExpectHealthy(server);
-  EXPECT_LT(server.PeakRssBytes(), int64_t{512} << 20);
+  if (testing::MemoryBoundsApply()) EXPECT_LT(server.PeakRssBytes(), int64_t{512} << 20);
 }
 
 TEST(HostileRequestsTest, NpyShapesWithAnEmptyDimensionAreRefused) {
@@ -306,7 +307,7 @@ TEST(HostileRequestsTest, NpyShapesWithAnEmptyDimensionAreRefused) {
   *req.mutable_recording() = ServerFile("empty.npy", v1::NPY, 1000);
   EXPECT_CODE_AND_FIELD(Drain(*client, req), absl::StatusCode::kInvalidArgument, "empty.npy");
   ExpectHealthy(server);
-  EXPECT_LT(server.PeakRssBytes(), int64_t{512} << 20);
+  if (testing::MemoryBoundsApply()) EXPECT_LT(server.PeakRssBytes(), int64_t{512} << 20);
 }
 
 // ---- Special files ------------------------------------------------------------
@@ -349,7 +350,8 @@ TEST(HostileRequestsTest, FifosUnderADataRootAreRefusedAndStopDoesNotHang) {
   ExpectHealthy(server);
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(server.Stop(20.0), 0) << server.Log();
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+            10.0 * testing::TimeScale());
 }
 
 // ---- Conversions and enums ---------------------------------------------------
@@ -642,7 +644,8 @@ TEST(HostileRequestsTest, MetricsAnswerWhileClientsHoldHalfOpenConnections) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string body = server.Scrape();
   EXPECT_THAT(body, HasSubstr("neurofeat_build_info"));
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 3.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+            3.0 * testing::TimeScale());
   for (int fd : idle) ::close(fd);
 }
 

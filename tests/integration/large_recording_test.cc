@@ -3,12 +3,12 @@
 // stream is flow-controlled, so the server's peak RSS stays under its
 // 256 MiB memory budget; every frame arrives, and a chunk equals the
 // embedded engine's.
-#include <chrono>
-#include <thread>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -77,7 +77,9 @@ TEST(LargeRecordingTest, TwoGibibytesThroughTheServerInBoundedMemory) {
   EXPECT_EQ(frames, kFrames);
   const int64_t peak = server.PeakRssBytes();
   EXPECT_GT(peak, 0);
-  EXPECT_LT(peak, int64_t{256} << 20) << "peak RSS " << (peak >> 20) << " MiB";
+  if (testing::MemoryBoundsApply()) {
+    EXPECT_LT(peak, int64_t{256} << 20) << "peak RSS " << (peak >> 20) << " MiB";
+  }
   std::printf("server peak RSS after 2.15 GB: %lld MiB\n", static_cast<long long>(peak >> 20));
 
   // The embedded engine's output for the same chunk.

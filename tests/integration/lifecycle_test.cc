@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
+#include "tests/testing/test_data.h"
 
 namespace neurofeat {
 namespace {
@@ -64,9 +65,10 @@ TEST(LifecycleTest, DeadlineExceededRequestStopsComputing) {
   absl::Status s =
       client->Extract(SlowExtract(20), [](const v1::ExtractResponse&) { return absl::OkStatus(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+            5.0 * testing::TimeScale());
   // The block in progress may finish (about a second); after that, nothing.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  std::this_thread::sleep_for(std::chrono::duration<double>(2.0 * testing::TimeScale()));
   EXPECT_LT(CpuOver(server, 1.0), 0.1);
 }
 
@@ -81,7 +83,7 @@ TEST(LifecycleTest, CancelledRequestStopsComputing) {
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(messages, 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  std::this_thread::sleep_for(std::chrono::duration<double>(2.0 * testing::TimeScale()));
   EXPECT_LT(CpuOver(server, 1.0), 0.1);
   // Still serving.
   EXPECT_EQ(*client->Health(), "SERVING");

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,10 @@ google::protobuf::Struct LoadJson(const std::string& relative) {
   EXPECT_TRUE(status.ok()) << status.ToString();
   return s;
 }
+
+double TimeScale() { return std::getenv("NF_SANITIZER") != nullptr ? 20.0 : 1.0; }
+
+bool MemoryBoundsApply() { return std::getenv("NF_SANITIZER") == nullptr; }
 
 std::vector<double> ToDoubles(const Traces& t) {
   Traces d = ConvertTraces(t, SampleType::kFloat64);

@@ -46,6 +46,13 @@ class TempDir {
   std::string path_;
 };
 
+// Sanitizer runs (scripts/sanitize.sh sets NF_SANITIZER): code runs 5-20x
+// slower and resident memory includes the sanitizer's shadow memory.
+// TimeScale() stretches time bounds (1 otherwise); MemoryBoundsApply() is
+// false there: memory bounds are the regular suite's to check.
+double TimeScale();
+bool MemoryBoundsApply();
+
 // WriteFile() writes bytes to a file or fails the test.
 void WriteFile(const std::string& path, const std::string& bytes);
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds and runs the test suite under a sanitizer, in its own build tree.
+#   bash scripts/sanitize.sh thread   # ThreadSanitizer (clang): the server, the
+#                                     # integration and fault tests (ctest -L server)
+#   bash scripts/sanitize.sh address  # AddressSanitizer + UBSan (gcc): the whole suite
+# Extra arguments go to ctest. Timings are in tests/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:?usage: sanitize.sh thread|address [ctest args]}"
+shift
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+case "$mode" in
+  thread)
+    dir=build-tsan
+    compilers=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+    labels=(-L server)
+    # Races inside the Debian libraries (built without TSan) are theirs.
+    export NF_SANITIZER=thread
+    export TSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/tsan.supp halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+    ;;
+  address)
+    dir=build-asan
+    compilers=()
+    labels=()
+    export NF_SANITIZER=address
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
+    export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:${LSAN_OPTIONS:-}"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+    ;;
+  *) echo "unknown mode $mode (thread|address)" >&2; exit 2 ;;
+esac
+start=$(date +%s)
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEUROFEAT_SANITIZE="$mode" \
+  -DNEUROFEAT_BUILD_BENCH=OFF "${compilers[@]}" > "$dir.configure.log" 2>&1 \
+  || { cat "$dir.configure.log"; exit 1; }
+cmake --build "$dir" -j"$(nproc)"
+built=$(date +%s)
+(cd "$dir" && ctest --output-on-failure -j"$(nproc)" --timeout 1800 "${labels[@]}" "$@")
+end=$(date +%s)
+echo "sanitize.sh $mode: build $((built - start)) s, tests $((end - built)) s"
