@@ -13,4 +13,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev libedf-dev libssl-dev grpc-proto \
   openssl prometheus \
   python3-scipy python3-numpy python3-pandas python3-grpcio python3-protobuf \
+  python3-mne python3-tqdm python3-pytest python3-venv python3-pip python3-setuptools \
   > /dev/null

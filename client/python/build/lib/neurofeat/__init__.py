@@ -1,0 +1,24 @@
+"""neurofeat: the Python client of neurofeatd.
+
+Preprocessing and EEGDash's feature bank for neural recordings, computed by a
+neurofeatd server: the same numbers as SpikeInterface and EEGDash, as pandas
+DataFrames with EEGDash's column names.
+
+Example::
+
+    import neurofeat
+    with neurofeat.Client("127.0.0.1:50051") as client:
+        df = client.extract(windows, "pipeline.json", sfreq=256, ch_names=names)
+"""
+
+from neurofeat._client import Client
+from neurofeat._errors import (Cancelled, DataLoss, DatasetError, DeadlineExceeded, Error,
+                               FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
+                               ResourceExhausted, Unavailable)
+from neurofeat._inputs import Recording, ServerPath
+
+__version__ = "0.1.0"
+
+__all__ = ["Client", "Recording", "ServerPath", "Error", "InvalidArgument", "NotFound",
+           "PermissionDenied", "ResourceExhausted", "Unavailable", "DeadlineExceeded",
+           "Cancelled", "FailedPrecondition", "DataLoss", "DatasetError"]

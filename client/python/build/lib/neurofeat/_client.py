@@ -1,0 +1,319 @@
+"""The neurofeat client: one connection to a neurofeatd."""
+
+import json
+import os
+import random
+import sys
+import threading
+import time
+from typing import Any, Iterable, Mapping, Optional
+
+import grpc
+import numpy as np
+import pandas as pd
+from google.protobuf import json_format
+
+from neurofeat import _errors, _inputs, _table
+from neurofeat.v1 import pipeline_pb2, service_pb2, service_pb2_grpc
+
+_RETRIED = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
+_CACHE = {"default": service_pb2.CACHE_DEFAULT, "bypass": service_pb2.CACHE_BYPASS,
+          "refresh": service_pb2.CACHE_REFRESH}
+
+
+def _pipeline_message(pipeline):
+    """A Pipeline from a dict, a JSON string, a path to a JSON file, or a Pipeline."""
+    if isinstance(pipeline, pipeline_pb2.Pipeline):
+        return pipeline
+    if isinstance(pipeline, Mapping):
+        text = json.dumps(pipeline)
+    elif isinstance(pipeline, (str, os.PathLike)) and not str(pipeline).lstrip().startswith("{"):
+        with open(pipeline, encoding="utf-8") as f:
+            text = f.read()
+    else:
+        text = str(pipeline)
+    message = pipeline_pb2.Pipeline()
+    try:
+        json_format.Parse(text, message)
+    except json_format.ParseError as e:
+        raise _errors.InvalidArgument(f"pipeline: {e}") from None
+    return message
+
+
+def _credentials(tls):
+    if tls is None or tls is False:
+        return None
+    if tls is True:
+        return grpc.ssl_channel_credentials()
+    if isinstance(tls, grpc.ChannelCredentials):
+        return tls
+
+    def read(value):
+        if value is None:
+            return None
+        if isinstance(value, bytes):
+            return value
+        with open(value, "rb") as f:
+            return f.read()
+
+    return grpc.ssl_channel_credentials(root_certificates=read(tls.get("ca")),
+                                        private_key=read(tls.get("key")),
+                                        certificate_chain=read(tls.get("cert")))
+
+
+def _pushback_seconds(error):
+    try:
+        for key, value in error.trailing_metadata() or ():
+            if key == "grpc-retry-pushback-ms":
+                return int(value) / 1000.0
+    except Exception:  # not every RpcError carries metadata
+        pass
+    return None
+
+
+class _CallRegistry:
+    """The RPCs in flight, so Ctrl-C can cancel them (the server then stops computing)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._calls = set()
+
+    def add(self, call):
+        with self._lock:
+            self._calls.add(call)
+
+    def discard(self, call):
+        with self._lock:
+            self._calls.discard(call)
+
+    def cancel_all(self):
+        with self._lock:
+            calls = list(self._calls)
+        for call in calls:
+            call.cancel()
+
+
+class Client:
+    """A connection to a neurofeatd.
+
+    ``target``: "host:port". ``tls``: None (plaintext), True (system roots), a
+    dict ``{"ca": path, "cert": path, "key": path}`` (mutual TLS with a
+    client certificate) or ``grpc.ChannelCredentials``. ``timeout``: the
+    deadline of each call in seconds. ``retry_budget``: how long, in all,
+    RESOURCE_EXHAUSTED and UNAVAILABLE answers are retried (exponential
+    backoff with jitter, or the server's retry pushback).
+
+    Example::
+
+        with neurofeat.Client("127.0.0.1:50051") as client:
+            print(client.info()["threads"])
+            table = client.extract(windows, "pipeline.json", sfreq=256, ch_names=names)
+    """
+
+    def __init__(self, target, *, tls=None, timeout=60.0, retry_budget=120.0):
+        self.target = target
+        self.timeout = timeout
+        self.retry_budget = retry_budget
+        options = [("grpc.max_receive_message_length", 256 << 20),
+                   ("grpc.max_send_message_length", 256 << 20)]
+        credentials = _credentials(tls)
+        self._channel = (grpc.secure_channel(target, credentials, options) if credentials
+                         else grpc.insecure_channel(target, options))
+        self._stub = service_pb2_grpc.NeurofeatStub(self._channel)
+        self._calls = _CallRegistry()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Cancels what is in flight and closes the connection."""
+        self._calls.cancel_all()
+        self._channel.close()
+
+    # ---- Plumbing ---------------------------------------------------------------
+
+    def _with_retry(self, attempt):
+        """Runs `attempt()`; retries RESOURCE_EXHAUSTED / UNAVAILABLE within the budget."""
+        start = time.monotonic()
+        delay = 0.1
+        while True:
+            try:
+                return attempt()
+            except grpc.RpcError as error:
+                if error.code() not in _RETRIED:
+                    raise _errors.from_rpc_error(error) from None
+                wait = _pushback_seconds(error)
+                if wait is None:
+                    wait = random.uniform(0.5, 1.0) * delay  # jitter
+                    delay = min(delay * 2, 5.0)
+                if time.monotonic() - start + wait > self.retry_budget:
+                    raise _errors.from_rpc_error(error) from None
+                time.sleep(wait)
+
+    def _stream(self, method, request):
+        """The messages of a server-streaming call, cancelled on Ctrl-C or failure."""
+        call = method(request, timeout=self.timeout)
+        self._calls.add(call)
+        try:
+            for message in call:
+                yield message
+        except BaseException:
+            call.cancel()
+            raise
+        finally:
+            self._calls.discard(call)
+
+    def _upload(self, array):
+        response = self._stub.Upload(_inputs.upload_messages(array), timeout=self.timeout)
+        return response.upload_id
+
+    def _recording(self, data, index=0, **defaults):
+        samples, meta, rec = _inputs.resolve(data, **defaults)
+        message = self._with_retry(
+            lambda: _inputs.recording_message(samples, meta, self._upload))
+        name = rec.name if rec.name is not None else _inputs.default_name(samples, index)
+        return message, rec, name
+
+    # ---- Calls --------------------------------------------------------------------
+
+    def info(self):
+        """The server's version, limits and roots, as a dict (GetServerInfo)."""
+        reply = self._with_retry(lambda: self._stub.GetServerInfo(
+            service_pb2.ServerInfoRequest(), timeout=self.timeout))
+        return json_format.MessageToDict(reply, preserving_proto_field_name=True,
+                                         including_default_value_fields=True)
+
+    def health(self):
+        """"SERVING", "NOT_SERVING" (draining) or "UNKNOWN" (grpc.health.v1)."""
+        check = self._channel.unary_unary("/grpc.health.v1.Health/Check",
+                                          request_serializer=lambda _: b"",
+                                          response_deserializer=lambda b: b)
+        try:
+            reply = check(None, timeout=self.timeout)
+        except grpc.RpcError as error:
+            raise _errors.from_rpc_error(error) from None
+        # HealthCheckResponse: field 1, an enum varint (1 SERVING, 2 NOT_SERVING).
+        status = reply[1] if len(reply) >= 2 and reply[0] == 0x08 else 0
+        return {1: "SERVING", 2: "NOT_SERVING"}.get(status, "UNKNOWN")
+
+    def features(self):
+        """The feature bank as a DataFrame: fn, kind, summary, parents, params."""
+        reply = self._with_retry(lambda: self._stub.ListFeatures(
+            service_pb2.ListFeaturesRequest(), timeout=self.timeout))
+        return pd.DataFrame([{
+            "fn": f.fn, "kind": f.kind, "summary": f.summary, "parents": list(f.parents),
+            "params": {p.name: json.loads(p.default_json) for p in f.params}}
+            for f in reply.features])
+
+    def extract(self, data, pipeline, *, sfreq=None, ch_names=None, highpass=None,
+                lowpass=None, description=None, cache="default"):
+        """Features of one recording, as a DataFrame with EEGDash's column names.
+
+        ``data``: numpy ``(windows, channels, times)`` epochs, ``(frames,
+        channels)`` traces (the pipeline then needs a ``window``), an
+        ``mne.io.Raw`` or ``mne.Epochs``, a :class:`ServerPath`, or a
+        :class:`Recording`. ``pipeline``: a dict, JSON text, or a path.
+        ``cache``: "default", "bypass" or "refresh". Columns: ``recording``,
+        ``window``, ``start_sample``, the description's keys, the features
+        in tree order (counts as integers), and ``target`` last.
+
+        Example::
+
+            df = client.extract(X, {"features": [{"name": "var", "fn": "signal_variance"}]},
+                                sfreq=256, ch_names=["O1", "O2"])
+        """
+        recording = data if isinstance(data, _inputs.Recording) else _inputs.Recording(
+            data, description=description)
+        if description is not None and recording.description is None:
+            recording.description = description
+        rows = self._extract_rows(recording, _pipeline_message(pipeline), 0, cache,
+                                  dict(sfreq=sfreq, ch_names=ch_names, highpass=highpass,
+                                       lowpass=lowpass), None)
+        return _table.frame([rows])
+
+    def _extract_rows(self, recording, pipeline, index, cache, defaults, on_rows):
+        if cache not in _CACHE:
+            raise ValueError(f"cache: {cache!r} is not one of {', '.join(_CACHE)}")
+        message, rec, name = self._recording(recording, index, **defaults)
+        request = service_pb2.ExtractRequest(recording=message, pipeline=pipeline,
+                                             cache_policy=_CACHE[cache])
+
+        def attempt():
+            reader = _table.RowsReader(name, rec.description, on_rows)
+            for response in self._stream(self._stub.Extract, request):
+                reader.add(response)
+            return reader.finish()
+
+        return self._with_retry(attempt)
+
+    def preprocess(self, data, pipeline, *, start_frame=0, end_frame=None, dtype=None,
+                   sfreq=None, ch_names=None):
+        """The pipeline's preprocess chain over frames [start_frame, end_frame), as a
+        ``(frames, channels)`` numpy array (int16 for int16 input unless ``dtype``
+        says "float32").
+
+        Chunks stream in and are copied once, into the result.
+
+        Example::
+
+            y = client.preprocess(ServerPath("probe.ap.bin"), chain, start_frame=60 * 30000,
+                                  end_frame=61 * 30000)
+        """
+        message, _, _ = self._recording(data, sfreq=sfreq, ch_names=ch_names)
+        request = service_pb2.PreprocessRequest(recording=message,
+                                                pipeline=_pipeline_message(pipeline),
+                                                start_frame=start_frame)
+        if end_frame is not None:
+            request.end_frame = end_frame
+        if dtype is not None:
+            request.output_dtype = {"int16": service_pb2.INT16,
+                                    "float32": service_pb2.FLOAT32}[np.dtype(dtype).name]
+
+        def attempt():
+            out = None
+            for response in self._stream(self._stub.Preprocess, request):
+                chunk = response.chunk
+                if out is None:
+                    np_dtype = np.int16 if chunk.dtype == service_pb2.INT16 else np.float32
+                    out = np.empty((response.total_frames, len(response.channel_names)),
+                                   np_dtype)
+                    received = 0
+                first = chunk.start_frame - request.start_frame
+                out[first:first + chunk.num_frames] = np.frombuffer(
+                    chunk.data, out.dtype).reshape(chunk.num_frames, chunk.num_channels)
+                received += chunk.num_frames
+            if out is None or received != out.shape[0]:
+                raise _errors.DataLoss("the server sent fewer frames than it announced")
+            return out
+
+        return self._with_retry(attempt)
+
+    def extract_dataset(self, recordings, pipeline, *, sfreq=None, ch_names=None,
+                        highpass=None, lowpass=None, max_in_flight=None, progress=None,
+                        cache="default"):
+        """Features of many recordings, as one DataFrame, rows in input order.
+
+        ``recordings``: an iterable of :class:`Recording` (or anything
+        ``extract`` takes); each one's own metadata override the call's.
+        ``max_in_flight``: recordings sent at once (default: the server's
+        threads); the server's arena decides the cores. Every window each
+        recording announced must arrive, or the call raises; a recording that
+        fails (after retries of RESOURCE_EXHAUSTED / UNAVAILABLE) makes it
+        raise :class:`DatasetError` listing the missing recordings. Ctrl-C
+        cancels what is in flight. ``progress``: a tqdm bar counting windows
+        (default: when stderr is a terminal).
+
+        Example::
+
+            df = client.extract_dataset(
+                [Recording(x, description={"subject": s, "target": y}) for ...],
+                pipeline, sfreq=256, ch_names=names)
+        """
+        from neurofeat import _dataset  # pylint: disable=import-outside-toplevel
+
+        return _dataset.run(self, list(recordings), _pipeline_message(pipeline),
+                            dict(sfreq=sfreq, ch_names=ch_names, highpass=highpass,
+                                 lowpass=lowpass), max_in_flight, progress, cache)

@@ -1,0 +1,104 @@
+"""Feature rows as they stream in, and the DataFrame made of them."""
+
+import numpy as np
+import pandas as pd
+
+from neurofeat import _errors
+
+
+class Rows:
+    """One recording's rows: values (windows x columns), window indices, starts."""
+
+    def __init__(self, name, description, columns, integer, values, windows, starts):
+        self.name = name
+        self.description = dict(description or {})
+        self.columns = columns
+        self.integer = integer
+        self.values = values
+        self.windows = windows
+        self.starts = starts
+
+
+class RowsReader:
+    """Collects ExtractResponse messages; checks each block and the total."""
+
+    def __init__(self, name, description, on_rows=None):
+        self._name = name
+        self._description = description
+        self._on_rows = on_rows
+        self._columns = None
+        self._integer = None
+        self._total = None
+        self._blocks = []
+        self._windows = []
+        self._starts = []
+        self._rows = 0
+
+    def add(self, response):
+        if response.columns:
+            self._columns = list(response.columns)
+            self._integer = list(response.integer_columns) or [False] * len(self._columns)
+            self._total = response.total_windows
+        if self._columns is None:
+            raise _errors.DataLoss("the server sent rows before the columns")
+        rows = response.rows
+        n, c = rows.num_rows, len(self._columns)
+        if len(rows.values) != n * c or len(rows.start_sample) != n:
+            raise _errors.DataLoss("the server sent a malformed block of rows")
+        self._blocks.append(np.asarray(rows.values, dtype=np.float64).reshape(n, c))
+        self._windows.append(np.arange(rows.first_window, rows.first_window + n, dtype=np.int64))
+        self._starts.append(np.asarray(rows.start_sample, dtype=np.int64))
+        self._rows += n
+        if self._on_rows is not None:
+            self._on_rows(n)
+
+    def finish(self):
+        if self._columns is None:
+            raise _errors.DataLoss("the server sent no columns")
+        if self._rows != self._total:
+            raise _errors.DataLoss(
+                f"recording {self._name}: received {self._rows} of {self._total} windows")
+        c = len(self._columns)
+        values = np.concatenate(self._blocks) if self._blocks else np.empty((0, c))
+        return Rows(self._name, self._description, self._columns, self._integer, values,
+                    np.concatenate(self._windows) if self._windows else np.empty(0, np.int64),
+                    np.concatenate(self._starts) if self._starts else np.empty(0, np.int64))
+
+
+def frame(rows_list):
+    """One DataFrame: recording, window, start_sample, the descriptions' keys, the
+    features (counts as int64), and target last, as EEGDash's
+    to_dataframe(include_target=True)."""
+    if not rows_list:
+        return pd.DataFrame()
+    columns = rows_list[0].columns
+    for r in rows_list[1:]:
+        if r.columns != columns:
+            raise _errors.DataLoss(f"recording {r.name} has other columns than "
+                                   f"{rows_list[0].name}")
+    keys = []
+    for r in rows_list:
+        for k in r.description:
+            if k != "target" and k not in keys:
+                keys.append(k)
+    has_target = any("target" in r.description for r in rows_list)
+    n = sum(len(r.windows) for r in rows_list)
+    data = {"recording": np.concatenate([np.full(len(r.windows), str(r.name), dtype=object)
+                                         for r in rows_list]),
+            "window": np.concatenate([r.windows for r in rows_list]),
+            "start_sample": np.concatenate([r.starts for r in rows_list])}
+    for k in keys:
+        data[k] = np.concatenate([np.full(len(r.windows), r.description.get(k), dtype=object)
+                                  for r in rows_list])
+    values = np.concatenate([r.values for r in rows_list]) if n else np.empty((0, len(columns)))
+    integer = rows_list[0].integer
+    for j, name in enumerate(columns):
+        data[name] = values[:, j].astype(np.int64) if integer[j] else values[:, j]
+    if has_target:
+        data["target"] = np.concatenate([
+            np.full(len(r.windows), r.description.get("target"), dtype=object) for r in rows_list])
+    df = pd.DataFrame(data)
+    # Description columns of one type get that type (subject ids, numeric targets).
+    for k in keys + (["target"] if has_target else []):
+        df[k] = df[k].infer_objects()
+    return df
