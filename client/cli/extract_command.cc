@@ -9,6 +9,7 @@
 #include "api/response_convert.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
+#include "client/cli/dataset_extract.h"
 #include "client/cli/embedded.h"
 #include "client/cli/outputs.h"
 #include "client/cli/progress.h"
@@ -21,6 +22,10 @@ namespace {
 
 std::vector<FlagSpec> Flags() {
   std::vector<FlagSpec> flags = {
+      {"manifest", true,
+       "recordings.csv: a dataset, one recording per line (columns input or remote_path; "
+       "optional fs, channels, highpass, lowpass, name; any other column is description). "
+       "Writes one CSV table"},
       {"input", true,
        "X.npy: (n_windows, channels, n_times) epochs, or (frames, channels) continuous "
        "traces with a `window` in the pipeline"},
@@ -54,6 +59,8 @@ struct Summary {
   int64_t windows = 0;
   int64_t columns = 0;
   double seconds = 0;
+  int threads = 0;
+  bool cached = false;
   std::optional<EmbeddedRun> embedded;  // unset for remote runs
 };
 
@@ -73,13 +80,15 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   } else {
     ProgressBar bar("extract", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
     FeatureTable& table = reader.mutable_table();
-    NF_ASSIGN_OR_RETURN(
-        s.embedded,
-        RunEmbeddedExtract(request, args, [&](const FeatureTable& block, int64_t total) {
-          AppendRows(block, &table);
-          bar.Update(table.rows, total);
-          return absl::OkStatus();
-        }));
+    NF_ASSIGN_OR_RETURN(auto engine, EmbeddedEngine::Create(args, !args.Has("no-cache")));
+    s.threads = engine->threads();
+    s.cached = engine->cached();
+    NF_ASSIGN_OR_RETURN(s.embedded,
+                        engine->Extract(request, [&](const FeatureTable& block, int64_t total) {
+                          AppendRows(block, &table);
+                          bar.Update(table.rows, total);
+                          return absl::OkStatus();
+                        }));
     bar.Finish();
   }
   const FeatureTable& table = reader.table();
@@ -91,15 +100,14 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
 }
 
 void PrintSummary(const ParsedArgs& args, const Summary& s) {
-  const std::string where = !s.embedded.has_value()
-                                ? absl::StrCat("on ", args.Get("server"))
-                                : absl::StrCat("on ", s.embedded->threads, " threads");
+  const std::string where = !s.embedded.has_value() ? absl::StrCat("on ", args.Get("server"))
+                                                    : absl::StrCat("on ", s.threads, " threads");
   std::printf(
       "extracted %lld windows x %lld features in %.3f s %s (%.0f windows/s)\n"
       "  output: %s\n",
       static_cast<long long>(s.windows), static_cast<long long>(s.columns), s.seconds,
       where.c_str(), static_cast<double>(s.windows) / s.seconds, args.Get("output").c_str());
-  if (s.embedded.has_value() && s.embedded->cached) {
+  if (s.embedded.has_value() && s.cached) {
     const EvalStats& st = s.embedded->stats;
     std::printf(
         "  cache: %lld leaf results and %lld spectra reused; computed %lld windows "
@@ -110,12 +118,26 @@ void PrintSummary(const ParsedArgs& args, const Summary& s) {
   }
 }
 
+int RunManifest(const ParsedArgs& args) {
+  absl::StatusOr<DatasetSummary> s = RunManifestExtract(args);
+  if (!s.ok()) return ReportCommandError("extract", ForFlags(s.status()));
+  if (!args.Has("quiet")) {
+    std::printf(
+        "extracted %lld recordings, %lld windows x %lld features in %.3f s, %d recordings at a "
+        "time\n  output: %s\n",
+        static_cast<long long>(s->recordings), static_cast<long long>(s->windows),
+        static_cast<long long>(s->columns), s->seconds, s->workers, args.Get("output").c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunExtractCommand(int argc, char** argv) {
   int exit_code = 0;
   std::optional<ParsedArgs> args = ParseCommandArgs(Parser(), "extract", argc, argv, &exit_code);
   if (!args) return exit_code;
+  if (args->Has("manifest")) return RunManifest(*args);
   absl::StatusOr<Summary> s = Run(*args);
   if (!s.ok()) return ReportCommandError("extract", ForFlags(s.status()));
   if (!args->Has("quiet")) PrintSummary(*args, *s);

@@ -8,13 +8,13 @@
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/progress.h"
+#include "cmdline/args.h"
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
 #include "core/io/npy.h"
 #include "core/io/synthetic_recording.h"
 #include "core/preprocess/chunked_runner.h"
 #include "core/status_macros.h"
-#include "cmdline/args.h"
 
 namespace neurofeat::client {
 namespace {

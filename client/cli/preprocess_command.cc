@@ -48,6 +48,7 @@ const ArgParser& Parser() {
 
 struct Summary {
   double seconds = 0;
+  int threads = 0;
   std::string digest;                   // remote runs
   std::optional<EmbeddedRun> embedded;  // embedded runs
 };
@@ -70,8 +71,10 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args, TraceFile& out) {
     NF_ASSIGN_OR_RETURN(s.digest, RunRemotePreprocess(std::move(request), args, out));
   } else {
     ProgressBar bar("preprocess", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
+    NF_ASSIGN_OR_RETURN(auto engine, EmbeddedEngine::Create(args, /*use_cache=*/false));
+    s.threads = engine->threads();
     NF_ASSIGN_OR_RETURN(s.embedded,
-                        RunEmbeddedPreprocess(request, args, out, [&](int64_t done, int64_t total) {
+                        engine->Preprocess(request, out, [&](int64_t done, int64_t total) {
                           bar.Update(done, total);
                         }));
     bar.Finish();
@@ -97,7 +100,7 @@ void PrintSummary(const ParsedArgs& args, const Summary& s, const TraceFile& out
       "preprocessed %lld frames x %lld channels (%.3f s of recording) in %.3f s on %d threads "
       "(%.1fx real time, %.0f MB/s out)\n  chain: %s\n  output: %s (%s)\n",
       static_cast<long long>(out.frames()), static_cast<long long>(out.channels()), rec_s,
-      s.seconds, s.embedded->threads, rec_s / s.seconds, mb / s.seconds, s.embedded->chain.c_str(),
+      s.seconds, s.threads, rec_s / s.seconds, mb / s.seconds, s.embedded->chain.c_str(),
       args.Get("output").c_str(), SampleTypeName(out.type()));
 }
 

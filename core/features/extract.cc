@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/dsp/fft.h"
+#include "core/features/table_csv.h"
 #include "core/io/npy.h"
 #include "core/status_macros.h"
 #include "tbb/blocked_range.h"
@@ -83,49 +84,13 @@ void AppendRows(const FeatureTable& block, FeatureTable* table) {
   table->stats.Add(block.stats);
 }
 
-namespace {
-
-std::string FormatValue(double v, bool integer) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (integer) return absl::StrCat(static_cast<int64_t>(v));
-  return absl::StrFormat("%.17g", v);
-}
-
-}  // namespace
-
 absl::Status WriteFeatureCsv(const std::string& path, const FeatureTable& table,
                              bool include_metadata, const std::string& recording) {
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary);
-    if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", partial));
-    std::string line;
-    if (include_metadata) line = "recording,window,start_sample";
-    for (const auto& c : table.columns) {
-      if (!line.empty()) line += ",";
-      line += c;
-    }
-    out << line << "\n";
-    const size_t cols = table.columns.size();
-    for (int64_t r = 0; r < table.rows; ++r) {
-      line.clear();
-      if (include_metadata) {
-        line = absl::StrCat(recording, ",", table.window_index[r], ",", table.start_sample[r]);
-      }
-      for (size_t c = 0; c < cols; ++c) {
-        if (!line.empty() || c > 0) line += ",";
-        line += FormatValue(table.values[r * cols + c], table.integer_columns[c]);
-      }
-      out << line << "\n";
-    }
-    out.flush();
-    if (!out) return absl::DataLossError(absl::StrCat("writing ", partial, " failed (disk full?)"));
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot rename ", partial, " to ", path));
-  }
-  return absl::OkStatus();
+  std::vector<std::string> leading;
+  if (include_metadata) leading = {"recording", "window", "start_sample"};
+  NF_ASSIGN_OR_RETURN(auto writer, FeatureCsvWriter::Create(path, table.columns, leading, {}));
+  NF_RETURN_IF_ERROR(writer->Append(table, {recording}, {}));
+  return writer->Finish();
 }
 
 absl::Status WriteFeatureNpy(const std::string& path, const FeatureTable& table) {

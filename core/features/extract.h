@@ -50,7 +50,8 @@ absl::StatusOr<FeatureTable> ExtractFeatures(const FeatureTree& tree, const Wind
 
 // WriteFeatureCsv() writes the header (EEGDash column names; with metadata,
 // "recording,window,start_sample" first) and one line per window. Floats are
-// written with 17 significant digits, so they read back exactly.
+// written in their shortest round-trip form, so they read back exactly
+// (table_csv.h).
 absl::Status WriteFeatureCsv(const std::string& path, const FeatureTable& table,
                              bool include_metadata, const std::string& recording);
 

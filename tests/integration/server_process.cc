@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace neurofeat::testing {
@@ -26,19 +27,12 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
   std::filesystem::create_directories(data_root_);
   log_ = dir_.File("neurofeatd.log");
   const std::string port_file = dir_.File("port");
-  std::vector<std::string> argv = {std::string(NF_BINARY_DIR) + "/server/neurofeatd",
-                                   "--listen",
-                                   "127.0.0.1:0",
-                                   "--data-root",
-                                   data_root_,
-                                   "--upload-dir",
-                                   dir_.File("uploads"),
-                                   "--port-file",
-                                   port_file,
-                                   "--grace-period",
-                                   "30s",
-                                   "--metrics-port-file",
-                                   dir_.File("metrics_port")};
+  std::vector<std::string> argv = {std::string(NF_BINARY_DIR) + "/server/neurofeatd", "--listen",
+                                   "127.0.0.1:0", "--data-root", data_root_, "--upload-dir",
+                                   dir_.File("uploads"), "--port-file", port_file, "--grace-period",
+                                   // Sanitized servers run ~10x slower.
+                                   absl::StrCat(static_cast<int>(30 * TimeScale()), "s"),
+                                   "--metrics-port-file", dir_.File("metrics_port")};
   bool own_cache = false, own_notice = false;
   for (const auto& f : extra_flags) {
     own_cache = own_cache || f == "--cache-dir" || f == "--no-cache";
