@@ -22,6 +22,7 @@ The sides alternate --rounds times; the median of the per-round ratios is
 printed. The tables are checked to hold the same numbers.
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -39,18 +40,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("NEUROFEAT_BUILD", os.path.join(HERE, "..", "build"))
 CHANNELS = ["O1", "Oz", "O2", "Cz", "Pz", "POz"]
 FS = 128.0
-PIPELINE = {
-    "window": {"size_samples": 256, "stride_samples": 256},
-    "features": [
-        {"name": "var", "fn": "signal_variance"},
-        {"name": "mse", "fn": "complexity_multiscale_entropy"},
-        {"name": "spec",
-         "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
-         "features": [{"name": "bp", "fn": "spectral_bands_power",
-                       "params": {"bands": [{"name": "alpha", "lo": 8, "hi": 12},
-                                            {"name": "beta", "lo": 12, "hi": 30}]}}]},
-    ],
-}
+# The how-to's tree, as the example runs it, with 256-sample windows.
+with open(os.path.join(HERE, "..", "examples", "eegdash_howto.json")) as _f:
+    PIPELINE = dict(json.load(_f), window={"size_samples": 256, "stride_samples": 256})
 
 
 def make_dataset(minutes, folder):
@@ -104,7 +96,6 @@ def main():
         recordings = make_dataset(args.minutes, folder)
         pipeline_path = os.path.join(folder, "pipeline.json")
         with open(pipeline_path, "w") as f:
-            import json  # pylint: disable=import-outside-toplevel
             json.dump(PIPELINE, f)
         py_out, cli_out = os.path.join(folder, "py.csv"), os.path.join(folder, "cli.csv")
         with neurofeat.LocalServer(binary=os.path.join(BUILD, "server", "neurofeatd"),

@@ -25,6 +25,7 @@ packages none.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -40,19 +41,11 @@ N_RECORDINGS = 16
 SAMPLES = 30720          # 240 s: 120 windows of 256 samples
 WINDOW = 256
 
-# The how-to's tree, with the window the how-to cuts before extracting.
-PIPELINE = {
-    "window": {"size_samples": WINDOW, "stride_samples": WINDOW},
-    "features": [
-        {"name": "var", "fn": "signal_variance"},
-        {"name": "mse", "fn": "complexity_multiscale_entropy"},
-        {"name": "spec",
-         "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
-         "features": [{"name": "bp", "fn": "spectral_bands_power",
-                       "params": {"bands": [{"name": "alpha", "lo": 8, "hi": 12},
-                                            {"name": "beta", "lo": 12, "hi": 30}]}}]},
-    ],
-}
+# The how-to's tree (examples/eegdash_howto.json), with the window the how-to
+# cuts before extracting.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "eegdash_howto.json")) as _f:
+    PIPELINE = dict(json.load(_f), window={"size_samples": WINDOW, "stride_samples": WINDOW})
 
 
 def make_recordings():

@@ -46,7 +46,11 @@ absl::StatusOr<std::unique_ptr<FeatureCsvWriter>> FeatureCsvWriter::Create(
     const std::vector<std::string>& leading, const std::vector<std::string>& trailing) {
   auto w = std::unique_ptr<FeatureCsvWriter>(new FeatureCsvWriter());
   w->path_ = path;
-  w->leading_ = leading;
+  for (const std::string& name : leading) {
+    w->leading_.push_back(name == "window"         ? Source::kWindow
+                          : name == "start_sample" ? Source::kStartSample
+                                                   : Source::kGiven);
+  }
   w->trailing_count_ = trailing.size();
   w->feature_count_ = feature_columns.size();
   const std::string partial = path + ".partial";
@@ -98,11 +102,11 @@ absl::Status FeatureCsvWriter::Append(const FeatureTable& table,
   for (int64_t r = 0; r < table.rows; ++r) {
     size_t next_value = 0;
     bool first = true;
-    for (const std::string& name : leading_) {
+    for (const Source source : leading_) {
       if (!first) buffer_ += ',';
       first = false;
-      if (name == "window" || name == "start_sample") {
-        const int64_t v = name == "window" ? table.window_index[r] : table.start_sample[r];
+      if (source != Source::kGiven) {
+        const int64_t v = source == Source::kWindow ? table.window_index[r] : table.start_sample[r];
         buffer_.append(number, std::to_chars(number, number + sizeof(number), v).ptr);
       } else if (next_value < quoted_leading.size()) {
         buffer_ += quoted_leading[next_value++];

@@ -53,7 +53,10 @@ class FeatureCsvWriter {
   std::string path_;
   std::FILE* file_ = nullptr;
   std::string buffer_;
-  std::vector<std::string> leading_;
+  // Per leading column, where its value comes from (decided once in Create,
+  // not per row).
+  enum class Source { kWindow, kStartSample, kGiven };
+  std::vector<Source> leading_;
   size_t trailing_count_ = 0;
   size_t feature_count_ = 0;
   bool finished_ = false;
