@@ -147,7 +147,7 @@ absl::StatusOr<RecordingInput> ToRecordingInput(const v1::Recording& r, const Fi
         for (int64_t c = 0; c < s.shape(1); ++c) info.channel_ids.push_back(absl::StrCat(c));
       } else {
         Traces t = Traces::Uninitialized(type, s.shape(0), s.shape(1));
-        std::memcpy(t.bytes(), s.data().data(), s.data().size());
+        if (!s.data().empty()) std::memcpy(t.bytes(), s.data().data(), s.data().size());
         NF_RETURN_IF_ERROR(CheckSamplesFinite(t, "recording.samples.data"));
         for (int64_t c = 0; c < s.shape(1); ++c) info.channel_ids.push_back(absl::StrCat(c));
         source = std::make_shared<InMemorySource>(std::move(t), info);

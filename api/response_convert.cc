@@ -111,18 +111,26 @@ absl::Status CheckChunkFitsMessage(const PreprocessJob& job, int64_t max_message
 v1::PreprocessResponse PreprocessResponseFor(const TraceChunk& chunk, const PreprocessJob& job,
                                              bool first_of_stream, const v1::ResponseMeta& meta) {
   v1::PreprocessResponse response;
+  FillPreprocessResponse(chunk, job, first_of_stream, meta, &response);
+  return response;
+}
+
+void FillPreprocessResponse(const TraceChunk& chunk, const PreprocessJob& job, bool first_of_stream,
+                            const v1::ResponseMeta& meta, v1::PreprocessResponse* out) {
+  // Clear() keeps the string's capacity: the assignment below reuses it.
+  out->Clear();
   if (first_of_stream) {
-    response.set_total_frames(job.total_frames());
-    for (const auto& id : job.channel_names()) response.add_channel_names(id);
+    out->set_total_frames(job.total_frames());
+    for (const auto& id : job.channel_names()) out->add_channel_names(id);
   }
-  *response.mutable_meta() = meta;
-  v1::TraceChunk* c = response.mutable_chunk();
+  *out->mutable_meta() = meta;
+  v1::TraceChunk* c = out->mutable_chunk();
   c->set_start_frame(chunk.first_frame);
   c->set_num_frames(chunk.traces.frames());
   c->set_num_channels(chunk.traces.channels());
   c->set_dtype(ToProtoDtype(chunk.traces.type()));
-  c->set_data(reinterpret_cast<const char*>(chunk.traces.bytes()), chunk.traces.size_bytes());
-  return response;
+  c->mutable_data()->assign(reinterpret_cast<const char*>(chunk.traces.bytes()),
+                            chunk.traces.size_bytes());
 }
 
 absl::Status ExtractTableReader::Add(const v1::ExtractResponse& r) {

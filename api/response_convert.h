@@ -56,6 +56,11 @@ absl::Status CheckChunkFitsMessage(const PreprocessJob& job, int64_t max_message
 // the range's length and the channel names.
 v1::PreprocessResponse PreprocessResponseFor(const TraceChunk& chunk, const PreprocessJob& job,
                                              bool first_of_stream, const v1::ResponseMeta& meta);
+// FillPreprocessResponse() is the same written over `out`, whose sample
+// buffer is reused when it is large enough: a stream recycles its written
+// messages so that a chunk's tens of MB do not land in fresh pages.
+void FillPreprocessResponse(const TraceChunk& chunk, const PreprocessJob& job, bool first_of_stream,
+                            const v1::ResponseMeta& meta, v1::PreprocessResponse* out);
 
 // ExtractTableReader collects a stream of ExtractResponse messages into a
 // FeatureTable, checking each message against the schema (a malformed

@@ -43,9 +43,10 @@ absl::StatusOr<ExtractCall::Plan> PlanExtract(const v1::ExtractRequest& request,
   ExtractCall::Plan plan;
   plan.working_set_bytes = job->working_set_bytes();
   plan.batches_ahead = 1;
-  plan.producer = [job, rows, meta = api::MakeResponseMeta(request.pipeline()),
-                   metrics = deps.metrics,
-                   first = true]() mutable -> absl::StatusOr<ExtractCall::Batch> {
+  plan.producer =
+      [job, rows, meta = api::MakeResponseMeta(request.pipeline()), metrics = deps.metrics,
+       first =
+           true](std::vector<v1::ExtractResponse>&) mutable -> absl::StatusOr<ExtractCall::Batch> {
     NF_ASSIGN_OR_RETURN(std::optional<FeatureTable> block, job->NextBlock());
     ExtractCall::Batch batch;
     if (!block.has_value()) {
@@ -80,7 +81,8 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
   // message copy while it is converted.
   plan.working_set_bytes = job->WorkingSetBytes(plan.batches_ahead + 2);
   plan.producer = [job, meta = api::MakeResponseMeta(request.pipeline()), metrics = deps.metrics,
-                   first = true]() mutable -> absl::StatusOr<PreprocessCall::Batch> {
+                   first = true](std::vector<v1::PreprocessResponse>& spares) mutable
+      -> absl::StatusOr<PreprocessCall::Batch> {
     NF_ASSIGN_OR_RETURN(std::optional<TraceChunk> chunk, job->NextChunk());
     PreprocessCall::Batch batch;
     if (!chunk.has_value()) {
@@ -92,7 +94,12 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
       metrics->FilterChunks(1);
       metrics->Processed(frames * job->channels(), frames * job->input().frame_bytes, 0);
     }
-    batch.messages.push_back(api::PreprocessResponseFor(*chunk, *job, first, meta));
+    v1::PreprocessResponse& message = batch.messages.emplace_back();
+    if (!spares.empty()) {
+      message = std::move(spares.back());
+      spares.pop_back();
+    }
+    api::FillPreprocessResponse(*chunk, *job, first, meta, &message);
     first = false;
     batch.last = chunk->first_frame + chunk->traces.frames() >= job->end_frame();
     return batch;

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/version.h"
+#include "server/process_stats.h"
 
 namespace neurofeat::server {
 namespace {
@@ -53,13 +54,9 @@ std::string CodeName(absl::StatusCode code) {
 // in-flight work, limits and build info.
 class ServerMetrics::StateCollector final : public prometheus::Collectable {
  public:
-  StateCollector(const Admission* admission, ResultCache* cache, int threads, int64_t budget,
+  StateCollector(const Admission* admission, ResultCache* cache, const Capacity& capacity,
                  bool cache_up)
-      : admission_(admission),
-        cache_(cache),
-        threads_(threads),
-        budget_(budget),
-        cache_up_(cache_up) {}
+      : admission_(admission), cache_(cache), capacity_(capacity), cache_up_(cache_up) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
@@ -75,9 +72,31 @@ class ServerMetrics::StateCollector final : public prometheus::Collectable {
         {{"version", kEngineVersion}, {"numeric_version", absl::StrCat(kEngineNumericVersion)}}));
     out.push_back(std::move(info));
     gauge("neurofeat_cpu_threads", "Compute threads in force (cgroup, Slurm, affinity, flag).",
-          threads_);
+          capacity_.threads);
     gauge("neurofeat_memory_budget_bytes", "Working-set budget for requests.",
-          static_cast<double>(budget_));
+          static_cast<double>(capacity_.budget_bytes));
+    if (capacity_.memory_limit_bytes.has_value()) {
+      gauge("neurofeat_memory_limit_bytes", "Memory limit the process lives under.",
+            static_cast<double>(*capacity_.memory_limit_bytes));
+    }
+    if (capacity_.cpu_limit_cores.has_value()) {
+      gauge("neurofeat_cpu_limit_cores", "The cgroup's CPU quota, in cores.",
+            *capacity_.cpu_limit_cores);
+    }
+    if (absl::StatusOr<ProcessStats> p = ReadProcessStats(); p.ok()) {
+      gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+            static_cast<double>(p->resident_bytes));
+      gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+            static_cast<double>(p->virtual_bytes));
+      gauge("process_start_time_seconds", "Start time of the process since the Unix epoch.",
+            p->start_time_seconds);
+      gauge("process_open_fds", "Open file descriptors.", static_cast<double>(p->open_fds));
+      gauge("process_threads", "Threads of the process.", static_cast<double>(p->threads));
+      auto cpu = Family("process_cpu_seconds_total", "User and system CPU time, seconds.",
+                        MetricType::Counter);
+      cpu.metric.push_back(Value(MetricType::Counter, p->cpu_seconds));
+      out.push_back(std::move(cpu));
+    }
     gauge("neurofeat_in_flight_requests", "Requests admitted and running.",
           admission_->in_flight());
     gauge("neurofeat_in_flight_bytes", "Estimated working set of running requests.",
@@ -122,15 +141,14 @@ class ServerMetrics::StateCollector final : public prometheus::Collectable {
  private:
   const Admission* admission_;
   ResultCache* cache_;
-  int threads_;
-  int64_t budget_;
+  Capacity capacity_;
   bool cache_up_;
 };
 
-ServerMetrics::ServerMetrics(const Admission* admission, ResultCache* cache, int threads,
-                             int64_t budget_bytes, std::string cache_warning)
+ServerMetrics::ServerMetrics(const Admission* admission, ResultCache* cache,
+                             const Capacity& capacity, std::string cache_warning)
     : registry_(std::make_shared<prometheus::Registry>()),
-      state_(std::make_shared<StateCollector>(admission, cache, threads, budget_bytes,
+      state_(std::make_shared<StateCollector>(admission, cache, capacity,
                                               cache_warning.empty() || cache != nullptr)) {
   requests_ = &prometheus::BuildCounter()
                    .Name("neurofeat_requests_total")

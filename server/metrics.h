@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,7 +36,15 @@ namespace neurofeat::server {
 
 class ServerMetrics {
  public:
-  ServerMetrics(const Admission* admission, ResultCache* cache, int threads, int64_t budget_bytes,
+  // What the server was given, exported as gauges so dashboards and alerts
+  // can set use against it.
+  struct Capacity {
+    int threads = 1;
+    int64_t budget_bytes = 0;
+    std::optional<int64_t> memory_limit_bytes;  // cgroup, Slurm or machine
+    std::optional<double> cpu_limit_cores;      // cgroup quota
+  };
+  ServerMetrics(const Admission* admission, ResultCache* cache, const Capacity& capacity,
                 std::string cache_warning);
   ~ServerMetrics();
 

@@ -188,8 +188,13 @@ absl::StatusOr<Components> Build(const ServerOptions& o) {
   c.errors = std::make_unique<StatusMapper>(
       c.paths->roots(),
       std::vector<std::pair<std::string, std::string>>{{c.uploads->dir(), "upload "}});
-  c.metrics = std::make_unique<ServerMetrics>(c.admission.get(), c.cache.get(), c.cpu.threads,
-                                              c.memory.budget_bytes, c.cache_warning);
+  ServerMetrics::Capacity capacity;
+  capacity.threads = c.cpu.threads;
+  capacity.budget_bytes = c.memory.budget_bytes;
+  capacity.memory_limit_bytes = c.memory.limit_bytes;
+  capacity.cpu_limit_cores = c.cpu.cgroup_quota_cpus;
+  c.metrics =
+      std::make_unique<ServerMetrics>(c.admission.get(), c.cache.get(), capacity, c.cache_warning);
   if (!o.metrics_listen.empty()) {
     NF_ASSIGN_OR_RETURN(int port, c.metrics->Serve(o.metrics_listen));
     Log(absl::StrCat("metrics on port ", port, " (/metrics)"));

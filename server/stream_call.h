@@ -36,8 +36,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "core/mutex.h"
 #include "core/exec/compute_arena.h"
+#include "core/mutex.h"
 #include "server/call_context.h"
 
 namespace neurofeat::server {
@@ -50,8 +50,10 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     std::vector<Response> messages;
     bool last = false;  // no batch follows
   };
-  // Computes the next batch; runs on the arena, one at a time.
-  using Producer = std::function<absl::StatusOr<Batch>()>;
+  // Computes the next batch; runs on the arena, one at a time. `spares`
+  // holds messages already written, which the producer may fill again
+  // instead of building new ones (their buffers are warm).
+  using Producer = std::function<absl::StatusOr<Batch>(std::vector<Response>& spares)>;
   struct Plan {
     int64_t working_set_bytes = 0;
     Producer producer;
@@ -109,6 +111,9 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     Mutex mu;
     StreamCall* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null once finished
     std::deque<Entry> queue ABSL_GUARDED_BY(mu);
+    // Written messages kept for the producer to refill (at most one per
+    // batch in flight, so they stay inside the admitted working set).
+    std::vector<Response> spares ABSL_GUARDED_BY(mu);
     int batches_waiting ABSL_GUARDED_BY(mu) = 0;
     int batches_ahead ABSL_GUARDED_BY(mu) = 1;
     bool writing ABSL_GUARDED_BY(mu) = false;
@@ -225,8 +230,13 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   }
 
   static void Produce(const StatePtr& s) {
+    std::vector<Response> spares;
+    {
+      MutexLock lock(&s->mu);
+      spares.swap(s->spares);
+    }
     absl::StatusOr<Batch> batch =
-        s->cancelled ? absl::StatusOr<Batch>(Abandoned(s->context)) : s->producer();
+        s->cancelled ? absl::StatusOr<Batch>(Abandoned(s->context)) : s->producer(spares);
     if (!batch.ok() && s->cancelled) batch = Abandoned(s->context);
     Action a;
     {
@@ -255,6 +265,9 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
       s->writing = false;
       if (!s->queue.empty()) {
         if (s->queue.front().ends_batch) --s->batches_waiting;
+        if (ok && static_cast<int>(s->spares.size()) <= s->batches_ahead) {
+          s->spares.push_back(std::move(s->queue.front().message));
+        }
         s->queue.pop_front();
       }
       if (!ok) {

@@ -59,7 +59,7 @@ absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int
   w.data.resize(total);
   switch (type) {
     case SampleType::kFloat32:
-      std::memcpy(w.data.data(), data, total * sizeof(float));
+      if (total > 0) std::memcpy(w.data.data(), data, total * sizeof(float));
       break;
     case SampleType::kFloat64:
       for (int64_t i = 0; i < total; ++i)

@@ -261,7 +261,8 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes) {
   NpyArray a;
   a.header = h;
   a.data.resize(bytes.size() - static_cast<size_t>(h.data_offset));
-  std::memcpy(a.data.data(), bytes.data() + h.data_offset, a.data.size());
+  // memcpy's pointers must not be null even for zero bytes (an empty array).
+  if (!a.data.empty()) std::memcpy(a.data.data(), bytes.data() + h.data_offset, a.data.size());
   return a;
 }
 
@@ -298,7 +299,7 @@ absl::StatusOr<Traces> NpyToTraces(const NpyArray& array, const std::string& wha
                                                      "; expected int16, float32 or float64"));
   }
   Traces t = Traces::Uninitialized(type, h.shape[0], h.shape[1]);
-  std::memcpy(t.bytes(), array.data.data(), t.size_bytes());
+  if (t.size_bytes() > 0) std::memcpy(t.bytes(), array.data.data(), t.size_bytes());
   return t;
 }
 

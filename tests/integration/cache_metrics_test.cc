@@ -197,6 +197,10 @@ TEST(CacheMetricsTest, PromtoolAcceptsTheMetricsAfterAMixedWorkload) {
   EXPECT_EQ(Metric(page, "neurofeat_cache_up"), 1);
   EXPECT_THAT(page, HasSubstr("neurofeat_request_duration_seconds_bucket"));
   EXPECT_THAT(page, HasSubstr("neurofeat_build_info{"));
+  // The server's own resource use, for dashboards against the budget.
+  EXPECT_GT(Metric(page, "process_resident_memory_bytes"), 1 << 20);
+  EXPECT_GT(Metric(page, "process_cpu_seconds_total"), 0);
+  EXPECT_GT(Metric(page, "process_open_fds"), 3);
   // No label takes an unbounded value: no paths or digests.
   EXPECT_THAT(page, ::testing::Not(HasSubstr("a.npy")));
   EXPECT_FALSE(std::regex_search(page, std::regex("[0-9a-f]{32}")));
