@@ -15,3 +15,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   python3-scipy python3-numpy python3-pandas python3-grpcio python3-protobuf \
   python3-mne python3-tqdm python3-pytest python3-venv python3-pip python3-setuptools \
   > /dev/null
+# The Kubernetes manifest check (deploy/kubernetes/check): TypeScript and
+# the Kubernetes 1.30 types from npm, versions pinned by its lock file.
+if ! command -v npm > /dev/null; then
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm > /dev/null
+fi
+(cd "$(dirname "$0")/../deploy/kubernetes/check" && npm ci --no-audit --no-fund --loglevel=error)
