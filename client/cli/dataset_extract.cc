@@ -94,51 +94,38 @@ RunOne EmbeddedRunner(EmbeddedEngine* engine) {
       };
 }
 
-bool Refused(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kResourceExhausted ||
-         s.code() == absl::StatusCode::kUnavailable;
-}
-
-// Sends one recording, retrying refusals with exponential backoff and
-// jitter (or the server's pushback) within kRetryBudget.
-absl::StatusOr<FeatureTable> ExtractWithRetries(NeurofeatClient& client,
-                                                const v1::ExtractRequest& request) {
-  const auto give_up = std::chrono::steady_clock::now() + kRetryBudget;
-  std::minstd_rand jitter(std::random_device{}());
-  std::chrono::milliseconds backoff{100};
-  while (true) {
-    api::ExtractTableReader reader;
-    CallDetails details;
-    absl::Status s = client.Extract(
-        request, [&](const v1::ExtractResponse& r) { return reader.Add(r); }, &details);
-    if (s.ok()) s = reader.Finish();
-    if (s.ok()) return std::move(reader.mutable_table());
-    if (!Refused(s) || reader.table().rows > 0) return s;
-    std::chrono::milliseconds wait = details.retry_pushback.value_or(std::chrono::milliseconds(
-        std::uniform_int_distribution<int64_t>(backoff.count() / 2, backoff.count())(jitter)));
-    if (std::chrono::steady_clock::now() + wait > give_up) return s;
-    std::this_thread::sleep_for(wait);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-  }
-}
-
-absl::StatusOr<RunOne> RemoteRunner(NeurofeatClient* client, const Manifest& manifest,
+// One recording on the replicas: its upload (if any) and its extract go
+// to one replica; a refusal, even after some rows, starts the recording
+// again on the next (the partial rows are dropped), within kRetryBudget.
+absl::StatusOr<RunOne> RemoteRunner(Replicas* replicas, const Manifest& manifest,
                                     const ParsedArgs& args) {
   NF_ASSIGN_OR_RETURN(RecordingFormat format,
                       ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
   const auto proto_format = api::ToProtoFormat(format);
   const bool uploads = !manifest.remote;
-  return [client, uploads, proto_format](
+  return [replicas, uploads, proto_format](
              const ManifestEntry& e, v1::ExtractRequest request) -> absl::StatusOr<FeatureTable> {
-    v1::Recording* r = request.mutable_recording();
-    if (uploads) {
-      NF_ASSIGN_OR_RETURN(std::string id, client->UploadNpy(e.path, int64_t{1} << 20, nullptr));
-      r->clear_path();
-      r->set_upload_id(id);
-    } else {
-      r->mutable_path()->set_format(proto_format);
-    }
-    return ExtractWithRetries(*client, request);
+    FeatureTable table;
+    NF_RETURN_IF_ERROR(replicas->Call(
+        [&](NeurofeatClient& client, CallDetails* details) -> absl::Status {
+          v1::Recording* r = request.mutable_recording();
+          if (uploads) {
+            NF_ASSIGN_OR_RETURN(std::string id,
+                                client.UploadNpy(e.path, int64_t{1} << 20, nullptr));
+            r->clear_path();
+            r->set_upload_id(id);
+          } else {
+            r->mutable_path()->set_format(proto_format);
+          }
+          api::ExtractTableReader reader;
+          NF_RETURN_IF_ERROR(client.Extract(
+              request, [&](const v1::ExtractResponse& m) { return reader.Add(m); }, details));
+          NF_RETURN_IF_ERROR(reader.Finish());
+          table = std::move(reader.mutable_table());
+          return absl::OkStatus();
+        },
+        kRetryBudget));
+    return table;
   };
 }
 
@@ -270,14 +257,25 @@ absl::StatusOr<DatasetSummary> RunManifestExtract(const ParsedArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
 
   std::unique_ptr<EmbeddedEngine> engine;
-  std::unique_ptr<NeurofeatClient> client;
+  std::unique_ptr<Replicas> replicas;
   RunOne run_one;
   DatasetSummary summary;
   if (remote) {
-    NF_ASSIGN_OR_RETURN(client, ConnectFromFlags(args));
-    NF_ASSIGN_OR_RETURN(const v1::ServerInfo info, client->Info());
-    summary.workers = std::max(1, info.threads());
-    NF_ASSIGN_OR_RETURN(run_one, RemoteRunner(client.get(), manifest, args));
+    NF_ASSIGN_OR_RETURN(replicas, ConnectFromFlags(args));
+    // As many recordings in flight as the replicas have threads (those that
+    // answer now; the others may come back).
+    summary.workers = 0;
+    absl::Status unreachable;
+    for (size_t i = 0; i < replicas->size(); ++i) {
+      absl::StatusOr<v1::ServerInfo> info = replicas->client(i).Info();
+      if (info.ok()) {
+        summary.workers += std::max(1, info->threads());
+      } else {
+        unreachable = info.status();
+      }
+    }
+    if (summary.workers == 0) return unreachable;
+    NF_ASSIGN_OR_RETURN(run_one, RemoteRunner(replicas.get(), manifest, args));
   } else {
     NF_ASSIGN_OR_RETURN(engine, EmbeddedEngine::Create(args, !args.Has("no-cache")));
     summary.workers = engine->threads();

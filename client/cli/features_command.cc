@@ -55,8 +55,8 @@ int RunFeaturesCommand(int argc, char** argv) {
       }
       return absl::OkStatus();
     }
-    NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
-    NF_ASSIGN_OR_RETURN(v1::FeatureCatalogue catalogue, client->Features());
+    NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
+    NF_ASSIGN_OR_RETURN(v1::FeatureCatalogue catalogue, replicas->client(0).Features());
     for (const v1::FeatureInfo& f : catalogue.features()) {
       std::vector<std::string> params;
       for (const auto& p : f.params())
@@ -69,27 +69,42 @@ int RunFeaturesCommand(int argc, char** argv) {
 
 int RunInfoCommand(int argc, char** argv) {
   return RunWith("info", true, argc, argv, [](const ParsedArgs& args) -> absl::Status {
-    NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
-    NF_ASSIGN_OR_RETURN(v1::ServerInfo info, client->Info());
-    std::printf(
-        "server: %s\nengine: %s\nthreads: %d (%s)\nmemory budget: %lld bytes (%s)\n"
-        "data roots: %s\nmax message: %lld bytes\nqueue: %d (in flight now: %d)\n",
-        args.Get("server").c_str(), info.engine_version().c_str(), info.threads(),
-        info.cpu_limits().c_str(), static_cast<long long>(info.memory_budget_bytes()),
-        info.memory_limits().c_str(),
-        info.data_roots().empty() ? "(none)" : absl::StrJoin(info.data_roots(), ", ").c_str(),
-        static_cast<long long>(info.max_message_bytes()), info.max_queue(), info.in_flight());
+    NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
+    for (size_t i = 0; i < replicas->size(); ++i) {
+      NF_ASSIGN_OR_RETURN(v1::ServerInfo info, replicas->client(i).Info());
+      std::printf(
+          "server: %s\nengine: %s\nthreads: %d (%s)\nmemory budget: %lld bytes (%s)\n"
+          "data roots: %s\nmax message: %lld bytes\nqueue: %d (in flight now: %d)\n",
+          replicas->address(i).c_str(), info.engine_version().c_str(), info.threads(),
+          info.cpu_limits().c_str(), static_cast<long long>(info.memory_budget_bytes()),
+          info.memory_limits().c_str(),
+          info.data_roots().empty() ? "(none)" : absl::StrJoin(info.data_roots(), ", ").c_str(),
+          static_cast<long long>(info.max_message_bytes()), info.max_queue(), info.in_flight());
+    }
     return absl::OkStatus();
   });
 }
 
 int RunHealthCommand(int argc, char** argv) {
   return RunWith("health", true, argc, argv, [](const ParsedArgs& args) -> absl::Status {
-    NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
-    NF_ASSIGN_OR_RETURN(std::string status, client->Health());
-    std::printf("%s\n", status.c_str());
-    if (status != "SERVING") return absl::UnavailableError(absl::StrCat("the server is ", status));
-    return absl::OkStatus();
+    NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
+    // One replica: its status alone (scripts compare it); several: one line
+    // each, and an error if any is not serving.
+    absl::Status worst;
+    for (size_t i = 0; i < replicas->size(); ++i) {
+      absl::StatusOr<std::string> status = replicas->client(i).Health();
+      const std::string shown = status.ok() ? *status : std::string(status.status().message());
+      if (replicas->size() == 1) {
+        NF_RETURN_IF_ERROR(status.status());
+        std::printf("%s\n", shown.c_str());
+      } else {
+        std::printf("%s %s\n", replicas->address(i).c_str(), shown.c_str());
+      }
+      if (!status.ok() || *status != "SERVING") {
+        worst = absl::UnavailableError(absl::StrCat(replicas->address(i), " is ", shown));
+      }
+    }
+    return worst;
   });
 }
 

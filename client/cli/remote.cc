@@ -54,7 +54,9 @@ absl::Status SetRemoteSamples(const ParsedArgs& args, NeurofeatClient& client, v
 }  // namespace
 
 std::vector<FlagSpec> RemoteFlags() {
-  return {{"server", true, "HOST:PORT of a neurofeatd: run there instead of in-process"},
+  return {{"server", true,
+           "HOST:PORT of a neurofeatd (or HOST:PORT,HOST:PORT,... or dns:///NAME:PORT: "
+           "replicas used in turn, a refusal retried on the next): run there, not in-process"},
           {"remote-path", true, "with --server: a file the server reads, under its data roots"},
           {"format", true, "with --remote-path: auto|npy|raw|spikeglx|openephys|edf. Default auto"},
           {"tls-ca", true, "PEM CA of the server's certificate (enables TLS)"},
@@ -78,7 +80,7 @@ absl::Status CheckRemoteFlags(const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<NeurofeatClient>> ConnectFromFlags(const ParsedArgs& args) {
+absl::StatusOr<std::unique_ptr<Replicas>> ConnectFromFlags(const ParsedArgs& args) {
   ClientOptions o;
   NF_ASSIGN_OR_RETURN(o.target, args.Required("server"));
   NF_ASSIGN_OR_RETURN(o.tls_ca_pem, ReadPem(args, "tls-ca"));
@@ -91,49 +93,68 @@ absl::StatusOr<std::unique_ptr<NeurofeatClient>> ConnectFromFlags(const ParsedAr
     NF_ASSIGN_OR_RETURN(double s, ParseDurationSeconds(*t, "timeout"));
     o.deadline = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
   }
-  return NeurofeatClient::Connect(o);
+  return Replicas::Connect(o);
 }
 
 absl::StatusOr<std::string> RunRemoteExtract(v1::ExtractRequest request, const ParsedArgs& args,
                                              api::ExtractTableReader* reader) {
-  NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
-  NF_RETURN_IF_ERROR(SetRemoteSamples(args, *client, request.mutable_recording()));
-  ProgressBar bar("extract", ShowProgress(args));
-  NF_RETURN_IF_ERROR(client->Extract(request, [&](const v1::ExtractResponse& r) -> absl::Status {
-    NF_RETURN_IF_ERROR(reader->Add(r));
-    bar.Update(reader->table().rows, reader->total_windows());
-    return absl::OkStatus();
+  NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
+  // Each attempt starts afresh on its replica: the upload (uploads are
+  // per server) and the rows.
+  NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails* details) {
+    *reader = api::ExtractTableReader();
+    NF_RETURN_IF_ERROR(SetRemoteSamples(args, client, request.mutable_recording()));
+    ProgressBar bar("extract", ShowProgress(args));
+    NF_RETURN_IF_ERROR(client.Extract(
+        request,
+        [&](const v1::ExtractResponse& r) -> absl::Status {
+          NF_RETURN_IF_ERROR(reader->Add(r));
+          bar.Update(reader->table().rows, reader->total_windows());
+          return absl::OkStatus();
+        },
+        details));
+    bar.Finish();
+    return reader->Finish();
   }));
-  bar.Finish();
-  NF_RETURN_IF_ERROR(reader->Finish());
   return reader->pipeline_digest();
 }
 
 absl::StatusOr<std::string> RunRemotePreprocess(v1::PreprocessRequest request,
                                                 const ParsedArgs& args, TraceFile& out) {
-  NF_ASSIGN_OR_RETURN(auto client, ConnectFromFlags(args));
-  NF_RETURN_IF_ERROR(SetRemoteSamples(args, *client, request.mutable_recording()));
+  NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
   std::string digest;
   int64_t total = 0, received = 0;
-  ProgressBar bar("preprocess", ShowProgress(args));
-  NF_RETURN_IF_ERROR(
-      client->Preprocess(request, [&](const v1::PreprocessResponse& r) -> absl::Status {
-        const v1::TraceChunk& c = r.chunk();
-        if (!out.begun()) {
-          if (r.channel_names_size() == 0) {
-            return absl::DataLossError("the server sent traces before their shape");
+  // Traces go straight to the output file, so a refusal is retried on
+  // another replica only before the first chunk was written.
+  NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails* details) {
+    NF_RETURN_IF_ERROR(SetRemoteSamples(args, client, request.mutable_recording()));
+    ProgressBar bar("preprocess", ShowProgress(args));
+    absl::Status s = client.Preprocess(
+        request,
+        [&](const v1::PreprocessResponse& r) -> absl::Status {
+          const v1::TraceChunk& c = r.chunk();
+          if (!out.begun()) {
+            if (r.channel_names_size() == 0) {
+              return absl::DataLossError("the server sent traces before their shape");
+            }
+            total = r.total_frames();
+            digest = r.meta().pipeline_digest();
+            NF_ASSIGN_OR_RETURN(SampleType type, api::ToSampleType(c.dtype(), "chunk.dtype"));
+            NF_RETURN_IF_ERROR(out.Begin(total, r.channel_names_size(), type));
           }
-          total = r.total_frames();
-          digest = r.meta().pipeline_digest();
-          NF_ASSIGN_OR_RETURN(SampleType type, api::ToSampleType(c.dtype(), "chunk.dtype"));
-          NF_RETURN_IF_ERROR(out.Begin(total, r.channel_names_size(), type));
-        }
-        NF_RETURN_IF_ERROR(out.Append(c.data().data(), c.data().size(), c.num_frames()));
-        received += c.num_frames();
-        bar.Update(received, total);
-        return absl::OkStatus();
-      }));
-  bar.Finish();
+          NF_RETURN_IF_ERROR(out.Append(c.data().data(), c.data().size(), c.num_frames()));
+          received += c.num_frames();
+          bar.Update(received, total);
+          return absl::OkStatus();
+        },
+        details);
+    bar.Finish();
+    if (IsRefusal(s) && out.begun()) {
+      return absl::AbortedError(
+          absl::StrCat("the server failed after sending traces (", s.message(), "); run again"));
+    }
+    return s;
+  }));
   NF_RETURN_IF_ERROR(out.Finish());
   return digest;
 }

@@ -17,6 +17,7 @@
 #include "api/response_convert.h"
 #include "client/cli/outputs.h"
 #include "client/lib/neurofeat_client.h"
+#include "client/lib/replicas.h"
 #include "cmdline/args.h"
 #include "neurofeat/v1/service.pb.h"
 
@@ -25,9 +26,10 @@ namespace neurofeat::client {
 // Flag specs every remote-capable command accepts.
 std::vector<FlagSpec> RemoteFlags();
 
-// ConnectFromFlags() reads --server, --tls-ca/--tls-cert/--tls-key and
-// --timeout.
-absl::StatusOr<std::unique_ptr<NeurofeatClient>> ConnectFromFlags(const ParsedArgs& args);
+// ConnectFromFlags() reads --server (one address, a comma-separated list
+// or dns:///NAME:PORT: see client/lib/replicas.h), --tls-ca/--tls-cert/
+// --tls-key and --timeout.
+absl::StatusOr<std::unique_ptr<Replicas>> ConnectFromFlags(const ParsedArgs& args);
 
 // CheckRemoteFlags(): the remote-only flags need --server.
 absl::Status CheckRemoteFlags(const ParsedArgs& args);
