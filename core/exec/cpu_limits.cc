@@ -54,8 +54,11 @@ CpuLimits DetectCpuLimits(const CpuLimitInputs& inputs) {
   int threads = std::max(1, inputs.affinity_cpus.value_or(1 << 20));
   out.decided_by = "affinity";
   out.affinity_cpus = inputs.affinity_cpus;
-  auto consider = [&](int value, const char* source) {
-    if (value >= 1 && value < threads) {
+  // `wins_ties`: Slurm pins its tasks (affinity) and may confine them
+  // (cgroup) to exactly what it allocated; then the allocation is what
+  // decided, and the logs should say so.
+  auto consider = [&](int value, const char* source, bool wins_ties = false) {
+    if (value >= 1 && (value < threads || (wins_ties && value == threads))) {
       threads = value;
       out.decided_by = source;
     }
@@ -68,7 +71,7 @@ CpuLimits DetectCpuLimits(const CpuLimitInputs& inputs) {
     int slurm = 0;
     if (absl::SimpleAtoi(*inputs.slurm_cpus_per_task, &slurm) && slurm >= 1) {
       out.slurm_cpus = slurm;
-      consider(slurm, "slurm");
+      consider(slurm, "slurm", /*wins_ties=*/true);
     }
   }
   if (inputs.flag_threads.has_value() && *inputs.flag_threads >= 1) {

@@ -108,5 +108,18 @@ TEST(CpuLimitsTest, AffinityMaskCaps) {
   EXPECT_NE(l.Describe().find("threads=2"), std::string::npos);
 }
 
+TEST(CpuLimitsTest, ASlurmAllocationEqualToTheAffinityMaskIsWhatDecided) {
+  FakeCgroup fake("0::/\n", {{"/cpu.max", "200000 100000"}});
+  fake.inputs.affinity_cpus = 2;
+  fake.inputs.slurm_cpus_per_task = "2";
+  CpuLimits l = DetectCpuLimits(fake.inputs);
+  EXPECT_EQ(l.threads, 2);
+  EXPECT_EQ(l.decided_by, "slurm");
+  fake.inputs.slurm_cpus_per_task = "3";  // more than the mask: the mask decides
+  l = DetectCpuLimits(fake.inputs);
+  EXPECT_EQ(l.threads, 2);
+  EXPECT_NE(l.decided_by, "slurm");
+}
+
 }  // namespace
 }  // namespace neurofeat
