@@ -220,6 +220,15 @@ absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
         out.options = o;
         break;
       }
+      case v1::PreprocessStep::kPhaseShift: {
+        const auto& s = step.phase_shift();
+        out.path = base + ".phase_shift";
+        PhaseShiftOptions o;
+        if (s.has_margin_ms()) o.margin_ms = s.margin_ms();
+        o.inter_sample_shift.assign(s.inter_sample_shift().begin(), s.inter_sample_shift().end());
+        out.options = o;
+        break;
+      }
       case v1::PreprocessStep::STEP_NOT_SET:
         return absl::InvalidArgumentError(
             absl::StrCat(base, " names no step (known: ", KnownKeysAt("preprocess"), ")"));

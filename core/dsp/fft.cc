@@ -63,6 +63,10 @@ void* FftPlans::Plan(Kind kind, int64_t n) {
           fftw_plan_dft_1d(size, reinterpret_cast<fftw_complex*>(a.data()),
                            reinterpret_cast<fftw_complex*>(b.data()), FFTW_BACKWARD, FFTW_ESTIMATE);
       break;
+    case Kind::kC2R:
+      plan = fftw_plan_dft_c2r_1d(size, reinterpret_cast<fftw_complex*>(a.data()),
+                                  reinterpret_cast<double*>(b.data()), FFTW_ESTIMATE);
+      break;
   }
   plans_.emplace(key, plan);
   return plan;
@@ -81,6 +85,11 @@ void FftPlans::ForwardComplex(std::complex<double>* in, std::complex<double>* ou
 void FftPlans::BackwardComplex(std::complex<double>* in, std::complex<double>* out, int64_t n) {
   fftw_execute_dft(static_cast<fftw_plan>(Plan(Kind::kC2CBackward, n)),
                    reinterpret_cast<fftw_complex*>(in), reinterpret_cast<fftw_complex*>(out));
+}
+
+void FftPlans::BackwardReal(std::complex<double>* in, double* out, int64_t n) {
+  fftw_execute_dft_c2r(static_cast<fftw_plan>(Plan(Kind::kC2R, n)),
+                       reinterpret_cast<fftw_complex*>(in), out);
 }
 
 }  // namespace neurofeat

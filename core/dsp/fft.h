@@ -58,9 +58,13 @@ class FftPlans {
   void ForwardComplex(std::complex<double>* in, std::complex<double>* out, int64_t n);
   // out[0..n) = inverse DFT (sign +1, unnormalised: divide by n yourself).
   void BackwardComplex(std::complex<double>* in, std::complex<double>* out, int64_t n);
+  // out[0..n) = the n real samples whose DFT is in[0..n/2] (Hermitian;
+  // the imaginary parts of bin 0 and, for even n, bin n/2 are ignored, as
+  // numpy's irfft does), unnormalised. Overwrites `in`.
+  void BackwardReal(std::complex<double>* in, double* out, int64_t n);
 
  private:
-  enum class Kind { kR2C, kC2CForward, kC2CBackward };
+  enum class Kind { kR2C, kC2CForward, kC2CBackward, kC2R };
   void* Plan(Kind kind, int64_t n) ABSL_LOCKS_EXCLUDED(mu_);
 
   Mutex mu_;

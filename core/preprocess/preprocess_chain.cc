@@ -89,6 +89,13 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
       // Its input converted to the output type when they differ.
       chain->costs_.push_back({0, in_size, in_size == out_size ? 0 : out_size, out_size});
       current = std::move(s);
+    } else if (const auto* ps = std::get_if<PhaseShiftOptions>(&step.options)) {
+      NF_ASSIGN_OR_RETURN(auto s, PhaseShiftStep::Create(*ps, current, output_type, step.path));
+      step_canonical = s->canonical();
+      chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
+      // Channels run one at a time per thread: the float64 buffers are small.
+      chain->costs_.push_back({s->margin_samples(), in_size, 0, out_size});
+      current = std::move(s);
     } else if (const auto* sc = std::get_if<ScaleOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s, ScaleStep::Create(*sc, current, output_type, step.path));
       step_canonical = s->canonical();

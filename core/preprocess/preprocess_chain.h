@@ -23,13 +23,14 @@
 
 #include "core/preprocess/common_reference_step.h"
 #include "core/preprocess/filter_step.h"
+#include "core/preprocess/phase_shift_step.h"
 #include "core/preprocess/scale_step.h"
 #include "core/source/trace_source.h"
 
 namespace neurofeat {
 
-using StepOptions =
-    std::variant<ButterworthOptions, NotchOptions, CommonReferenceOptions, ScaleOptions>;
+using StepOptions = std::variant<ButterworthOptions, NotchOptions, CommonReferenceOptions,
+                                 ScaleOptions, PhaseShiftOptions>;
 
 struct PreprocessStepSpec {
   // Where the step sits in the pipeline, for messages:

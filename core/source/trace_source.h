@@ -35,6 +35,9 @@ struct RecordingInfo {
   // when the format does not say.
   std::vector<double> gain_to_uv;
   std::vector<double> offset_to_uv;
+  // Per-channel sampling delay in samples (multiplexed ADCs: Neuropixels),
+  // for phase_shift; empty when the format does not say.
+  std::vector<double> inter_sample_shift;
 };
 
 class TraceSource {

@@ -11,10 +11,11 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/io/npy.h"
 #include "core/preprocess/chunked_runner.h"
-#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
+#include "core/source/in_memory_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/cli_runner.h"
@@ -76,6 +77,60 @@ TEST(PreprocessCliTest, OutputEqualsTheEngineChunkedOutput) {
       }).ok());
   ASSERT_EQ(want.size(), out->data.size());
   EXPECT_EQ(0, std::memcmp(want.data(), out->data.data(), want.size()));
+}
+
+TEST(PreprocessCliTest, PhaseShiftFromThePipelineJsonEqualsSpikeInterface) {
+  // SpikeInterface's phase_shift on its golden int16 input, in 1 s chunks
+  // (tests/data/phase_shift: rows of out_b_float32_chunked_1s, float32
+  // input = int16 * 0.25; phase shift is linear, so int16 in and float32
+  // out is that golden times 4).
+  TempDir dir;
+  NpyArray shifts = ::neurofeat::testing::LoadNpy("phase_shift/inter_sample_shift.npy");
+  std::vector<std::string> s;
+  for (int64_t i = 0; i < shifts.header.shape[0]; ++i) {
+    s.push_back(absl::StrCat(shifts.as<double>()[i]));
+  }
+  WriteFile(dir.File("p.json"),
+            absl::StrCat(R"({"preprocess": [{"phase_shift": {"margin_ms": 40, )",
+                         R"("inter_sample_shift": [)", absl::StrJoin(s, ", "), "]}}]}"));
+  Result r = RunCli(absl::StrCat("preprocess --input ",
+                                 ::neurofeat::testing::TestDataPath("phase_shift/input_int16.npy"),
+                                 " --fs 30000 --pipeline ", dir.File("p.json"), " --output ",
+                                 dir.File("out.npy"), " --dtype float32 --chunk-duration 1s"),
+                    dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  absl::StatusOr<NpyArray> out = ReadNpy(dir.File("out.npy"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  NpyArray rows = ::neurofeat::testing::LoadNpy("phase_shift/rows.npy");
+  NpyArray want = ::neurofeat::testing::LoadNpy("phase_shift/out_b_float32_chunked_1s__rows.npy");
+  double worst = 0;
+  for (int64_t i = 0; i < want.header.shape[0]; ++i) {
+    for (int64_t c = 0; c < 16; ++c) {
+      const double w = 4.0 * want.as<float>()[i * 16 + c];
+      const double got = out->as<float>()[rows.as<int64_t>()[i] * 16 + c];
+      worst = std::max(worst, std::fabs(w - got));
+    }
+  }
+  EXPECT_LT(worst, 1e-3);  // float32 rounding of values up to ~1300
+
+  // A step that is not in the pipeline vocabulary is named with the known ones.
+  WriteFile(dir.File("bad.json"), R"({"preprocess": [{"phase_shif": {}}]})");
+  r = RunCli(absl::StrCat("preprocess --input ",
+                          ::neurofeat::testing::TestDataPath("phase_shift/input_int16.npy"),
+                          " --fs 30000 --pipeline ", dir.File("bad.json"), " --output ",
+                          dir.File("bad.npy")),
+             dir);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("phase_shift"));
+  // Without shifts, a .npy recording has none to offer.
+  WriteFile(dir.File("none.json"), R"({"preprocess": [{"phase_shift": {}}]})");
+  r = RunCli(absl::StrCat("preprocess --input ",
+                          ::neurofeat::testing::TestDataPath("phase_shift/input_int16.npy"),
+                          " --fs 30000 --pipeline ", dir.File("none.json"), " --output ",
+                          dir.File("none.npy")),
+             dir);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("preprocess[0].phase_shift.inter_sample_shift"));
 }
 
 TEST(PreprocessCliTest, StartEndAcceptFramesAndSeconds) {

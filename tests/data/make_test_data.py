@@ -129,3 +129,21 @@ rg = golden / "realdata"
 np.save(rdst / "edf_digital_i16_2records.npy", np.load(rg / "edf_digital_i16.npy")[:, :256])
 np.save(rdst / "edf_physical_V_2records.npy", np.load(rg / "edf_physical_V_f64.npy")[:, :256])
 print("wrote", rdst)
+
+# SpikeInterface phase_shift (golden/spikeinterface_phase_shift, SI a5f7dbb3):
+# the whole 16-channel int16 input (outputs depend on all of it: whole-segment
+# FFTs, and the median reference across channels), the shifts and params, and
+# rows [0, 1000) + [29500, 30500) + [59000, 60000) of every output (both
+# recording edges, where the zero padding and taper matter, and the 1 s seam).
+ps = golden / "spikeinterface_phase_shift"
+pdst = out / "phase_shift"
+pdst.mkdir(exist_ok=True)
+PS_ROWS = np.r_[0:1000, 29500:30500, 59000:60000]
+shutil.copyfile(ps / "input_int16.npy", pdst / "input_int16.npy")
+shutil.copyfile(ps / "inter_sample_shift.npy", pdst / "inter_sample_shift.npy")
+shutil.copyfile(ps / "params.json", pdst / "params.json")
+np.save(pdst / "rows.npy", PS_ROWS.astype(np.int64))
+for name in ["out_a_float32_whole", "out_b_float32_chunked_1s", "out_b_float32_chunked_7000",
+             "out_c_int16_whole", "out_d_float32_ps_hp_cmr_whole"]:
+    np.save(pdst / f"{name}__rows.npy", np.ascontiguousarray(np.load(ps / f"{name}.npy")[PS_ROWS]))
+print("wrote", pdst)
