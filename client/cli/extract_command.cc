@@ -68,7 +68,7 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   NF_RETURN_IF_ERROR(CheckRemoteFlags(args));
   const bool remote = args.Has("server");
   if (!remote || !args.Has("remote-path")) NF_RETURN_IF_ERROR(args.Required("input").status());
-  if (!remote) NF_RETURN_IF_ERROR(args.Required("fs").status());
+  NF_RETURN_IF_ERROR(CheckRateGiven(args));
   NF_ASSIGN_OR_RETURN(const std::string output, args.Required("output"));
   NF_RETURN_IF_ERROR(CheckTableOutput(output));
   NF_ASSIGN_OR_RETURN(v1::ExtractRequest request, ExtractRequestFromFlags(args));

@@ -57,7 +57,7 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args, TraceFile& out) {
   NF_RETURN_IF_ERROR(CheckRemoteFlags(args));
   const bool remote = args.Has("server");
   if (!remote || !args.Has("remote-path")) NF_RETURN_IF_ERROR(args.Required("input").status());
-  NF_RETURN_IF_ERROR(args.Required("fs").status());
+  NF_RETURN_IF_ERROR(CheckRateGiven(args));
   NF_RETURN_IF_ERROR(args.Required("output").status());
   NF_ASSIGN_OR_RETURN(v1::PreprocessRequest request, PreprocessRequestFromFlags(args));
   if (request.pipeline().features_size() > 0 || request.pipeline().has_window()) {

@@ -58,7 +58,9 @@ std::vector<FlagSpec> RemoteFlags() {
            "HOST:PORT of a neurofeatd (or HOST:PORT,HOST:PORT,... or dns:///NAME:PORT: "
            "replicas used in turn, a refusal retried on the next): run there, not in-process"},
           {"remote-path", true, "with --server: a file the server reads, under its data roots"},
-          {"format", true, "with --remote-path: auto|npy|raw|spikeglx|openephys|edf. Default auto"},
+          {"format", true,
+           "--remote-path, or --input without --server: auto|npy|raw|spikeglx|openephys|edf. "
+           "Default auto (remote), npy (--input)"},
           {"tls-ca", true, "PEM CA of the server's certificate (enables TLS)"},
           {"tls-cert", true, "PEM client certificate (mutual TLS)"},
           {"tls-key", true, "PEM client key (mutual TLS)"},
@@ -66,10 +68,15 @@ std::vector<FlagSpec> RemoteFlags() {
 }
 
 absl::Status CheckRemoteFlags(const ParsedArgs& args) {
-  if (!args.Has("server") && (args.Has("remote-path") || args.Has("tls-ca") ||
-                              args.Has("timeout") || args.Has("format"))) {
+  if (!args.Has("server") &&
+      (args.Has("remote-path") || args.Has("tls-ca") || args.Has("timeout"))) {
+    return absl::InvalidArgumentError("--remote-path, --tls-* and --timeout need --server");
+  }
+  if (args.Has("server") && args.Has("input") && args.Has("format") &&
+      args.Get("format") != "npy") {
     return absl::InvalidArgumentError(
-        "--remote-path, --format, --tls-* and --timeout need --server");
+        "--format: an --input sent to a server is uploaded as .npy; name a file the server "
+        "reads with --remote-path instead");
   }
   if (args.Has("server") && args.Has("threads")) {
     return absl::InvalidArgumentError("--threads: the server decides its threads; drop the flag");

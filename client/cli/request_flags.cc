@@ -5,10 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "api/dtype_convert.h"
 #include "api/pipeline_convert.h"
 #include "client/cli/text_file.h"
 #include "core/checked_math.h"
 #include "core/io/npy.h"
+#include "core/io/recording_readers.h"
 #include "core/status_macros.h"
 
 namespace neurofeat::client {
@@ -45,7 +47,11 @@ absl::StatusOr<v1::Recording> RecordingFromFlags(const ParsedArgs& args) {
   v1::Recording r;
   if (args.Has("input")) {
     r.mutable_path()->set_path(args.Get("input"));
-    r.mutable_path()->set_format(v1::NPY);
+    // Embedded, --format reads SpikeGLX, Open Ephys, EDF or raw files in
+    // place; uploads (--server) are .npy.
+    NF_ASSIGN_OR_RETURN(RecordingFormat format,
+                        ParseRecordingFormat(args.GetOptional("format").value_or("npy")));
+    r.mutable_path()->set_format(api::ToProtoFormat(format));
   }
   NF_ASSIGN_OR_RETURN(std::optional<double> fs, PositiveFlag(args, "fs"));
   if (fs.has_value()) r.set_sampling_rate_hz(*fs);
@@ -151,6 +157,12 @@ std::string RecordingName(const ParsedArgs& args) {
   std::string name = args.GetOptional("remote-path").value_or(args.Get("input"));
   const size_t slash = name.find_last_of('/');
   return slash == std::string::npos ? name : name.substr(slash + 1);
+}
+
+absl::Status CheckRateGiven(const ParsedArgs& args) {
+  const bool npy_input = args.Has("input") && args.GetOptional("format").value_or("npy") == "npy";
+  if (npy_input) return args.Required("fs").status();
+  return absl::OkStatus();
 }
 
 }  // namespace neurofeat::client

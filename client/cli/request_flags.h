@@ -37,6 +37,11 @@ absl::Status ForFlags(const absl::Status& status);
 // RecordingName() is --recording, or the file name of --input/--remote-path.
 std::string RecordingName(const ParsedArgs& args);
 
+// CheckRateGiven(): --fs is required for an --input .npy (which carries no
+// sampling rate); SpikeGLX, Open Ephys and EDF files carry their own, and a
+// server reading --remote-path says what it is missing.
+absl::Status CheckRateGiven(const ParsedArgs& args);
+
 }  // namespace neurofeat::client
 
 #endif  // NEUROFEAT_CLIENT_CLI_REQUEST_FLAGS_H_

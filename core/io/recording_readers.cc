@@ -130,6 +130,66 @@ absl::StatusOr<std::vector<double>> ImroGains(const std::string& imro, bool lf, 
   return gains;
 }
 
+// Neuropixels 1.0 probes multiplex 384 readout channels through 32 ADCs of
+// 12 channels: readout channels 2k and 2k+1 go to two ADCs in the same
+// cycle k mod 12, and a sampling period has 13 cycles (12 AP + 1 LF
+// conversion). The channel's delay is its cycle / 13 of a sample, as
+// probeinterface's mux table and SpikeInterface's
+// get_neuropixels_sample_shifts_from_probe give (adc_sample_order / 13).
+// Other probe types are not known here: no shifts (phase_shift then asks
+// for them).
+bool IsNeuropixels1(const Meta& meta) {
+  int type = -1;
+  if (auto it = meta.find("imroTbl"); it != meta.end()) {
+    const size_t open = it->second.find('('), comma = it->second.find(',');
+    if (open != std::string::npos && comma != std::string::npos && comma > open) {
+      if (!absl::SimpleAtoi(it->second.substr(open + 1, comma - open - 1), &type)) type = -1;
+    }
+  }
+  if (type < 0) {
+    if (auto it = meta.find("imDatPrb_type"); it != meta.end()) {
+      if (!absl::SimpleAtoi(it->second, &type)) type = -1;
+    }
+  }
+  if (type == 0) return true;
+  if (auto it = meta.find("imDatPrb_pn"); it != meta.end()) {
+    const std::string& pn = it->second;
+    return pn == "PRB_1_4_0480_1" || pn == "PRB_1_4_0480_1_C" || pn == "PRB_1_2_0480_2" ||
+           pn == "NP1000" || pn == "NP1001" ||
+           (absl::StartsWith(pn, "NP101") && pn.size() == 6 && pn[5] >= '0' && pn[5] <= '6');
+  }
+  return false;
+}
+
+// The readout channel of each saved neural channel: snsSaveChanSubset
+// ("all", or ranges "0:383,768") in order.
+absl::StatusOr<std::vector<int64_t>> SavedReadoutChannels(const Meta& meta, int64_t neural,
+                                                          const std::string& meta_path) {
+  std::vector<int64_t> out;
+  auto it = meta.find("snsSaveChanSubset");
+  if (it == meta.end() || it->second == "all") {
+    for (int64_t c = 0; c < neural; ++c) out.push_back(c);
+    return out;
+  }
+  for (absl::string_view part : absl::StrSplit(it->second, ',')) {
+    std::vector<absl::string_view> ab = absl::StrSplit(part, ':');
+    int64_t a = 0, b = 0;
+    if (ab.empty() || ab.size() > 2 || !absl::SimpleAtoi(ab[0], &a) ||
+        !absl::SimpleAtoi(ab.back(), &b) || a < 0 || b < a || b >= kMaxChannels) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(meta_path, ": snsSaveChanSubset=", it->second, " is not a list of ranges"));
+    }
+    for (int64_t c = a; c <= b && static_cast<int64_t>(out.size()) < neural; ++c) out.push_back(c);
+  }
+  if (static_cast<int64_t>(out.size()) < neural) {
+    return absl::InvalidArgumentError(absl::StrCat(meta_path, ": snsSaveChanSubset=", it->second,
+                                                   " names fewer than the ", neural,
+                                                   " neural channels saved"));
+  }
+  out.resize(static_cast<size_t>(neural));
+  return out;
+}
+
 absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const ReaderOptions& options) {
   std::string meta_path = bin;
   if (!absl::EndsWith(meta_path, ".bin")) {
@@ -182,6 +242,15 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
                                       : absl::StrCat(lf ? "LF" : "AP", c));
       info.gain_to_uv.push_back(sync ? 1.0 : range / max_int / gains[c] * 1e6);
       info.offset_to_uv.push_back(0.0);
+    }
+    if (IsNeuropixels1(meta)) {
+      NF_ASSIGN_OR_RETURN(const std::vector<int64_t> readout,
+                          SavedReadoutChannels(meta, neural, meta_path));
+      for (int64_t c = 0; c < channels; ++c) {
+        // The sync channel is not multiplexed: no shift.
+        info.inter_sample_shift.push_back(
+            c < neural ? static_cast<double>((readout[c] / 2) % 12) / 13.0 : 0.0);
+      }
     }
   } else {
     NF_ASSIGN_OR_RETURN(const double range, MetaPositiveOr(meta, "niAiRangeMax", meta_path, 5.0));
@@ -282,8 +351,9 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
           (bit_volts != nullptr && !bit_volts->is_number()) ||
           (units != nullptr && !units->is_string())) {
         return absl::InvalidArgumentError(
-            absl::StrCat(at, ": channel_name, bit_volts, units must be a string, a number and a "
-                             "string"));
+            absl::StrCat(at,
+                         ": channel_name, bit_volts, units must be a string, a number and a "
+                         "string"));
       }
       info.channel_ids.push_back(name != nullptr ? name->string_value()
                                                  : absl::StrCat(info.channel_ids.size()));

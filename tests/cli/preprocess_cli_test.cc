@@ -133,6 +133,41 @@ TEST(PreprocessCliTest, PhaseShiftFromThePipelineJsonEqualsSpikeInterface) {
   EXPECT_THAT(r.output, HasSubstr("preprocess[0].phase_shift.inter_sample_shift"));
 }
 
+TEST(PreprocessCliTest, PhaseShiftTakesTheShiftsFromASpikeGlxMeta) {
+  // The golden input as a SpikeGLX NP 1.0 recording of readout channels
+  // 0, 2, ..., 30: `{"phase_shift": {}}` finds the shifts in the .meta.
+  TempDir dir;
+  absl::StatusOr<NpyArray> in =
+      ReadNpy(::neurofeat::testing::TestDataPath("phase_shift/input_int16.npy"));
+  ASSERT_TRUE(in.ok());
+  WriteFile(dir.File("r.imec0.ap.bin"),
+            std::string(reinterpret_cast<const char*>(in->data.data()), in->data.size()));
+  std::string imro = "(0,384)";
+  for (int c = 0; c < 384; ++c) absl::StrAppend(&imro, "(", c, " 0 0 500 250 1)");
+  WriteFile(dir.File("r.imec0.ap.meta"),
+            absl::StrCat("imSampRate=30000\nnSavedChans=16\nsnsApLfSy=16,0,0\n",
+                         "snsSaveChanSubset=0:0,2:2,4:4,6:6,8:8,10:10,12:12,14:14,16:16,18:18,",
+                         "20:20,22:22,24:24,26:26,28:28,30:30\n~imroTbl=", imro, "\n"));
+  WriteFile(dir.File("p.json"), R"({"preprocess": [{"phase_shift": {}}]})");
+  Result r = RunCli(absl::StrCat("preprocess --input ", dir.File("r.imec0.ap.bin"),
+                                 " --format spikeglx --pipeline ", dir.File("p.json"), " --output ",
+                                 dir.File("out.npy"), " --dtype float32 --chunk-duration 1s"),
+                    dir);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  absl::StatusOr<NpyArray> out = ReadNpy(dir.File("out.npy"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  NpyArray rows = ::neurofeat::testing::LoadNpy("phase_shift/rows.npy");
+  NpyArray want = ::neurofeat::testing::LoadNpy("phase_shift/out_b_float32_chunked_1s__rows.npy");
+  double worst = 0;
+  for (int64_t i = 0; i < want.header.shape[0]; ++i) {
+    for (int64_t c = 0; c < 16; ++c) {
+      worst = std::max(worst, std::fabs(4.0 * want.as<float>()[i * 16 + c] -
+                                        out->as<float>()[rows.as<int64_t>()[i] * 16 + c]));
+    }
+  }
+  EXPECT_LT(worst, 1e-3);
+}
+
 TEST(PreprocessCliTest, StartEndAcceptFramesAndSeconds) {
   TempDir dir;
   ASSERT_TRUE(WriteNpy(dir.File("in.npy"), Noise(90000, 3)).ok());

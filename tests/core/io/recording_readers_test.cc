@@ -137,6 +137,35 @@ TEST(RecordingReadersTest, SpikeGlxImecGainsFromTheImroTable) {
   EXPECT_EQ(t->row<int16_t>(0)[4], 994);
 }
 
+TEST(RecordingReadersTest, SpikeGlxNeuropixels1ShiftsAsSpikeInterfaceDerivesThem) {
+  // The golden set's shifts: readout channels 0, 2, ..., 30 of an NP 1.0
+  // probe (SpikeInterface a5f7dbb3 + probeinterface 70925085):
+  // [0, 1, ..., 11, 0, 1, 2, 3] / 13.
+  TempDir dir;
+  WriteFile(dir.File("r.imec0.ap.bin"), Int16Bytes(Ramp(10, 17)));
+  std::string imro = "(0,384)";
+  for (int c = 0; c < 384; ++c) absl::StrAppend(&imro, "(", c, " 0 0 500 250 1)");
+  WriteFile(dir.File("r.imec0.ap.meta"),
+            absl::StrCat(
+                "imSampRate=30000\nnSavedChans=17\nsnsApLfSy=16,0,1\n",
+                "snsSaveChanSubset=0:0,2:2,4:4,6:6,8:8,10:10,12:12,14:14,16:16,18:18,",
+                "20:20,22:22,24:24,26:26,28:28,30:30,768\nimDatPrb_type=0\n~imroTbl=", imro, "\n"));
+  auto rec = OpenRecordingFile(dir.File("r.imec0.ap.bin"), RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  NpyArray golden = ::neurofeat::testing::LoadNpy("phase_shift/inter_sample_shift.npy");
+  const std::vector<double>& shifts = rec->source->info().inter_sample_shift;
+  ASSERT_EQ(shifts.size(), 17u);
+  for (int c = 0; c < 16; ++c) EXPECT_DOUBLE_EQ(shifts[c], golden.as<double>()[c]) << c;
+  EXPECT_EQ(shifts[16], 0.0);  // the sync channel
+
+  // A probe type whose multiplexing is not known here: no shifts.
+  WriteFile(dir.File("r.imec0.ap.meta"),
+            "imSampRate=30000\nnSavedChans=17\nsnsApLfSy=16,0,1\n~imroTbl=(21,384)\n");
+  rec = OpenRecordingFile(dir.File("r.imec0.ap.bin"), RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  EXPECT_TRUE(rec->source->info().inter_sample_shift.empty());
+}
+
 TEST(RecordingReadersTest, SpikeGlxWithoutMetaIsAnError) {
   TempDir dir;
   WriteFile(dir.File("a.ap.bin"), Int16Bytes(Ramp(10, 2)));
