@@ -17,6 +17,9 @@ int RunGenerateCommand(int argc, char** argv);
 // neurofeat extract --input X.npy --fs HZ --channels A,B --pipeline P.json --output OUT.csv ...
 int RunExtractCommand(int argc, char** argv);
 
+// neurofeat fit --input X.npy --labels y.npy --pipeline P.json --output fitted.json
+int RunFitCommand(int argc, char** argv);
+
 // neurofeat features [--server HOST:PORT]: lists the feature bank.
 int RunFeaturesCommand(int argc, char** argv);
 

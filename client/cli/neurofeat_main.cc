@@ -15,6 +15,7 @@ void PrintUsage(FILE* out) {
       "commands:\n"
       "  preprocess   filter / re-reference an .npy recording (chunked) into an .npy file\n"
       "  extract      compute a feature table (EEGDash names) from windows of an .npy file\n"
+      "  fit          fit a pipeline's trainable features (CommonSpatialPattern) on labelled windows\n"
       "  features     list the feature bank (--server: a server's)\n"
       "  info         a server's version, CPU and memory limits, data roots\n"
       "  health       a server's health (SERVING or not)\n"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "preprocess") return neurofeat::client::RunPreprocessCommand(argc, argv);
   if (command == "extract") return neurofeat::client::RunExtractCommand(argc, argv);
+  if (command == "fit") return neurofeat::client::RunFitCommand(argc, argv);
   if (command == "features") return neurofeat::client::RunFeaturesCommand(argc, argv);
   if (command == "info") return neurofeat::client::RunInfoCommand(argc, argv);
   if (command == "health") return neurofeat::client::RunHealthCommand(argc, argv);

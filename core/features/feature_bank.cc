@@ -11,6 +11,7 @@ const FeatureBank& FeatureBank::Default() {
     RegisterDimensionalityFeatures(*b);
     RegisterConnectivityFeatures(*b);
     RegisterPickFeatures(*b);
+    RegisterCspFeatures(*b);
     return b;
   }();
   return *bank;

@@ -38,6 +38,7 @@ void RegisterComplexityFeatures(FeatureBank& bank);
 void RegisterDimensionalityFeatures(FeatureBank& bank);
 void RegisterConnectivityFeatures(FeatureBank& bank);
 void RegisterPickFeatures(FeatureBank& bank);
+void RegisterCspFeatures(FeatureBank& bank);
 
 // Producers whose output is a time-domain signal.
 inline const std::vector<std::string>& SignalProducers() {

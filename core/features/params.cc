@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-
 namespace neurofeat {
 
 const std::vector<Band>& DefaultBands() {
@@ -36,6 +35,11 @@ const JsonValue* ParamReader::Find(const std::string& key) {
   const JsonValue* v = params_.Find(key);
   if (v == nullptr || v->is_null()) return nullptr;
   return v;
+}
+
+const JsonValue* ParamReader::Value(const std::string& key) {
+  Describe(key, "null");
+  return Find(key);
 }
 
 absl::StatusOr<std::optional<double>> ParamReader::OptionalNumber(const std::string& key) {

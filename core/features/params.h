@@ -59,6 +59,8 @@ class ParamReader {
   // [lo, hi] with lo <= hi; absent or null gives nullopt.
   absl::StatusOr<std::optional<std::pair<double, double>>> Range(const std::string& key);
 
+  // Any JSON value (a fitted model's state); absent or null gives nullptr.
+  const JsonValue* Value(const std::string& key);
   // Finish() fails if a key was given that no accessor asked for.
   absl::Status Finish() const;
 

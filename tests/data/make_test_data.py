@@ -147,3 +147,13 @@ for name in ["out_a_float32_whole", "out_b_float32_chunked_1s", "out_b_float32_c
              "out_c_int16_whole", "out_d_float32_ps_hp_cmr_whole"]:
     np.save(pdst / f"{name}__rows.npy", np.ascontiguousarray(np.load(ps / f"{name}.npy")[PS_ROWS]))
 print("wrote", pdst)
+
+# EEGDash's trainable CommonSpatialPattern (golden/eegdash/allfeatures, HEAD
+# f359a73a): the labels of allfeatures_X.npy, the fitted state (the json's
+# fitted_state) and the features extracted with it.
+for name in ["allfeatures_target.npy", "allfeatures_csp_eegdash_head.csv"]:
+    shutil.copyfile(eg / "allfeatures" / name, edst / name)
+csp_meta = json.loads((eg / "allfeatures" / "allfeatures_csp_eegdash_head.json").read_text())
+(edst / "allfeatures_csp_fitted_state.json").write_text(
+    json.dumps(csp_meta["fitted_state"]["csp"], indent=1) + "\n")
+print("wrote", edst, "(csp)")
