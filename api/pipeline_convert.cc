@@ -260,6 +260,14 @@ std::vector<FeatureNodeSpec> ToFeatureSpecs(const v1::Pipeline& pipeline) {
   return specs;
 }
 
+std::string PipelineToJson(const v1::Pipeline& pipeline) {
+  pb::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)pb::util::MessageToJsonString(pipeline, &out, options);
+  return out;
+}
+
 JsonValue ToJsonValue(const pb::Value& v) {
   switch (v.kind_case()) {
     case pb::Value::kBoolValue:

@@ -46,6 +46,9 @@ absl::StatusOr<std::optional<WindowSpec>> ToWindowSpec(const v1::Pipeline& pipel
 // ToPipelineSpec() is all three.
 absl::StatusOr<PipelineSpec> ToPipelineSpec(const v1::Pipeline& pipeline);
 
+// PipelineToJson() is the pipeline as the JSON contract (proto field names).
+std::string PipelineToJson(const v1::Pipeline& pipeline);
+
 // ToJsonValue() converts protobuf's JSON value types into core's.
 JsonValue ToJsonValue(const google::protobuf::Value& value);
 JsonValue ToJsonValue(const google::protobuf::Struct& value);

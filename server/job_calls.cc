@@ -2,10 +2,13 @@
 
 #include <memory>
 
+#include "api/pipeline_convert.h"
 #include "api/request_convert.h"
 #include "api/response_convert.h"
 #include "core/checked_math.h"
+#include "core/features/fit_pipeline.h"
 #include "core/status_macros.h"
+#include "core/util/json.h"
 
 namespace neurofeat::server {
 namespace {
@@ -105,6 +108,37 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
     return batch;
   };
   return plan;
+}
+
+absl::StatusOr<v1::FitResponse> RunFit(const v1::FitRequest& request, const ServiceDeps& deps) {
+  NF_ASSIGN_OR_RETURN(RecordingInput input,
+                      api::ToRecordingInput(request.recording(), FilesOf(deps)));
+  if (!input.has_epochs()) {
+    return absl::InvalidArgumentError(
+        "recording: Fit takes labelled epochs (windows, channels, times), not continuous traces");
+  }
+  std::shared_ptr<const Windows> windows = input.epochs;
+  if (windows == nullptr) {
+    const EpochsFile& f = *input.epochs_file;
+    const int64_t bytes = SaturatingMul(SaturatingMul(f.n_windows, f.channels), f.n_times * 4);
+    if (bytes > deps.memory.budget_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("recording: ", bytes, " bytes of epochs exceed the memory budget (",
+                       deps.memory.budget_bytes, "); fit on fewer windows"));
+    }
+    NF_ASSIGN_OR_RETURN(Windows w, ReadEpochs(f, 0, f.n_windows));
+    windows = std::make_shared<const Windows>(std::move(w));
+  }
+  const std::vector<int64_t> labels(request.labels().begin(), request.labels().end());
+  NF_ASSIGN_OR_RETURN(JsonValue pipeline, ParseJson(api::PipelineToJson(request.pipeline())));
+  NF_ASSIGN_OR_RETURN(std::vector<std::string> report,
+                      FitPipeline(&pipeline, *windows, labels, input.signal.channels));
+  v1::FitResponse response;
+  NF_ASSIGN_OR_RETURN(*response.mutable_pipeline(),
+                      api::ParsePipelineJson(ToCanonicalJson(pipeline)));
+  for (const std::string& line : report) response.add_report(line);
+  *response.mutable_meta() = api::MakeResponseMeta(response.pipeline());
+  return response;
 }
 
 }  // namespace neurofeat::server

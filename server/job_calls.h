@@ -26,6 +26,11 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
                                                     std::function<bool()> cancelled,
                                                     const ServiceDeps& deps);
 
+// RunFit() fits the request's pipeline on its labelled epochs (decoded
+// whole: refused with RESOURCE_EXHAUSTED when they exceed the memory
+// budget). Runs on the arena.
+absl::StatusOr<v1::FitResponse> RunFit(const v1::FitRequest& request, const ServiceDeps& deps);
+
 }  // namespace neurofeat::server
 
 #endif  // NEUROFEAT_SERVER_JOB_CALLS_H_

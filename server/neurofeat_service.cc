@@ -1,5 +1,6 @@
 #include "server/neurofeat_service.h"
 
+#include "core/exec/compute_arena.h"
 #include "core/features/feature_bank.h"
 #include "core/version.h"
 #include "server/job_calls.h"
@@ -33,6 +34,26 @@ grpc::ServerWriteReactor<v1::PreprocessResponse>* NeurofeatService::Preprocess(
 grpc::ServerReadReactor<v1::UploadChunk>* NeurofeatService::Upload(
     grpc::CallbackServerContext* context, v1::UploadResponse* response) {
   return new UploadCall(env_, deps_.uploads, context, response);
+}
+
+grpc::ServerUnaryReactor* NeurofeatService::Fit(grpc::CallbackServerContext* context,
+                                                const v1::FitRequest* request,
+                                                v1::FitResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // The fit decodes and scans every window: on the arena, not on a gRPC
+  // thread.
+  // Counted as live until it finishes, so a drain waits for it.
+  auto live = std::make_shared<LiveCall>(env_.live_calls);
+  SubmitToArena([this, context, request, response, reactor, live] {
+    std::optional<ServerMetrics::Request> timing;
+    if (deps_.metrics != nullptr) timing.emplace(*deps_.metrics, "Fit");
+    absl::StatusOr<v1::FitResponse> result = RunFit(*request, deps_);
+    absl::Status status = result.status();
+    if (result.ok()) *response = *std::move(result);
+    if (timing.has_value()) timing->Finish(status);
+    reactor->Finish(env_.errors->ToGrpc(status, context));
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* NeurofeatService::ListFeatures(grpc::CallbackServerContext* context,

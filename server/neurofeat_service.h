@@ -53,6 +53,8 @@ class NeurofeatService final : public v1::Neurofeat::CallbackService {
       grpc::CallbackServerContext* context, const v1::PreprocessRequest* request) override;
   grpc::ServerReadReactor<v1::UploadChunk>* Upload(grpc::CallbackServerContext* context,
                                                    v1::UploadResponse* response) override;
+  grpc::ServerUnaryReactor* Fit(grpc::CallbackServerContext* context, const v1::FitRequest* request,
+                                v1::FitResponse* response) override;
   grpc::ServerUnaryReactor* ListFeatures(grpc::CallbackServerContext* context,
                                          const v1::ListFeaturesRequest* request,
                                          v1::FeatureCatalogue* response) override;

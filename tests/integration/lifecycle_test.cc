@@ -104,7 +104,20 @@ TEST(LifecycleTest, SigtermDrainsRunningRequestsAndRefusesNewOnes) {
       });
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Both running (admitted) before the SIGTERM: under a sanitizer or on a
+  // busy machine that takes longer than any fixed pause.
+  {
+    auto info_client = server.Client();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int in_flight = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      absl::StatusOr<v1::ServerInfo> info = info_client->Info();
+      in_flight = info.ok() ? info->in_flight() : 0;
+      if (in_flight >= 2) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(in_flight, 2) << server.Log();
+  }
   ASSERT_EQ(::kill(server.pid(), SIGTERM), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto probe = server.Client();

@@ -134,6 +134,40 @@ def test_howto_golden_is_reproduced_by_name(server):
         assert bad.mean() <= outliers, f"{column}: {bad.sum()} of {len(bad)} outside {rel}"
 
 
+def test_fit_then_extract_reproduces_eegdash_csp_and_the_cli(server, tmp_path):
+    x = np.load(os.path.join(DATA, "eegdash", "allfeatures_X.npy"))
+    y = np.load(os.path.join(DATA, "eegdash", "allfeatures_target.npy"))
+    channels = ["Fz", "C3", "C4", "Pz"]
+    pipeline = {"features": [{"name": "csp", "fn": "CommonSpatialPattern"}]}
+    with neurofeat.Client(server.target) as client:
+        with pytest.raises(neurofeat.Error) as unfitted:
+            client.extract(x, pipeline, sfreq=256, ch_names=channels, cache="bypass")
+        assert "neurofeat fit" in str(unfitted.value)
+        with pytest.raises(neurofeat.Error) as three:
+            client.fit(x, np.arange(48) % 3, pipeline, sfreq=256, ch_names=channels)
+        assert "exactly two classes" in str(three.value)
+        fitted = client.fit(x, y, pipeline, sfreq=256, ch_names=channels)
+        df = client.extract(x, fitted, sfreq=256, ch_names=channels, cache="bypass")
+    model = fitted["features"][0]["params"]["fitted"]
+    assert len(model["weights"]) == 4 and model["channels"] == channels
+    golden = pd.read_csv(os.path.join(DATA, "eegdash", "allfeatures_csp_eegdash_head.csv"),
+                         float_precision="round_trip")
+    for column in ["csp_0", "csp_1", "csp_2", "csp_3"]:
+        got, want = df[column].to_numpy(), golden[column].to_numpy()
+        assert np.max(np.abs(got - want) / np.abs(want)) < 1e-7, column
+    # The same fit through the CLI gives the same model, number for number.
+    (tmp_path / "p.json").write_text(json.dumps(pipeline))
+    np.save(tmp_path / "y.npy", y)
+    code, output = cli("fit", "--input", os.path.join(DATA, "eegdash", "allfeatures_X.npy"),
+                       "--labels", str(tmp_path / "y.npy"), "--channels", ",".join(channels),
+                       "--pipeline", str(tmp_path / "p.json"), "--output",
+                       str(tmp_path / "fitted.json"))
+    assert code == 0, output
+    cli_model = json.loads((tmp_path / "fitted.json").read_text())["features"][0]["params"]["fitted"]
+    assert cli_model["eigvals"] == model["eigvals"]
+    assert cli_model["weights"] == model["weights"]
+
+
 def dataset(n=16, windows=8):
     rng = np.random.default_rng(9)
     return [neurofeat.Recording(rng.standard_normal((windows, 3, 256)).astype(np.float32),

@@ -34,6 +34,8 @@ TEST(ProcessStatsTest, MalformedLinesAreErrors) {
 TEST(ProcessStatsTest, OwnProcessAgreesWithGetrusage) {
   // Touch 64 MiB so the resident size is well above the noise.
   std::vector<char> block(64 << 20, 1);
+  // Keep the compiler from eliding the allocation (clang may fold it away).
+  asm volatile("" : : "r"(block.data()) : "memory");
   absl::StatusOr<ProcessStats> s = ReadProcessStats();
   ASSERT_TRUE(s.ok()) << s.status();
   rusage usage{};

@@ -234,6 +234,30 @@ class Client:
                                        lowpass=lowpass), None)
         return _table.frame([rows])
 
+    def fit(self, data, labels, pipeline, *, sfreq=None, ch_names=None):
+        """Fits the pipeline's trainable features (EEGDash's CommonSpatialPattern)
+        on labelled windows; returns the fitted pipeline as a dict, ready for
+        :meth:`extract` (and for ``json.dump``: the models are in it).
+
+        ``data``: ``(windows, channels, times)`` epochs as for :meth:`extract`;
+        ``labels``: one integer per window, two classes.
+
+        Example::
+
+            fitted = client.fit(X_train, y_train, {"features": [
+                {"name": "csp", "fn": "CommonSpatialPattern"}]}, sfreq=256,
+                ch_names=["Fz", "C3", "C4", "Pz"])
+            test = client.extract(X_test, fitted, sfreq=256, ch_names=["Fz", "C3", "C4", "Pz"])
+        """
+        message, _, _ = self._recording(data, 0, sfreq=sfreq, ch_names=ch_names)
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError("labels: a 1-D array of integer labels, one per window")
+        request = service_pb2.FitRequest(recording=message, labels=labels.tolist(),
+                                         pipeline=_pipeline_message(pipeline))
+        reply = self._with_retry(lambda: self._stub.Fit(request, timeout=self.timeout))
+        return json_format.MessageToDict(reply.pipeline, preserving_proto_field_name=True)
+
     def _extract_rows(self, recording, pipeline, index, cache, defaults, on_rows):
         if cache not in _CACHE:
             raise ValueError(f"cache: {cache!r} is not one of {', '.join(_CACHE)}")
