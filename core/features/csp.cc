@@ -81,6 +81,28 @@ absl::StatusOr<CspModel> FitCsp(const float* windows, int64_t n_windows, int64_t
                      classes.size(), " (", absl::StrJoin(classes, ", "), ")"));
   }
   const int64_t c = channels;
+  for (int l = 0; l < 2; ++l) {
+    const int64_t windows_of_class = std::count(labels.begin(), labels.end(), classes[l]);
+    // Each class needs more samples than channels for a covariance of full
+    // rank, and two windows so that it is not one window's shape.
+    if (windows_of_class < 2 || windows_of_class * n_times <= c) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "labels: class ", classes[l], " has ", windows_of_class, " window(s) of ", n_times,
+          " samples; CommonSpatialPattern needs at least 2 windows and more than ", c,
+          " samples (the channels) per class"));
+    }
+  }
+  for (int64_t i = 0; i < n_windows * c * n_times; ++i) {
+    if (!std::isfinite(windows[i])) {
+      const int64_t per_window = c * n_times;
+      return absl::InvalidArgumentError(
+          absl::StrCat("windows: window ", i / per_window, ", channel ",
+                       channel_names.empty() ? absl::StrCat((i % per_window) / n_times)
+                                             : channel_names[(i % per_window) / n_times],
+                       ", sample ", i % n_times, " is ", windows[i],
+                       "; CommonSpatialPattern needs finite data"));
+    }
+  }
   CspModel m;
   m.labels = classes;
   m.channels = channel_names;
