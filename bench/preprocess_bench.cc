@@ -199,6 +199,31 @@ int Main(int argc, char** argv) {
     std::printf(", \"viewer_threads\": %d, \"viewer_median_ms\": %.2f, \"viewer_p90_ms\": %.2f",
                 tbb::this_task_arena::max_concurrency(), 1e3 * lat[lat.size() / 2],
                 1e3 * lat[lat.size() * 9 / 10]);
+    // The chain viewers and sorters run on Neuropixels: phase shift (NP 1.0
+    // shifts, (channel / 2) mod 12 / 13) -> highpass 300 Hz -> median.
+    ChainSpec ps_spec;
+    PhaseShiftOptions ps;
+    for (int64_t ch = 0; ch < c; ++ch) ps.inter_sample_shift.push_back(((ch / 2) % 12) / 13.0);
+    ButterworthOptions hp;
+    hp.band = BandType::kHighpass;
+    hp.freq_min_hz = 300;
+    ps_spec.steps.push_back({"preprocess[0].phase_shift", ps});
+    ps_spec.steps.push_back({"preprocess[1].highpass", hp});
+    ps_spec.steps.push_back({"preprocess[2].common_reference", CommonReferenceOptions{}});
+    std::vector<double> ps_lat;
+    arena.execute([&] {
+      auto chain = *PreprocessChain::Build(ps_spec, full, SampleType::kFloat32);
+      for (int i = 0; i < 30; ++i) {
+        const double t0 = Now();
+        absl::StatusOr<Traces> t =
+            chain->output().GetTraces(static_cast<int64_t>(60 * fs), static_cast<int64_t>(61 * fs));
+        Check(t.status());
+        ps_lat.push_back(Now() - t0);
+      }
+    });
+    std::sort(ps_lat.begin(), ps_lat.end());
+    std::printf(", \"ps_viewer_median_ms\": %.2f, \"ps_viewer_p90_ms\": %.2f",
+                1e3 * ps_lat[ps_lat.size() / 2], 1e3 * ps_lat[ps_lat.size() * 9 / 10]);
   }
   std::printf("}\n");
   return 0;
