@@ -1,5 +1,6 @@
 #include "core/preprocess/phase_shift_step.h"
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <numbers>
@@ -13,17 +14,22 @@
 namespace neurofeat {
 namespace {
 
-double SampleAt(const Traces& t, int64_t frame, int64_t channel) {
-  const int64_t i = frame * t.channels() + channel;
+template <typename T>
+void CopyColumnOf(const Traces& t, int64_t channel, double* out) {
+  const T* x = t.data<T>() + channel;
+  const int64_t stride = t.channels();
+  for (int64_t f = 0; f < t.frames(); ++f) out[f] = static_cast<double>(x[f * stride]);
+}
+
+void CopyColumn(const Traces& t, int64_t channel, double* out) {
   switch (t.type()) {
     case SampleType::kInt16:
-      return t.data<int16_t>()[i];
+      return CopyColumnOf<int16_t>(t, channel, out);
     case SampleType::kFloat32:
-      return t.data<float>()[i];
+      return CopyColumnOf<float>(t, channel, out);
     case SampleType::kFloat64:
-      return t.data<double>()[i];
+      return CopyColumnOf<double>(t, channel, out);
   }
-  return 0;
 }
 
 void Store(double v, int64_t i, Traces* out) {
@@ -113,23 +119,40 @@ absl::StatusOr<Traces> PhaseShiftStep::GetTraces(int64_t start, int64_t end) con
   const int64_t left_pad = first - (start - m);
   const int64_t bins = length / 2 + 1;
   const int64_t channels = num_channels();
+  // The rotation exp(-1j * 2 pi f_k s), f_k = k * (1 / L) as numpy's
+  // rfftfreq, once per distinct shift (a Neuropixels 1.0 probe has 12):
+  // computing it per channel cost more than the FFTs.
+  std::vector<double> distinct(shifts_);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::vector<std::vector<std::complex<double>>> rotations(distinct.size());
+  const double step = 1.0 / static_cast<double>(length);
+  tbb::parallel_for(size_t{0}, distinct.size(), [&](size_t i) {
+    rotations[i].resize(static_cast<size_t>(bins));
+    for (int64_t k = 0; k < bins; ++k) {
+      const double angle = -2.0 * std::numbers::pi * (static_cast<double>(k) * step) * distinct[i];
+      rotations[i][k] = std::complex<double>(std::cos(angle), std::sin(angle));
+    }
+  });
+  std::vector<const std::complex<double>*> rotation_of(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    rotation_of[c] =
+        rotations[std::lower_bound(distinct.begin(), distinct.end(), shifts_[c]) - distinct.begin()]
+            .data();
+  }
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, channels, 1), [&](const auto& range) {
     FftBuffer<double> buf(static_cast<size_t>(length));
     FftBuffer<std::complex<double>> spectrum(static_cast<size_t>(bins));
     for (int64_t c = range.begin(); c != range.end(); ++c) {
       std::fill(buf.data(), buf.data() + length, 0.0);
-      for (int64_t f = 0; f < in.frames(); ++f) buf[left_pad + f] = SampleAt(in, f, c);
+      CopyColumn(in, c, buf.data() + left_pad);
       for (int64_t k = 0; k < m; ++k) {
         buf[k] *= taper_[k];
         buf[length - 1 - k] *= taper_[k];
       }
       plans_.ForwardReal(buf.data(), spectrum.data(), length);
-      // numpy: f_k = k * (1 / L); rotation exp(-1j * 2 pi f_k s).
-      const double step = 1.0 / static_cast<double>(length);
-      for (int64_t k = 0; k < bins; ++k) {
-        const double angle = -2.0 * std::numbers::pi * (static_cast<double>(k) * step) * shifts_[c];
-        spectrum[k] *= std::complex<double>(std::cos(angle), std::sin(angle));
-      }
+      const std::complex<double>* rot = rotation_of[c];
+      for (int64_t k = 0; k < bins; ++k) spectrum[k] *= rot[k];
       plans_.BackwardReal(spectrum.data(), buf.data(), length);
       const double scale = 1.0 / static_cast<double>(length);
       for (int64_t f = 0; f < frames; ++f) Store(buf[m + f] * scale, f * channels + c, &out);
