@@ -33,7 +33,7 @@ std::optional<std::vector<NodeValue>> DecodeValues(const std::string& in, size_t
   size_t at = 0;
   auto take = [&](void* dst, size_t bytes) {
     if (at + bytes > in.size()) return false;
-    std::memcpy(dst, in.data() + at, bytes);
+    if (bytes > 0) std::memcpy(dst, in.data() + at, bytes);
     at += bytes;
     return true;
   };
