@@ -4,6 +4,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "server/status_mapping.h"
 
 namespace neurofeat::server {
 namespace {
@@ -90,10 +91,10 @@ uint64_t Admission::AdmitAsync(int64_t bytes, Callback done) {
     } else if (bytes > options_.budget_bytes) {
       answers.push_back(
           {std::move(done),
-           absl::ResourceExhaustedError(absl::StrCat(
+           NeverFits(absl::ResourceExhaustedError(absl::StrCat(
                "the request needs about ", Mib(bytes),
                " of working memory but the server's budget is ", Mib(options_.budget_bytes),
-               "; use shorter chunks or fewer windows per request"))});
+               "; use shorter chunks or fewer windows per request")))});
     } else if (queue_.empty() && in_use_ + bytes <= options_.budget_bytes) {
       answers.push_back({std::move(done), TakeLocked(bytes)});
       admitted = true;

@@ -9,6 +9,7 @@
 #include "core/features/fit_pipeline.h"
 #include "core/status_macros.h"
 #include "core/util/json.h"
+#include "server/status_mapping.h"
 
 namespace neurofeat::server {
 namespace {

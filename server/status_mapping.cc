@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_replace.h"
 #include "api/status_convert.h"
 
@@ -37,12 +38,22 @@ std::string StatusMapper::PublicMessage(absl::string_view message) const {
   return out;
 }
 
+namespace {
+constexpr char kNeverFitsPayload[] = "type.neurofeat.dev/never-fits";
+}  // namespace
+
+absl::Status NeverFits(absl::Status status) {
+  status.SetPayload(kNeverFitsPayload, absl::Cord("1"));
+  return status;
+}
+
 grpc::Status StatusMapper::ToGrpc(const absl::Status& status,
                                   grpc::ServerContextBase* context) const {
   if (status.ok()) return grpc::Status::OK;
   if (absl::IsResourceExhausted(status) && context != nullptr) {
-    // gRPC's retry-pushback convention: when to try again.
-    context->AddTrailingMetadata("grpc-retry-pushback-ms", "1000");
+    // gRPC's retry-pushback convention: when to try again; negative: never.
+    const bool never = status.GetPayload(kNeverFitsPayload).has_value();
+    context->AddTrailingMetadata("grpc-retry-pushback-ms", never ? "-1" : "1000");
   }
   return api::ToGrpcStatus(absl::Status(status.code(), PublicMessage(status.message())));
 }

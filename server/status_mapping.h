@@ -25,6 +25,11 @@
 
 namespace neurofeat::server {
 
+// NeverFits() marks a RESOURCE_EXHAUSTED that retrying cannot cure (a
+// request larger than the whole budget, an upload over the limit): the
+// client gets gRPC's "do not retry" pushback (-1) instead of "in 1 s".
+absl::Status NeverFits(absl::Status status);
+
 // kMaxErrorMessageBytes: gRPC carries the message in a trailer, and clients
 // refuse trailers over 8 KiB by default; percent-encoding can triple bytes.
 inline constexpr size_t kMaxErrorMessageBytes = 1024;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "core/checked_math.h"
 #include "core/status_macros.h"
+#include "server/status_mapping.h"
 
 namespace neurofeat::server {
 namespace {
@@ -94,10 +95,10 @@ absl::StatusOr<std::unique_ptr<UploadStore::Writer>> UploadStore::Begin(
   NF_ASSIGN_OR_RETURN(const int64_t bytes, CheckedProduct(factors.data(), factors.size(),
                                                           "upload.header.shape x dtype size"));
   if (bytes > options_.max_upload_bytes) {
-    return absl::ResourceExhaustedError(
+    return NeverFits(absl::ResourceExhaustedError(
         absl::StrCat("upload.header.shape: ", bytes, " bytes exceed the server's upload limit of ",
                      options_.max_upload_bytes,
-                     " bytes (--max-upload-bytes); put the file under a data root instead"));
+                     " bytes (--max-upload-bytes); put the file under a data root instead")));
   }
   {
     MutexLock lock(&mu_);

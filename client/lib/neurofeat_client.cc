@@ -119,7 +119,7 @@ void ReadDetails(const grpc::ClientContext& context, CallDetails* details) {
   auto it = trailers.find("grpc-retry-pushback-ms");
   int64_t ms = 0;
   if (it != trailers.end() &&
-      absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &ms) && ms >= 0) {
+      absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &ms)) {
     details->retry_pushback = std::chrono::milliseconds(ms);
   }
 }

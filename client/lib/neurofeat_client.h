@@ -43,7 +43,8 @@ struct ClientOptions {
 // What a call reported besides its status.
 struct CallDetails {
   // The server's retry pushback (gRPC's grpc-retry-pushback-ms trailer),
-  // sent with RESOURCE_EXHAUSTED: when to try again.
+  // sent with RESOURCE_EXHAUSTED: when to try again; negative: never (the
+  // request can never fit this server).
   std::optional<std::chrono::milliseconds> retry_pushback;
 };
 

@@ -139,14 +139,23 @@ absl::Status Replicas::Call(const Attempt& attempt, std::chrono::milliseconds bu
   while (true) {
     std::chrono::milliseconds pushback{0};
     absl::Status last;
+    // Whether some replica said "later" (unreachable, draining, busy) rather
+    // than "never" (a request larger than its whole budget).
+    bool worth_waiting = false;
     // One round: every replica once, starting with this work's turn.
     for (size_t tried = 0; tried < clients_.size(); ++tried, i = (i + 1) % clients_.size()) {
       CallDetails details;
       last = attempt(*clients_[i], &details);
       if (!IsRefusal(last)) return last;
       if (last.code() == absl::StatusCode::kUnavailable) MarkUnreachable(i);
-      pushback = std::max(pushback, details.retry_pushback.value_or(std::chrono::milliseconds(0)));
+      const std::chrono::milliseconds hint =
+          details.retry_pushback.value_or(std::chrono::milliseconds(0));
+      if (hint.count() >= 0) {
+        worth_waiting = true;
+        pushback = std::max(pushback, hint);
+      }
     }
+    if (!worth_waiting) return last;
     const std::chrono::milliseconds wait =
         pushback.count() > 0 ? pushback
                              : std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(

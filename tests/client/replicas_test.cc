@@ -69,6 +69,20 @@ TEST(ReplicasTest, RefusalsMoveToTheNextReplicaOthersReturnAtOnce) {
       std::chrono::milliseconds(400));
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_GE(calls, 6);  // at least two rounds of three
+  // "Never" (pushback -1: larger than the server's whole budget): every
+  // replica is asked once, then the refusal is returned without waiting.
+  calls = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  s = (*replicas)->Call(
+      [&](NeurofeatClient&, CallDetails* d) {
+        ++calls;
+        d->retry_pushback = std::chrono::milliseconds(-1);
+        return absl::ResourceExhaustedError("too large");
+      },
+      std::chrono::seconds(30));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(calls, 3);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
 }
 
 }  // namespace

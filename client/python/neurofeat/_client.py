@@ -146,6 +146,8 @@ class Client:
                 if error.code() not in _RETRIED:
                     raise _errors.from_rpc_error(error) from None
                 wait = _pushback_seconds(error)
+                if wait is not None and wait < 0:  # the server says: never
+                    raise _errors.from_rpc_error(error) from None
                 if wait is None:
                     wait = random.uniform(0.5, 1.0) * delay  # jitter
                     delay = min(delay * 2, 5.0)
