@@ -18,7 +18,7 @@ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEUROFEAT_SANITIZE=
   > build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
 export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:${LSAN_OPTIONS:-}"
+export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 failed=0
 for t in "${targets[@]}"; do
   work=$(mktemp -d)

@@ -29,7 +29,8 @@ case "$mode" in
     labels=(-E Overload)
     export NF_SANITIZER=address
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$PWD/build-asan/asan-report:${ASAN_OPTIONS:-}"
-    export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:${LSAN_OPTIONS:-}"
+    # print_suppressions=0: a matched suppression is not a report (no file).
+    export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
     ;;
   *) echo "unknown mode $mode (thread|address)" >&2; exit 2 ;;
