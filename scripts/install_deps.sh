@@ -14,6 +14,12 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   openssl prometheus \
   python3-scipy python3-numpy python3-pandas python3-grpcio python3-protobuf \
   python3-mne python3-tqdm python3-pytest python3-venv python3-pip python3-setuptools \
+  python3-yaml clang \
+  > /dev/null
+# Operations tooling the deploy/ tests run for real: a single-node Slurm,
+# and podman with mmdebstrap for the container image.
+$SUDO apt-get install -y -qq --no-install-recommends \
+  slurmctld slurmd slurm-client munge podman buildah mmdebstrap runc uidmap \
   > /dev/null
 # The Kubernetes manifest check (deploy/kubernetes/check): TypeScript and
 # the Kubernetes 1.30 types from npm, versions pinned by its lock file.
