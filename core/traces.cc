@@ -89,11 +89,7 @@ namespace {
 template <typename To, typename From>
 void ConvertAll(const From* src, To* dst, int64_t n) {
   if constexpr (std::is_same_v<To, int16_t> && !std::is_same_v<From, int16_t>) {
-    for (int64_t i = 0; i < n; ++i) {
-      double v = std::nearbyint(static_cast<double>(src[i]));
-      v = std::fmin(std::fmax(v, -32768.0), 32767.0);
-      dst[i] = static_cast<int16_t>(v);
-    }
+    for (int64_t i = 0; i < n; ++i) dst[i] = SaturatingRoundToInt16(static_cast<double>(src[i]));
   } else {
     for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<To>(src[i]);
   }

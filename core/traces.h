@@ -11,6 +11,7 @@
 #ifndef NEUROFEAT_CORE_TRACES_H_
 #define NEUROFEAT_CORE_TRACES_H_
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -98,6 +99,12 @@ class Traces {
   int64_t channels_ = 0;
   BufferPool::Block data_;
 };
+
+// SaturatingRoundToInt16() is how every step writes int16: rounded half to
+// even, then saturated at the int16 range (NaN gives -32768).
+inline int16_t SaturatingRoundToInt16(double v) {
+  return static_cast<int16_t>(std::fmin(std::fmax(std::nearbyint(v), -32768.0), 32767.0));
+}
 
 // CopyFrames() returns rows [begin, end) of `src` as a new Traces.
 Traces CopyFrames(const Traces& src, int64_t begin, int64_t end);

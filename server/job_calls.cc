@@ -121,7 +121,8 @@ absl::StatusOr<v1::FitResponse> RunFit(const v1::FitRequest& request, const Serv
   std::shared_ptr<const Windows> windows = input.epochs;
   if (windows == nullptr) {
     const EpochsFile& f = *input.epochs_file;
-    const int64_t bytes = SaturatingMul(SaturatingMul(f.n_windows, f.channels), f.n_times * 4);
+    const int64_t bytes =
+        SaturatingMul(SaturatingMul(f.n_windows, f.channels), SaturatingMul(f.n_times, 4));
     if (bytes > deps.memory.budget_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("recording: ", bytes, " bytes of epochs exceed the memory budget (",

@@ -83,9 +83,7 @@ void FillGroup(const Traces& in, const Group& g, int64_t pad) {
 template <typename Out>
 Out CastOut(double v) {
   if constexpr (std::is_same_v<Out, int16_t>) {
-    double r = std::nearbyint(v);
-    r = std::fmin(std::fmax(r, -32768.0), 32767.0);
-    return static_cast<int16_t>(r);
+    return SaturatingRoundToInt16(v);
   } else {
     return static_cast<Out>(v);
   }

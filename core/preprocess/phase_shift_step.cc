@@ -35,8 +35,7 @@ void CopyColumn(const Traces& t, int64_t channel, double* out) {
 void Store(double v, int64_t i, Traces* out) {
   switch (out->type()) {
     case SampleType::kInt16:
-      out->data<int16_t>()[i] =
-          static_cast<int16_t>(std::fmin(std::fmax(std::nearbyint(v), -32768.0), 32767.0));
+      out->data<int16_t>()[i] = SaturatingRoundToInt16(v);
       break;
     case SampleType::kFloat32:
       out->data<float>()[i] = static_cast<float>(v);

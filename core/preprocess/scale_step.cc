@@ -35,8 +35,7 @@ void ScaleRows(const Traces& in, const std::vector<double>& gain, const std::vec
     for (int64_t j = 0; j < c; ++j) {
       const double v = static_cast<double>(x[t * c + j]) * gain[j] + offset[j];
       if constexpr (std::is_same_v<Out, int16_t>) {
-        y[t * c + j] =
-            static_cast<int16_t>(std::fmin(std::fmax(std::nearbyint(v), -32768.0), 32767.0));
+        y[t * c + j] = SaturatingRoundToInt16(v);
       } else {
         y[t * c + j] = static_cast<Out>(v);
       }

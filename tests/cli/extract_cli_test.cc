@@ -16,19 +16,13 @@
 namespace neurofeat {
 namespace {
 
+using ::neurofeat::testing::ReadFile;
 using ::neurofeat::testing::TempDir;
 using ::neurofeat::testing::WriteFile;
 using ::testing::HasSubstr;
 
 testing::CliResult RunExtract(const std::string& args, const TempDir& dir) {
   return testing::RunCli(NF_BINARY_DIR, args, dir);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 const char kHowtoArgs[] = "--fs 128 --channels O1,Oz,O2,Cz,Pz,POz --highpass 1 --lowpass 40";

@@ -18,17 +18,11 @@
 namespace neurofeat {
 namespace {
 
+using ::neurofeat::testing::ReadFile;
 using ::neurofeat::testing::TempDir;
 using ::neurofeat::testing::TestDataPath;
 using ::neurofeat::testing::WriteFile;
 using ::testing::HasSubstr;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 testing::CliResult RunNeurofeat(const std::string& args, const TempDir& dir) {
   return testing::RunCli(NF_BINARY_DIR, args, dir);

@@ -20,6 +20,7 @@
 namespace neurofeat {
 namespace {
 
+using ::neurofeat::testing::ReadFile;
 using ::neurofeat::testing::TempDir;
 using ::neurofeat::testing::WriteFile;
 using ::testing::HasSubstr;
@@ -27,13 +28,6 @@ using ::testing::HasSubstr;
 constexpr int kRecordings = 4;
 constexpr int64_t kWindowsEach = 32;
 constexpr int64_t kChannels = 6, kTimes = 256;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());

@@ -79,6 +79,23 @@ TEST(PreprocessCliTest, OutputEqualsTheEngineChunkedOutput) {
   EXPECT_EQ(0, std::memcmp(want.data(), out->data.data(), want.size()));
 }
 
+// Largest |difference| between `out` (a float32 (60000, 16) preprocess of
+// the golden int16 input) and SpikeInterface's 1 s-chunked phase shift at
+// the golden rows. Phase shift is linear: int16 in and float32 out is the
+// golden (float32 input = int16 * 0.25) times 4.
+double WorstDifferenceFromGoldenPhaseShift(const NpyArray& out) {
+  NpyArray rows = ::neurofeat::testing::LoadNpy("phase_shift/rows.npy");
+  NpyArray want = ::neurofeat::testing::LoadNpy("phase_shift/out_b_float32_chunked_1s__rows.npy");
+  double worst = 0;
+  for (int64_t i = 0; i < want.header.shape[0]; ++i) {
+    for (int64_t c = 0; c < 16; ++c) {
+      worst = std::max(worst, std::fabs(4.0 * want.as<float>()[i * 16 + c] -
+                                        out.as<float>()[rows.as<int64_t>()[i] * 16 + c]));
+    }
+  }
+  return worst;
+}
+
 TEST(PreprocessCliTest, PhaseShiftFromThePipelineJsonEqualsSpikeInterface) {
   // SpikeInterface's phase_shift on its golden int16 input, in 1 s chunks
   // (tests/data/phase_shift: rows of out_b_float32_chunked_1s, float32
@@ -101,17 +118,7 @@ TEST(PreprocessCliTest, PhaseShiftFromThePipelineJsonEqualsSpikeInterface) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   absl::StatusOr<NpyArray> out = ReadNpy(dir.File("out.npy"));
   ASSERT_TRUE(out.ok()) << out.status();
-  NpyArray rows = ::neurofeat::testing::LoadNpy("phase_shift/rows.npy");
-  NpyArray want = ::neurofeat::testing::LoadNpy("phase_shift/out_b_float32_chunked_1s__rows.npy");
-  double worst = 0;
-  for (int64_t i = 0; i < want.header.shape[0]; ++i) {
-    for (int64_t c = 0; c < 16; ++c) {
-      const double w = 4.0 * want.as<float>()[i * 16 + c];
-      const double got = out->as<float>()[rows.as<int64_t>()[i] * 16 + c];
-      worst = std::max(worst, std::fabs(w - got));
-    }
-  }
-  EXPECT_LT(worst, 1e-3);  // float32 rounding of values up to ~1300
+  EXPECT_LT(WorstDifferenceFromGoldenPhaseShift(*out), 1e-3);  // float32 of values to ~1300
 
   // A step that is not in the pipeline vocabulary is named with the known ones.
   WriteFile(dir.File("bad.json"), R"({"preprocess": [{"phase_shif": {}}]})");
@@ -156,16 +163,7 @@ TEST(PreprocessCliTest, PhaseShiftTakesTheShiftsFromASpikeGlxMeta) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   absl::StatusOr<NpyArray> out = ReadNpy(dir.File("out.npy"));
   ASSERT_TRUE(out.ok()) << out.status();
-  NpyArray rows = ::neurofeat::testing::LoadNpy("phase_shift/rows.npy");
-  NpyArray want = ::neurofeat::testing::LoadNpy("phase_shift/out_b_float32_chunked_1s__rows.npy");
-  double worst = 0;
-  for (int64_t i = 0; i < want.header.shape[0]; ++i) {
-    for (int64_t c = 0; c < 16; ++c) {
-      worst = std::max(worst, std::fabs(4.0 * want.as<float>()[i * 16 + c] -
-                                        out->as<float>()[rows.as<int64_t>()[i] * 16 + c]));
-    }
-  }
-  EXPECT_LT(worst, 1e-3);
+  EXPECT_LT(WorstDifferenceFromGoldenPhaseShift(*out), 1e-3);
 }
 
 TEST(PreprocessCliTest, StartEndAcceptFramesAndSeconds) {

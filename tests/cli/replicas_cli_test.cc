@@ -26,19 +26,13 @@
 namespace neurofeat {
 namespace {
 
+using ::neurofeat::testing::ReadFile;
 using ::neurofeat::testing::ServerProcess;
 using ::neurofeat::testing::TempDir;
 using ::neurofeat::testing::WriteFile;
 
 constexpr int kRecordings = 30;
 constexpr int64_t kChannels = 6, kTimes = 256;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // 30 recordings of `copies` x 128 how-to windows each, rotated so that no
 // two are alike, and manifests naming them by input (embedded) and by

@@ -55,6 +55,8 @@ bool MemoryBoundsApply();
 
 // WriteFile() writes bytes to a file or fails the test.
 void WriteFile(const std::string& path, const std::string& bytes);
+// ReadFile() is a whole file's bytes ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
 
 }  // namespace neurofeat::testing
 
