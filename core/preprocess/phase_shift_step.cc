@@ -53,9 +53,13 @@ absl::StatusOr<std::unique_ptr<PhaseShiftStep>> PhaseShiftStep::Create(
     SampleType output_type, const std::string& path) {
   auto step = std::unique_ptr<PhaseShiftStep>(new PhaseShiftStep());
   const double fs = parent->info().sampling_rate_hz;
-  if (!std::isfinite(options.margin_ms) || options.margin_ms < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ".margin_ms=", options.margin_ms, " must be a finite number >= 0"));
+  // Every call allocates its chunk plus both margins: a bound keeps a
+  // request from naming any size (SpikeInterface's default is 40 ms).
+  constexpr double kMaxMarginMs = 10000;
+  if (!std::isfinite(options.margin_ms) || options.margin_ms < 0 ||
+      options.margin_ms > kMaxMarginMs) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".margin_ms=", options.margin_ms,
+                                                   " must be in [0, ", kMaxMarginMs, "] ms"));
   }
   // SpikeInterface truncates: int(margin_ms * fs / 1000).
   NF_ASSIGN_OR_RETURN(step->margin_,

@@ -276,6 +276,15 @@ TEST(PhaseShiftStepTest, BadOptionsNameTheField) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << m;
     EXPECT_NE(r.status().message().find("ps.margin_ms"), std::string::npos) << r.status();
   }
+  // A margin over the 10 s bound.
+  PhaseShiftOptions long_margin;
+  long_margin.inter_sample_shift = {0, 0, 0};
+  long_margin.margin_ms = 1e9;
+  r = PhaseShiftStep::Create(long_margin, src, SampleType::kFloat32, "ps");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("ps.margin_ms=1e+09 must be in [0, 10000] ms"),
+            std::string::npos)
+      << r.status();
   // The recording's own shifts are used when none are given.
   auto own = Source(Traces::Zeros(SampleType::kFloat32, 100, 3), {0, 0.1, 0.2});
   EXPECT_TRUE(PhaseShiftStep::Create(none, own, SampleType::kFloat32, "ps").ok());
