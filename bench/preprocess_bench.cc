@@ -16,6 +16,7 @@
 #include "core/dsp/row_median.h"
 #include "core/io/npy.h"
 #include "core/preprocess/chunked_runner.h"
+#include "core/preprocess/phase_shift_kernels.h"
 #include "core/preprocess/preprocess_chain.h"
 #include "core/source/in_memory_source.h"
 #include "tbb/blocked_range.h"
@@ -82,7 +83,7 @@ int Main(int argc, char** argv) {
   double fs = 30000;
   int reps = 3;
   int64_t bench_frames = 1000000;
-  std::string only;  // "viewer": only the viewer case (for profiling)
+  std::string only;  // "viewer" or "ps_viewer": only that case (for profiling)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--input") input = argv[i + 1];
@@ -124,7 +125,7 @@ int Main(int argc, char** argv) {
   std::memset(out.bytes(), 0, out.size_bytes());
 
   for (int threads : {1, 2}) {
-    if (only == "viewer") break;
+    if (only == "viewer" || only == "ps_viewer") break;
     if ((only == "t1" || only == "rowmedian") && threads != 1) break;
     tbb::task_arena arena(threads);
     double t_filter = 0, t_median = 0, t_chain = 0, t_rowmed = 0;
@@ -166,7 +167,7 @@ int Main(int argc, char** argv) {
         threads, t_filter, threads, t_median, threads, t_rowmed, threads, t_chain);
   }
 
-  if (only != "viewer") {
+  if (only != "viewer" && only != "ps_viewer") {
     // Copy bandwidth: one large memcpy (the filtered buffer into the output
     // buffer, both already touched), bytes read + written per second.
     {
@@ -187,7 +188,7 @@ int Main(int argc, char** argv) {
     std::vector<double> lat;
     arena.execute([&] {
       auto chain = *PreprocessChain::Build(chain_spec, full, SampleType::kFloat32);
-      for (int i = 0; i < (only == "viewer" ? 300 : 30); ++i) {
+      for (int i = 0; i < (only == "viewer" ? 300 : only == "ps_viewer" ? 1 : 30); ++i) {
         const double t0 = Now();
         absl::StatusOr<Traces> t =
             chain->output().GetTraces(static_cast<int64_t>(60 * fs), static_cast<int64_t>(61 * fs));
@@ -213,7 +214,7 @@ int Main(int argc, char** argv) {
     std::vector<double> ps_lat;
     arena.execute([&] {
       auto chain = *PreprocessChain::Build(ps_spec, full, SampleType::kFloat32);
-      for (int i = 0; i < 30; ++i) {
+      for (int i = 0; i < (only == "ps_viewer" ? 100 : 30); ++i) {
         const double t0 = Now();
         absl::StatusOr<Traces> t =
             chain->output().GetTraces(static_cast<int64_t>(60 * fs), static_cast<int64_t>(61 * fs));
@@ -224,6 +225,35 @@ int Main(int argc, char** argv) {
     std::sort(ps_lat.begin(), ps_lat.end());
     std::printf(", \"ps_viewer_median_ms\": %.2f, \"ps_viewer_p90_ms\": %.2f",
                 1e3 * ps_lat[ps_lat.size() / 2], 1e3 * ps_lat[ps_lat.size() * 9 / 10]);
+    // The floor under that figure: the phase shift's transforms alone (a
+    // forward and an inverse real FFT per channel, no data movement) at the
+    // length the step uses, N >= frames + L - 1, and at SpikeInterface's L.
+    const int64_t frames = static_cast<int64_t>(fs) + 2 * 500;  // + highpass margins
+    const int64_t length = frames + 2 * static_cast<int64_t>(0.040 * fs);
+    for (const auto& [name, n] : {std::pair<const char*, int64_t>{"smooth", NextFiveSmooth(
+                                                                                frames + length - 1)},
+                                  {"L", length}}) {
+      FftPlans plans;
+      std::vector<double> times;
+      arena.execute([&] {
+        for (int i = 0; i < 15; ++i) {
+          const double t0 = Now();
+          tbb::parallel_for(tbb::blocked_range<int64_t>(0, c, 1), [&](const auto& range) {
+            FftBuffer<double> buf(static_cast<size_t>(n));
+            FftBuffer<std::complex<double>> spec(static_cast<size_t>(n / 2 + 1));
+            std::fill(buf.data(), buf.data() + n, 1.0);
+            for (int64_t ch = range.begin(); ch != range.end(); ++ch) {
+              plans.ForwardReal(buf.data(), spec.data(), n);
+              plans.BackwardReal(spec.data(), buf.data(), n);
+            }
+          });
+          times.push_back(Now() - t0);
+        }
+      });
+      std::sort(times.begin(), times.end());
+      std::printf(", \"ps_fft_%s_length\": %lld, \"ps_fft_%s_ms\": %.2f", name,
+                  static_cast<long long>(n), name, 1e3 * times[times.size() / 2]);
+    }
   }
   std::printf("}\n");
   return 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <complex>
 #include <numbers>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,35 +15,69 @@
 namespace neurofeat {
 namespace {
 
-template <typename T>
-void CopyColumnOf(const Traces& t, int64_t channel, double* out) {
-  const T* x = t.data<T>() + channel;
-  const int64_t stride = t.channels();
-  for (int64_t f = 0; f < t.frames(); ++f) out[f] = static_cast<double>(x[f * stride]);
-}
+// A thread keeps its scratch between calls up to this size (page faults on
+// fresh buffers cost more than the FFTs did); larger calls use their own.
+constexpr size_t kScratchKeptBytes = size_t{48} << 20;
+// The spectra of one chunk size are held at most this size (1 s of the
+// viewer chain at 30 kHz with a Neuropixels 1.0 probe's 12 distinct shifts:
+// 6.2 MB); above it each channel's rotation is made when it is used.
+constexpr int64_t kMaxKernelBytes = int64_t{64} << 20;
+constexpr size_t kKernelSetsKept = 4;
 
-void CopyColumn(const Traces& t, int64_t channel, double* out) {
-  switch (t.type()) {
+template <typename F>
+void WithSampleType(SampleType type, F&& f) {
+  switch (type) {
     case SampleType::kInt16:
-      return CopyColumnOf<int16_t>(t, channel, out);
+      return f(int16_t{});
     case SampleType::kFloat32:
-      return CopyColumnOf<float>(t, channel, out);
+      return f(float{});
     case SampleType::kFloat64:
-      return CopyColumnOf<double>(t, channel, out);
+      return f(double{});
   }
 }
 
-void Store(double v, int64_t i, Traces* out) {
-  switch (out->type()) {
-    case SampleType::kInt16:
-      out->data<int16_t>()[i] = SaturatingRoundToInt16(v);
-      break;
-    case SampleType::kFloat32:
-      out->data<float>()[i] = static_cast<float>(v);
-      break;
-    case SampleType::kFloat64:
-      out->data<double>()[i] = v;
-      break;
+template <typename T>
+void Grow(FftBuffer<T>& b, size_t n) {
+  if (b.size() < n) b = FftBuffer<T>(n);
+}
+
+// a[k] *= b[k] with the textbook formula (as numpy multiplies): std::complex's
+// operator* checks every product for NaN (C99 Annex G) and cost more than
+// the transforms. The same values for finite inputs.
+void MultiplyInPlace(std::complex<double>* a, const std::complex<double>* b, int64_t n) {
+  auto* x = reinterpret_cast<double*>(a);
+  const auto* y = reinterpret_cast<const double*>(b);
+  for (int64_t k = 0; k < n; ++k) {
+    const double re = x[2 * k] * y[2 * k] - x[2 * k + 1] * y[2 * k + 1];
+    const double im = x[2 * k] * y[2 * k + 1] + x[2 * k + 1] * y[2 * k];
+    x[2 * k] = re;
+    x[2 * k + 1] = im;
+  }
+}
+
+// to[c * rows + r] = from[r * cols + c], by 64 x 64 tiles across the arena.
+template <typename T>
+void TransposeTiles(const T* from, int64_t rows, int64_t cols, T* to) {
+  constexpr int64_t kTile = 64;
+  const int64_t row_tiles = (rows + kTile - 1) / kTile;
+  const int64_t col_tiles = (cols + kTile - 1) / kTile;
+  tbb::parallel_for(int64_t{0}, row_tiles * col_tiles, [&](int64_t t) {
+    const int64_t r0 = (t / col_tiles) * kTile;
+    const int64_t c0 = (t % col_tiles) * kTile;
+    const int64_t r1 = std::min(rows, r0 + kTile);
+    const int64_t c1 = std::min(cols, c0 + kTile);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t c = c0; c < c1; ++c) to[c * rows + r] = from[r * cols + c];
+    }
+  });
+}
+
+template <typename Out>
+Out ConvertOut(double v) {
+  if constexpr (std::is_same_v<Out, int16_t>) {
+    return SaturatingRoundToInt16(v);
+  } else {
+    return static_cast<Out>(v);
   }
 }
 
@@ -99,6 +134,17 @@ absl::StatusOr<std::unique_ptr<PhaseShiftStep>> PhaseShiftStep::Create(
                                       std::numbers::pi)) /
                       2.0;
   }
+  step->distinct_shifts_ = step->shifts_;
+  std::sort(step->distinct_shifts_.begin(), step->distinct_shifts_.end());
+  step->distinct_shifts_.erase(
+      std::unique(step->distinct_shifts_.begin(), step->distinct_shifts_.end()),
+      step->distinct_shifts_.end());
+  for (double s : step->shifts_) {
+    step->shift_index_.push_back(static_cast<size_t>(
+        std::lower_bound(step->distinct_shifts_.begin(), step->distinct_shifts_.end(), s) -
+        step->distinct_shifts_.begin()));
+  }
+  step->method_ = options.method;
   step->output_type_ = output_type;
   step->canonical_ =
       absl::StrCat("phase_shift(margin_ms=", options.margin_ms, ",inter_sample_shift=[",
@@ -107,61 +153,111 @@ absl::StatusOr<std::unique_ptr<PhaseShiftStep>> PhaseShiftStep::Create(
   return step;
 }
 
+std::shared_ptr<const PhaseShiftKernels> PhaseShiftStep::KernelsFor(int64_t frames) const {
+  using Kind = PhaseShiftKernels::Kind;
+  using Method = PhaseShiftOptions::Method;
+  const auto distinct = static_cast<int64_t>(distinct_shifts_.size());
+  Kind kind = Kind::kSmoothLength;
+  if (method_ == Method::kDirect ||
+      (method_ == Method::kAuto && HasOnlySmallPrimeFactors(frames + 2 * margin_)) ||
+      PhaseShiftKernels::BytesFor(kind, frames, margin_, distinct) > kMaxKernelBytes) {
+    kind = Kind::kRotation;
+  }
+  if (PhaseShiftKernels::BytesFor(kind, frames, margin_, distinct) > kMaxKernelBytes) {
+    return nullptr;
+  }
+  MutexLock lock(&kernels_mu_);
+  for (auto it = kernels_.begin(); it != kernels_.end(); ++it) {
+    if ((*it)->frames() == frames && (*it)->kind() == kind) {
+      auto found = *it;
+      kernels_.erase(it);
+      kernels_.push_front(found);
+      return found;
+    }
+  }
+  // Built under the lock: concurrent calls of one new size wait for one
+  // build instead of each making its own.
+  auto built = PhaseShiftKernels::Build(kind, frames, margin_, distinct_shifts_, &plans_);
+  kernels_.push_front(built);
+  if (kernels_.size() > kKernelSetsKept) kernels_.pop_back();
+  return built;
+}
+
 absl::StatusOr<Traces> PhaseShiftStep::GetTraces(int64_t start, int64_t end) const {
   NF_RETURN_IF_ERROR(CheckFrameRange(start, end, num_frames()));
   const int64_t frames = end - start;
   Traces out = Traces::Uninitialized(output_type_, frames, num_channels());
   if (frames == 0) return out;
   const int64_t m = margin_;
-  const int64_t n = num_frames();
   const int64_t first = std::max<int64_t>(start - m, 0);
-  const int64_t last = std::min(end + m, n);
+  const int64_t last = std::min(end + m, num_frames());
   NF_ASSIGN_OR_RETURN(Traces in, parent_->GetTraces(first, last));
   // The buffer: [start - m, end + m), zeros outside the recording.
-  const int64_t length = frames + 2 * m;
   const int64_t left_pad = first - (start - m);
-  const int64_t bins = length / 2 + 1;
-  const int64_t channels = num_channels();
-  // The rotation exp(-1j * 2 pi f_k s), f_k = k * (1 / L) as numpy's
-  // rfftfreq, once per distinct shift (a Neuropixels 1.0 probe has 12):
-  // computing it per channel cost more than the FFTs.
-  std::vector<double> distinct(shifts_);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  std::vector<std::vector<std::complex<double>>> rotations(distinct.size());
-  const double step = 1.0 / static_cast<double>(length);
-  tbb::parallel_for(size_t{0}, distinct.size(), [&](size_t i) {
-    rotations[i].resize(static_cast<size_t>(bins));
-    for (int64_t k = 0; k < bins; ++k) {
-      const double angle = -2.0 * std::numbers::pi * (static_cast<double>(k) * step) * distinct[i];
-      rotations[i][k] = std::complex<double>(std::cos(angle), std::sin(angle));
-    }
+  const std::shared_ptr<const PhaseShiftKernels> kernels = KernelsFor(frames);
+  WithSampleType(in.type(), [&]<typename In>(In) {
+    WithSampleType(output_type_, [&]<typename Out>(Out) {
+      ShiftChannels<In, Out>(in, left_pad, frames, kernels.get(), &out);
+    });
   });
-  std::vector<const std::complex<double>*> rotation_of(static_cast<size_t>(channels));
-  for (int64_t c = 0; c < channels; ++c) {
-    rotation_of[c] =
-        rotations[std::lower_bound(distinct.begin(), distinct.end(), shifts_[c]) - distinct.begin()]
-            .data();
-  }
+  return out;
+}
+
+template <typename In, typename Out>
+void PhaseShiftStep::ShiftChannels(const Traces& in, int64_t left_pad, int64_t frames,
+                                   const PhaseShiftKernels* kernels, Traces* out) const {
+  const int64_t m = margin_;
+  const int64_t length = frames + 2 * m;
+  const int64_t n = kernels != nullptr ? kernels->fft_length() : length;
+  const int64_t bins = n / 2 + 1;
+  const double scale = kernels != nullptr ? kernels->output_scale() : 1.0 / length;
+  const int64_t channels = num_channels();
+  const int64_t rows = in.frames();
+  // Channel-major copies of the input and of the results, made by tiles: a
+  // channel's column read straight from the frame-major block touches one
+  // cache line per frame, and reading 384 columns so cost more than the
+  // transforms.
+  // (Pooled buffers: fresh pages cost their zeroing on every call.)
+  Traces columns_block = Traces::Uninitialized(in.type(), channels, rows);
+  Traces results_block = Traces::Uninitialized(out->type(), channels, frames);
+  const In* columns = columns_block.data<In>();
+  Out* results = results_block.data<Out>();
+  TransposeTiles(in.data<In>(), rows, channels, columns_block.data<In>());
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, channels, 1), [&](const auto& range) {
-    FftBuffer<double> buf(static_cast<size_t>(length));
-    FftBuffer<std::complex<double>> spectrum(static_cast<size_t>(bins));
+    Scratch own;
+    Scratch* s = &scratch_.local();
+    const size_t needed = static_cast<size_t>(n) * sizeof(double) +
+                          static_cast<size_t>(bins) * 2 * sizeof(std::complex<double>);
+    if (needed > kScratchKeptBytes) s = &own;
+    Grow(s->buf, static_cast<size_t>(n));
+    Grow(s->spectrum, static_cast<size_t>(bins));
+    if (kernels == nullptr) Grow(s->rotation, static_cast<size_t>(bins));
+    double* buf = s->buf.data();
+    std::complex<double>* spectrum = s->spectrum.data();
     for (int64_t c = range.begin(); c != range.end(); ++c) {
-      std::fill(buf.data(), buf.data() + length, 0.0);
-      CopyColumn(in, c, buf.data() + left_pad);
+      std::fill(buf, buf + left_pad, 0.0);
+      const In* column = columns + c * rows;
+      for (int64_t r = 0; r < rows; ++r) buf[left_pad + r] = static_cast<double>(column[r]);
+      std::fill(buf + left_pad + rows, buf + n, 0.0);
       for (int64_t k = 0; k < m; ++k) {
         buf[k] *= taper_[k];
         buf[length - 1 - k] *= taper_[k];
       }
-      plans_.ForwardReal(buf.data(), spectrum.data(), length);
-      const std::complex<double>* rot = rotation_of[c];
-      for (int64_t k = 0; k < bins; ++k) spectrum[k] *= rot[k];
-      plans_.BackwardReal(spectrum.data(), buf.data(), length);
-      const double scale = 1.0 / static_cast<double>(length);
-      for (int64_t f = 0; f < frames; ++f) Store(buf[m + f] * scale, f * channels + c, &out);
+      plans_.ForwardReal(buf, spectrum, n);
+      const std::complex<double>* kernel = nullptr;
+      if (kernels != nullptr) {
+        kernel = kernels->spectrum(shift_index_[c]);
+      } else {
+        PhaseShiftRotation(shifts_[c], length, s->rotation.data());
+        kernel = s->rotation.data();
+      }
+      MultiplyInPlace(spectrum, kernel, bins);
+      plans_.BackwardReal(spectrum, buf, n);
+      Out* result = results + c * frames;
+      for (int64_t f = 0; f < frames; ++f) result[f] = ConvertOut<Out>(buf[m + f] * scale);
     }
   });
-  return out;
+  TransposeTiles(results, channels, frames, out->data<Out>());
 }
 
 }  // namespace neurofeat

@@ -16,7 +16,9 @@
 // Output: float32 (rounded from float64) or int16 (rounded half to even and,
 // unlike SpikeInterface, which wraps modulo 2^16, saturated at the int16
 // range as every other step here). Channels run in parallel on the arena;
-// FFTW plans are cached per length.
+// FFTW plans are cached per length. When L has a prime factor above 13 the
+// same sums are computed at a 5-smooth length instead (PhaseShiftKernels),
+// with the kernel spectra cached per chunk size.
 //
 // Example:
 //   PhaseShiftOptions opt;
@@ -26,12 +28,16 @@
 #ifndef NEUROFEAT_CORE_PREPROCESS_PHASE_SHIFT_STEP_H_
 #define NEUROFEAT_CORE_PREPROCESS_PHASE_SHIFT_STEP_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/dsp/fft.h"
+#include "core/mutex.h"
+#include "core/preprocess/phase_shift_kernels.h"
 #include "core/source/trace_source.h"
+#include "tbb/enumerable_thread_specific.h"
 
 namespace neurofeat {
 
@@ -41,6 +47,10 @@ struct PhaseShiftOptions {
   // One shift per channel, in samples. Empty: the recording's own
   // (RecordingInfo::inter_sample_shift, e.g. from a SpikeGLX .meta).
   std::vector<double> inter_sample_shift;
+  // How the circular convolution is computed (same sums either way; tests
+  // force each). Not part of the pipeline JSON.
+  enum class Method { kAuto, kDirect, kSmoothLength };
+  Method method = Method::kAuto;
 };
 
 class PhaseShiftStep final : public TraceSource {
@@ -63,14 +73,36 @@ class PhaseShiftStep final : public TraceSource {
 
  private:
   PhaseShiftStep() = default;
+  // Per-thread buffers kept between calls (see kScratchKeptBytes).
+  struct Scratch {
+    FftBuffer<double> buf;
+    FftBuffer<std::complex<double>> spectrum;
+    FftBuffer<std::complex<double>> rotation;
+  };
+  // The spectra for `frames`-frame calls (cached), or null when even the
+  // rotations would exceed their memory bound: each channel then makes its
+  // own.
+  std::shared_ptr<const PhaseShiftKernels> KernelsFor(int64_t frames) const;
+  template <typename In, typename Out>
+  void ShiftChannels(const Traces& in, int64_t left_pad, int64_t frames,
+                     const PhaseShiftKernels* kernels, Traces* out) const;
+
   std::shared_ptr<const TraceSource> parent_;
   std::vector<double> shifts_;
+  std::vector<double> distinct_shifts_;  // sorted
+  std::vector<size_t> shift_index_;      // channel -> index in distinct_shifts_
+  PhaseShiftOptions::Method method_ = PhaseShiftOptions::Method::kAuto;
   std::vector<double> taper_;  // margin_ values
   int64_t margin_ = 0;
   SampleType output_type_ = SampleType::kFloat32;
   std::string canonical_;
   // Plans are cached per buffer length; execution is thread-safe.
   mutable FftPlans plans_;
+  mutable Mutex kernels_mu_;
+  // The most recent chunk sizes first; a viewer or a chunked run reuses one.
+  mutable std::deque<std::shared_ptr<const PhaseShiftKernels>> kernels_
+      ABSL_GUARDED_BY(kernels_mu_);
+  mutable tbb::enumerable_thread_specific<Scratch> scratch_;
 };
 
 }  // namespace neurofeat

@@ -93,8 +93,9 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
       NF_ASSIGN_OR_RETURN(auto s, PhaseShiftStep::Create(*ps, current, output_type, step.path));
       step_canonical = s->canonical();
       chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
-      // Channels run one at a time per thread: the float64 buffers are small.
-      chain->costs_.push_back({s->margin_samples(), in_size, 0, out_size});
+      // Channel-major copies of its input and of its output (the float64
+      // transform buffers, one per thread, are small).
+      chain->costs_.push_back({s->margin_samples(), in_size, in_size + out_size, out_size});
       current = std::move(s);
     } else if (const auto* sc = std::get_if<ScaleOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s, ScaleStep::Create(*sc, current, output_type, step.path));

@@ -49,9 +49,11 @@ std::unique_ptr<PreprocessChain> Chain(std::shared_ptr<const TraceSource> source
   return chain.ok() ? *std::move(chain) : nullptr;
 }
 
-PreprocessStepSpec PhaseShift(std::vector<double> shifts = {}) {
+PreprocessStepSpec PhaseShift(std::vector<double> shifts = {},
+                              PhaseShiftOptions::Method method = PhaseShiftOptions::Method::kAuto) {
   PhaseShiftOptions o;
   o.inter_sample_shift = std::move(shifts);
+  o.method = method;
   return {"preprocess[0].phase_shift", o};
 }
 
@@ -92,8 +94,28 @@ Diff CompareRows(const Traces& ours, const std::string& golden) {
   return d;
 }
 
-TEST(PhaseShiftParityTest, WholeSegmentFloat32MatchesSpikeInterface) {
-  auto chain = Chain(Source(FloatInput()), {PhaseShift(Shifts())}, SampleType::kFloat32);
+// Every parity test runs with SpikeInterface's own length-L transform and
+// with the same sums at a 5-smooth length (what kAuto picks when L has a
+// large prime factor, as the 7000-frame grid's 9400 = 2^3 5^2 47 does).
+class PhaseShiftParityTest : public ::testing::TestWithParam<PhaseShiftOptions::Method> {};
+
+INSTANTIATE_TEST_SUITE_P(
+    Methods, PhaseShiftParityTest,
+    ::testing::Values(PhaseShiftOptions::Method::kAuto, PhaseShiftOptions::Method::kDirect,
+                      PhaseShiftOptions::Method::kSmoothLength),
+    [](const auto& info) {
+      switch (info.param) {
+        case PhaseShiftOptions::Method::kDirect:
+          return std::string("Direct");
+        case PhaseShiftOptions::Method::kSmoothLength:
+          return std::string("SmoothLength");
+        default:
+          return std::string("Auto");
+      }
+    });
+
+TEST_P(PhaseShiftParityTest, WholeSegmentFloat32MatchesSpikeInterface) {
+  auto chain = Chain(Source(FloatInput()), {PhaseShift(Shifts(), GetParam())}, SampleType::kFloat32);
   ASSERT_NE(chain, nullptr);
   absl::StatusOr<Traces> out = chain->output().GetTraces(0, 60000);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -102,8 +124,8 @@ TEST(PhaseShiftParityTest, WholeSegmentFloat32MatchesSpikeInterface) {
   EXPECT_LE(d.max_abs, 1e-5 * d.rms) << "rms " << d.rms;
 }
 
-TEST(PhaseShiftParityTest, EachGetTracesCallHasItsOwnMarginsAsInSpikeInterface) {
-  auto chain = Chain(Source(FloatInput()), {PhaseShift(Shifts())}, SampleType::kFloat32);
+TEST_P(PhaseShiftParityTest, EachGetTracesCallHasItsOwnMarginsAsInSpikeInterface) {
+  auto chain = Chain(Source(FloatInput()), {PhaseShift(Shifts(), GetParam())}, SampleType::kFloat32);
   ASSERT_NE(chain, nullptr);
   for (const auto& [chunk, golden] :
        {std::pair<int64_t, std::string>{30000, "out_b_float32_chunked_1s"},
@@ -118,8 +140,8 @@ TEST(PhaseShiftParityTest, EachGetTracesCallHasItsOwnMarginsAsInSpikeInterface) 
   }
 }
 
-TEST(PhaseShiftParityTest, Int16AgreesWithSpikeInterfaceWhereItDoesNotWrap) {
-  auto chain = Chain(Source(LoadTraces("phase_shift/input_int16.npy")), {PhaseShift(Shifts())},
+TEST_P(PhaseShiftParityTest, Int16AgreesWithSpikeInterfaceWhereItDoesNotWrap) {
+  auto chain = Chain(Source(LoadTraces("phase_shift/input_int16.npy")), {PhaseShift(Shifts(), GetParam())},
                      SampleType::kInt16);
   ASSERT_NE(chain, nullptr);
   absl::StatusOr<Traces> out = chain->output().GetTraces(0, 60000);
@@ -169,13 +191,13 @@ TEST(PhaseShiftParityTest, Int16SaturatesWhereSpikeInterfaceWraps) {
   EXPECT_GT(agree, n / 2);
 }
 
-TEST(PhaseShiftParityTest, PhaseShiftHighpassMedianChainMatchesSpikeInterface) {
+TEST_P(PhaseShiftParityTest, PhaseShiftHighpassMedianChainMatchesSpikeInterface) {
   ButterworthOptions hp;
   hp.band = BandType::kHighpass;
   hp.freq_min_hz = 300;
   CommonReferenceOptions cmr;
   auto chain = Chain(Source(FloatInput()),
-                     {PhaseShift(Shifts()),
+                     {PhaseShift(Shifts(), GetParam()),
                       {"preprocess[1].highpass", hp},
                       {"preprocess[2].common_reference", cmr}},
                      SampleType::kFloat32);
@@ -184,6 +206,45 @@ TEST(PhaseShiftParityTest, PhaseShiftHighpassMedianChainMatchesSpikeInterface) {
   ASSERT_TRUE(out.ok()) << out.status();
   const Diff d = CompareRows(*out, "phase_shift/out_d_float32_ps_hp_cmr_whole__rows.npy");
   EXPECT_LE(d.max_abs, 5e-5 * d.rms) << "rms " << d.rms;
+}
+
+TEST(PhaseShiftKernelsTest, SmoothLengthGivesTheSameSumsAsTheDirectTransform) {
+  // 1 s and 7000-frame calls at several offsets (the recording's ends
+  // included): the two methods agree to rounding.
+  auto src = Source(FloatInput());
+  PhaseShiftOptions direct, smooth;
+  direct.inter_sample_shift = smooth.inter_sample_shift = Shifts();
+  direct.method = PhaseShiftOptions::Method::kDirect;
+  smooth.method = PhaseShiftOptions::Method::kSmoothLength;
+  auto a = PhaseShiftStep::Create(direct, src, SampleType::kFloat64, "p");
+  auto b = PhaseShiftStep::Create(smooth, src, SampleType::kFloat64, "p");
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const auto& [start, end] : {std::pair<int64_t, int64_t>{0, 30000},
+                                   {30000, 60000},
+                                   {12345, 19345},
+                                   {0, 7000},
+                                   {53000, 60000},
+                                   {100, 101}}) {
+    const Traces x = *(*a)->GetTraces(start, end);
+    const Traces y = *(*b)->GetTraces(start, end);
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < x.size(); ++i) {
+      worst = std::max(worst, std::fabs(x.data<double>()[i] - y.data<double>()[i]));
+      scale = std::max(scale, std::fabs(x.data<double>()[i]));
+    }
+    EXPECT_LT(worst, 1e-12 * scale) << start << ".." << end;
+    EXPECT_GT(scale, 0) << start << ".." << end;
+  }
+}
+
+TEST(PhaseShiftKernelsTest, LengthHelpers) {
+  EXPECT_EQ(NextFiveSmooth(64399), 64800);
+  EXPECT_EQ(NextFiveSmooth(7), 8);
+  EXPECT_EQ(NextFiveSmooth(1), 1);
+  EXPECT_TRUE(HasOnlySmallPrimeFactors(32400));
+  EXPECT_TRUE(HasOnlySmallPrimeFactors(62400));  // 2^6 3 5^2 13
+  EXPECT_FALSE(HasOnlySmallPrimeFactors(33400));  // ... 167
+  EXPECT_FALSE(HasOnlySmallPrimeFactors(9400));   // ... 47
 }
 
 TEST(PhaseShiftIdentityTest, ZeroShiftIsTheIdentityAndAWholeSampleShiftADelay) {
