@@ -12,6 +12,8 @@
 #include "core/checked_math.h"
 #include "core/io/binary_source.h"
 #include "core/io/edf_source.h"
+#include "core/io/neuropixels.h"
+#include "core/io/openephys_settings.h"
 #include "core/io/npy.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
@@ -130,14 +132,7 @@ absl::StatusOr<std::vector<double>> ImroGains(const std::string& imro, bool lf, 
   return gains;
 }
 
-// Neuropixels 1.0 probes multiplex 384 readout channels through 32 ADCs of
-// 12 channels: readout channels 2k and 2k+1 go to two ADCs in the same
-// cycle k mod 12, and a sampling period has 13 cycles (12 AP + 1 LF
-// conversion). The channel's delay is its cycle / 13 of a sample, as
-// probeinterface's mux table and SpikeInterface's
-// get_neuropixels_sample_shifts_from_probe give (adc_sample_order / 13).
-// Other probe types are not known here: no shifts (phase_shift then asks
-// for them).
+// A Neuropixels 1.0 by its imro table's type, imDatPrb_type or part number.
 bool IsNeuropixels1(const Meta& meta) {
   int type = -1;
   if (auto it = meta.find("imroTbl"); it != meta.end()) {
@@ -153,10 +148,7 @@ bool IsNeuropixels1(const Meta& meta) {
   }
   if (type == 0) return true;
   if (auto it = meta.find("imDatPrb_pn"); it != meta.end()) {
-    const std::string& pn = it->second;
-    return pn == "PRB_1_4_0480_1" || pn == "PRB_1_4_0480_1_C" || pn == "PRB_1_2_0480_2" ||
-           pn == "NP1000" || pn == "NP1001" ||
-           (absl::StartsWith(pn, "NP101") && pn.size() == 6 && pn[5] >= '0' && pn[5] <= '6');
+    return IsNeuropixels1PartNumber(it->second);
   }
   return false;
 }
@@ -243,13 +235,16 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
       info.gain_to_uv.push_back(sync ? 1.0 : range / max_int / gains[c] * 1e6);
       info.offset_to_uv.push_back(0.0);
     }
-    if (IsNeuropixels1(meta)) {
+    if (!IsNeuropixels1(meta)) {
+      info.inter_sample_shift_note =
+          absl::StrCat(meta_path, ": the probe is not a Neuropixels 1.0; its shifts are not known here");
+    } else {
+      info.inter_sample_shift_note = absl::StrCat(meta_path, ": Neuropixels 1.0");
       NF_ASSIGN_OR_RETURN(const std::vector<int64_t> readout,
                           SavedReadoutChannels(meta, neural, meta_path));
       for (int64_t c = 0; c < channels; ++c) {
         // The sync channel is not multiplexed: no shift.
-        info.inter_sample_shift.push_back(
-            c < neural ? static_cast<double>((readout[c] / 2) % 12) / 13.0 : 0.0);
+        info.inter_sample_shift.push_back(c < neural ? Neuropixels1Shift(readout[c], !lf) : 0.0);
       }
     }
   } else {
@@ -292,6 +287,40 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
 }
 
 // ---- Open Ephys binary -----------------------------------------------------
+
+// The Neuropixels shifts of an Open Ephys stream from the settings file the
+// GUI wrote beside its experiment folders (Record Node N/settings.xml for
+// experiment1, settings_K.xml for experimentK). Never fatal: a recording
+// without usable settings has no shifts and a note saying why.
+void AddOpenEphysShifts(const std::string& oebin, const std::string& stream_name,
+                        int64_t channels, const ReaderOptions& options, RecordingInfo* info) {
+  const std::filesystem::path recording = std::filesystem::path(oebin).parent_path();
+  const std::filesystem::path experiment = recording.parent_path();
+  const std::string folder = experiment.filename().string();
+  int64_t number = 1;
+  if (absl::StartsWith(folder, "experiment") &&
+      !absl::SimpleAtoi(folder.substr(std::string("experiment").size()), &number)) {
+    number = 1;
+  }
+  const std::string name = number <= 1 ? "settings.xml" : absl::StrCat("settings_", number, ".xml");
+  const std::string settings = (experiment.parent_path() / name).string();
+  absl::StatusOr<std::string> path = Resolve(options, settings);
+  absl::StatusOr<std::string> text =
+      path.ok() ? ReadText(*path) : absl::StatusOr<std::string>(path.status());
+  if (!text.ok()) {
+    info->inter_sample_shift_note =
+        absl::StrCat("no Open Ephys settings: ", text.status().message());
+    return;
+  }
+  absl::StatusOr<OpenEphysShifts> shifts = NeuropixelsShiftsFromOpenEphysSettings(
+      *text, settings, stream_name, channels, info->sampling_rate_hz);
+  if (!shifts.ok()) {
+    info->inter_sample_shift_note = std::string(shifts.status().message());
+    return;
+  }
+  info->inter_sample_shift = std::move(shifts->shifts);
+  info->inter_sample_shift_note = std::move(shifts->note);
+}
 
 absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
                                               const ReaderOptions& options) {
@@ -379,6 +408,10 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
   std::string dir = std::filesystem::path(oebin).parent_path().string();
   std::string sub = folder->string_value();
   while (!sub.empty() && sub.back() == '/') sub.pop_back();
+  const JsonValue* stream_name = stream.Find("stream_name");
+  AddOpenEphysShifts(
+      oebin, stream_name != nullptr && stream_name->is_string() ? stream_name->string_value() : sub,
+      channels, options, &info);
   NF_ASSIGN_OR_RETURN(std::string dat,
                       Resolve(options, absl::StrCat(dir.empty() ? "." : dir, "/continuous/", sub,
                                                     "/continuous.dat")));

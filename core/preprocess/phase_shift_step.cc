@@ -112,10 +112,13 @@ absl::StatusOr<std::unique_ptr<PhaseShiftStep>> PhaseShiftStep::Create(
     step->shifts_ = parent->info().inter_sample_shift;
     shift_source = "recording";
   } else {
+    const std::string& note = parent->info().inter_sample_shift_note;
     return absl::InvalidArgumentError(absl::StrCat(
-        path,
-        ".inter_sample_shift: not given, and the recording has none (SpikeGLX .meta "
-        "files of Neuropixels probes carry them); give one shift per channel, in samples"));
+        path, ".inter_sample_shift: not given, and the recording has none",
+        note.empty() ? " (the SpikeGLX .meta or Open Ephys settings.xml of a Neuropixels 1.0 "
+                       "probe carries them)"
+                     : absl::StrCat(" (", note, ")"),
+        "; give one shift per channel, in samples"));
   }
   if (static_cast<int64_t>(step->shifts_.size()) != channels) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".inter_sample_shift has ",

@@ -38,6 +38,10 @@ struct RecordingInfo {
   // Per-channel sampling delay in samples (multiplexed ADCs: Neuropixels),
   // for phase_shift; empty when the format does not say.
   std::vector<double> inter_sample_shift;
+  // Where the shifts came from, or why a recording that might have them
+  // has none (e.g. "settings.xml: probe PRB2_4_2_0640_0 is not a
+  // Neuropixels 1.0"); for messages.
+  std::string inter_sample_shift_note;
 };
 
 class TraceSource {

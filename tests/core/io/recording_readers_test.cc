@@ -195,6 +195,109 @@ TEST(RecordingReadersTest, OpenEphysBinary) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_index 3 is not in [0, 1)")));
 }
 
+// An Open Ephys Record Node folder: settings.xml beside experiment1/, the
+// stream `folder` with `channels` int16 channels of 10 frames.
+std::string WriteOpenEphys(const TempDir& dir, const std::string& settings,
+                           const std::string& folder, const std::string& stream_name,
+                           int channels, double fs) {
+  const std::string rec = dir.File("Record Node 101/experiment1/recording1");
+  std::filesystem::create_directories(rec + "/continuous/" + folder);
+  WriteFile(rec + "/continuous/" + folder + "/continuous.dat", Int16Bytes(Ramp(10, channels)));
+  WriteFile(rec + "/structure.oebin",
+            absl::StrCat(R"({"GUI version": "0.6.7", "continuous": [{"folder_name": ")", folder,
+                         R"(/", "stream_name": ")", stream_name, R"(", "sample_rate": )", fs,
+                         R"(, "num_channels": )", channels, "}]}"));
+  if (!settings.empty()) WriteFile(dir.File("Record Node 101/settings.xml"), settings);
+  return rec + "/structure.oebin";
+}
+
+// The saved subset: '1' for readout channels 0, 2, ..., 30 (the golden's).
+std::string EvenFirst32() {
+  std::string state(384, '0');
+  for (int c = 0; c < 32; c += 2) state[c] = '1';
+  return state;
+}
+
+std::string Settings(const std::string& probes, const std::string& record_state) {
+  return absl::StrCat(R"(<?xml version="1.0" encoding="UTF-8"?>
+<!-- written by a test -->
+<SETTINGS><INFO><VERSION>0.6.7</VERSION></INFO>
+<SIGNALCHAIN>
+ <PROCESSOR name="Neuropix-PXI" NodeId="100" libraryVersion="0.5.0">
+  <STREAM name="ProbeA-AP" sample_rate="30000.0"/><STREAM name="ProbeA-LFP" sample_rate="2500.0"/>
+  <STREAM name="ProbeB-AP" sample_rate="30000.0"/>
+  <EDITOR isCollapsed="0"><CUSTOM_PARAMETERS>)",
+                      probes, R"(</CUSTOM_PARAMETERS></EDITOR>
+ </PROCESSOR>
+ <PROCESSOR name="Record Node" NodeId="101"><CUSTOM_PARAMETERS>
+  <STREAM name="ProbeA-AP" source_node_id="100" recording_state=")",
+                      record_state, R"("/>
+ </CUSTOM_PARAMETERS></PROCESSOR>
+</SIGNALCHAIN></SETTINGS>
+)");
+}
+
+constexpr char kTwoProbes[] =
+    R"(<NP_PROBE slot="2" port="1" dock="1" probe_serial_number="18194823302" probe_part_number="PRB_1_4_0480_1" custom_probe_name="ProbeA" isEnabled="1"><CHANNELS CH0="0"/></NP_PROBE>
+       <NP_PROBE slot="2" port="2" dock="1" probe_serial_number="19011110" probe_part_number="NP2014" custom_probe_name="ProbeB"/>)";
+
+TEST(RecordingReadersTest, OpenEphysNeuropixels1ShiftsFromSettingsXml) {
+  // The golden's shifts again, from a Record Node that saved readout
+  // channels 0, 2, ..., 30 of ProbeA's AP stream.
+  TempDir dir;
+  const std::string oebin = WriteOpenEphys(dir, Settings(kTwoProbes, EvenFirst32()),
+                                           "Neuropix-PXI-100.ProbeA-AP", "ProbeA-AP", 16, 30000);
+  auto rec = OpenRecordingFile(oebin, RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  NpyArray golden = ::neurofeat::testing::LoadNpy("phase_shift/inter_sample_shift.npy");
+  const RecordingInfo& info = rec->source->info();
+  ASSERT_EQ(info.inter_sample_shift.size(), 16u) << info.inter_sample_shift_note;
+  for (int c = 0; c < 16; ++c) EXPECT_DOUBLE_EQ(info.inter_sample_shift[c], golden.as<double>()[c]);
+  EXPECT_THAT(info.inter_sample_shift_note, HasSubstr("ProbeA (PRB_1_4_0480_1, AP)"));
+}
+
+TEST(RecordingReadersTest, OpenEphysLfStreamsHaveTwelveCycles) {
+  TempDir dir;
+  const std::string oebin = WriteOpenEphys(dir, Settings(kTwoProbes, "ALL"),
+                                           "Neuropix-PXI-100.ProbeA-LFP", "ProbeA-LFP", 384, 2500);
+  auto rec = OpenRecordingFile(oebin, RecordingFormat::kAuto, {});
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const std::vector<double>& s = rec->source->info().inter_sample_shift;
+  ASSERT_EQ(s.size(), 384u);
+  EXPECT_DOUBLE_EQ(s[0], 0.0);
+  EXPECT_DOUBLE_EQ(s[3], 1.0 / 12);   // readout 3: cycle 1
+  EXPECT_DOUBLE_EQ(s[23], 11.0 / 12);  // readout 23: cycle 11
+  EXPECT_DOUBLE_EQ(s[24], 0.0);       // the next ADC pair starts again
+}
+
+TEST(RecordingReadersTest, OpenEphysWithoutUsableSettingsOpensWithoutShiftsAndSaysWhy) {
+  struct Case {
+    std::string settings, folder, stream, note;
+    int channels;
+  };
+  const std::vector<Case> cases = {
+      {Settings(kTwoProbes, "ALL"), "Neuropix-PXI-100.ProbeB-AP", "ProbeB-AP",
+       "probe ProbeB (NP2014) is not a Neuropixels 1.0", 384},
+      {Settings(kTwoProbes, "ALL"), "Neuropix-PXI-100.ProbeC-AP", "ProbeC-AP",
+       "no probe (ProbeA, ProbeB) matches the stream \"ProbeC-AP\"", 384},
+      {Settings(kTwoProbes, EvenFirst32()), "Neuropix-PXI-100.ProbeA-AP", "ProbeA-AP",
+       "saved 16 of its 384 readout channels but the stream has 20", 20},
+      {"", "Neuropix-PXI-100.ProbeA-AP", "ProbeA-AP", "no Open Ephys settings", 384},
+      {"<SETTINGS><PROCESSOR name=\"Neuropix-PXI\"></SETTINGS>", "Neuropix-PXI-100.ProbeA-AP",
+       "ProbeA-AP", "</SETTINGS> does not close <PROCESSOR>", 384},
+      {Settings("", "ALL"), "Neuropix-PXI-100.ProbeA-AP", "ProbeA-AP", "no enabled NP_PROBE",
+       384},
+  };
+  for (const Case& c : cases) {
+    TempDir dir;
+    const std::string oebin = WriteOpenEphys(dir, c.settings, c.folder, c.stream, c.channels, 30000);
+    auto rec = OpenRecordingFile(oebin, RecordingFormat::kAuto, {});
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    EXPECT_TRUE(rec->source->info().inter_sample_shift.empty()) << c.note;
+    EXPECT_THAT(rec->source->info().inter_sample_shift_note, HasSubstr(c.note));
+  }
+}
+
 // Files a format opens besides the one named go through `resolve`.
 TEST(RecordingReadersTest, CompanionFilesAreResolved) {
   TempDir dir;
