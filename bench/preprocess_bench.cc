@@ -230,9 +230,9 @@ int Main(int argc, char** argv) {
     // length the step uses, N >= frames + L - 1, and at SpikeInterface's L.
     const int64_t frames = static_cast<int64_t>(fs) + 2 * 500;  // + highpass margins
     const int64_t length = frames + 2 * static_cast<int64_t>(0.040 * fs);
-    for (const auto& [name, n] : {std::pair<const char*, int64_t>{"smooth", NextFiveSmooth(
-                                                                                frames + length - 1)},
-                                  {"L", length}}) {
+    for (const auto& [name, n] :
+         {std::pair<const char*, int64_t>{"smooth", NextFiveSmooth(frames + length - 1)},
+          {"L", length}}) {
       FftPlans plans;
       std::vector<double> times;
       arena.execute([&] {

@@ -343,9 +343,7 @@ void RegisterComplexityFeatures(FeatureBank& bank) {
       const double r = p.r;
       return MakeRowLeaf(parent, [m, r, l_max](const RowView& row) {
         const double tol = Tolerance(row, r);
-        const std::vector<int32_t> sorted = SortedPositions(row.x, row.n);
-        const std::vector<double> sampen =
-            MultiscaleSampleEntropy(row.x, row.n, m, tol, l_max, sorted);
+        const std::vector<double> sampen = MultiscaleSampleEntropy(row.x, row.n, m, tol, l_max);
         double sum = 0.0;
         for (double s : sampen) sum += std::isfinite(s) ? s : 0.0;
         const double first = std::isfinite(sampen.front()) ? sampen.front() : 0.0;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/features/entropy_pairs.h"
+
 namespace neurofeat {
 
 namespace {
@@ -133,8 +135,9 @@ void CountNeighbours(const double* x, int64_t n, int64_t m, double r, int64_t l,
   }
 }
 
-std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
-                                            int64_t l_max, const std::vector<int32_t>& sorted) {
+void MultiscalePairCountsSweep(const double* x, int64_t n, int64_t m, double r, int64_t l_max,
+                               const std::vector<int32_t>& sorted, int64_t* pairs_m,
+                               int64_t* pairs_mp1) {
   // Bit l - 1 of in_m[p] (in_mp1[p]): position p starts a vector of
   // dimension m (m + 1) at stride l, i.e. p % l == 0 and p / l is below
   // EEGDash's vector count (n - m + 1) / l ((n - m) / l).
@@ -155,7 +158,6 @@ std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t 
     cols[m * total + b] = p + m < n ? x[p + m] : nan;
     ++b;
   }
-  std::vector<double> pairs_m(l_max, 0.0), pairs_mp1(l_max, 0.0);
   std::vector<int64_t> count_m(l_max, 0), count_mp1(l_max, 0);
   const double* c0 = cols.data();
   const double* cl = cols.data() + m * total;
@@ -179,6 +181,16 @@ std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t 
       }
     }
   }
+  for (int64_t l = 0; l < l_max; ++l) {
+    pairs_m[l] = count_m[l];
+    pairs_mp1[l] = count_mp1[l];
+  }
+}
+
+std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
+                                            int64_t l_max) {
+  std::vector<int64_t> count_m(l_max), count_mp1(l_max);
+  MultiscalePairCountsBanded(x, n, m, r, l_max, count_m.data(), count_mp1.data());
   std::vector<double> sampen(l_max);
   for (int64_t l = 0; l < l_max; ++l) {
     // sum(counts - 1) counts each close pair twice.

@@ -44,8 +44,8 @@ absl::StatusOr<OpenEphysShifts> NeuropixelsShiftsFromOpenEphysSettings(
   for (int64_t i = 0; i < n; ++i) {
     if (els[i].name != "PROCESSOR") continue;
     const std::string name = Attr(els[i], "name");
-    if (processor < 0 && (absl::StrContains(name, "Neuropix-PXI") ||
-                          absl::StrContains(name, "OneBox"))) {
+    if (processor < 0 &&
+        (absl::StrContains(name, "Neuropix-PXI") || absl::StrContains(name, "OneBox"))) {
       processor = i;
     }
     if (record_node < 0 && absl::StrContains(name, "Record Node")) record_node = i;
@@ -125,7 +125,8 @@ absl::StatusOr<OpenEphysShifts> NeuropixelsShiftsFromOpenEphysSettings(
         if (state[c] == '1') {
           readout.push_back(static_cast<int64_t>(c));
         } else if (state[c] != '0') {
-          out.note = absl::StrCat(settings_path, ": STREAM ", name, " recording_state is not '0'/'1'");
+          out.note =
+              absl::StrCat(settings_path, ": STREAM ", name, " recording_state is not '0'/'1'");
           return out;
         }
       }
@@ -136,10 +137,11 @@ absl::StatusOr<OpenEphysShifts> NeuropixelsShiftsFromOpenEphysSettings(
     for (int64_t c = 0; c < std::min(channels, kReadoutChannels); ++c) readout.push_back(c);
   }
   if (static_cast<int64_t>(readout.size()) != channels ||
-      std::any_of(readout.begin(), readout.end(), [](int64_t c) { return c >= kReadoutChannels; })) {
-    out.note = absl::StrCat(settings_path, ": probe ", probe->name, " saved ", readout.size(),
-                            " of its ", kReadoutChannels, " readout channels but the stream has ",
-                            channels);
+      std::any_of(readout.begin(), readout.end(),
+                  [](int64_t c) { return c >= kReadoutChannels; })) {
+    out.note =
+        absl::StrCat(settings_path, ": probe ", probe->name, " saved ", readout.size(), " of its ",
+                     kReadoutChannels, " readout channels but the stream has ", channels);
     return out;
   }
   const bool ap = sampling_rate_hz > 10000;

@@ -13,8 +13,8 @@
 #include "core/io/binary_source.h"
 #include "core/io/edf_source.h"
 #include "core/io/neuropixels.h"
-#include "core/io/openephys_settings.h"
 #include "core/io/npy.h"
+#include "core/io/openephys_settings.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
 #include "core/util/json.h"
@@ -236,8 +236,8 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
       info.offset_to_uv.push_back(0.0);
     }
     if (!IsNeuropixels1(meta)) {
-      info.inter_sample_shift_note =
-          absl::StrCat(meta_path, ": the probe is not a Neuropixels 1.0; its shifts are not known here");
+      info.inter_sample_shift_note = absl::StrCat(
+          meta_path, ": the probe is not a Neuropixels 1.0; its shifts are not known here");
     } else {
       info.inter_sample_shift_note = absl::StrCat(meta_path, ": Neuropixels 1.0");
       NF_ASSIGN_OR_RETURN(const std::vector<int64_t> readout,
@@ -292,8 +292,8 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
 // GUI wrote beside its experiment folders (Record Node N/settings.xml for
 // experiment1, settings_K.xml for experimentK). Never fatal: a recording
 // without usable settings has no shifts and a note saying why.
-void AddOpenEphysShifts(const std::string& oebin, const std::string& stream_name,
-                        int64_t channels, const ReaderOptions& options, RecordingInfo* info) {
+void AddOpenEphysShifts(const std::string& oebin, const std::string& stream_name, int64_t channels,
+                        const ReaderOptions& options, RecordingInfo* info) {
   const std::filesystem::path recording = std::filesystem::path(oebin).parent_path();
   const std::filesystem::path experiment = recording.parent_path();
   const std::string folder = experiment.filename().string();

@@ -65,10 +65,9 @@ class Scanner {
         SkipSpace();
         if (name.empty() || !Eat('>')) return Error("a malformed end tag");
         if (open.empty() || elements_[open.back()].name != name) {
-          return Error(absl::StrCat("</", name, "> does not close ",
-                                    open.empty() ? "any element"
-                                                 : absl::StrCat("<", elements_[open.back()].name,
-                                                                ">")));
+          return Error(absl::StrCat(
+              "</", name, "> does not close ",
+              open.empty() ? "any element" : absl::StrCat("<", elements_[open.back()].name, ">")));
         }
         open.pop_back();
       } else {
@@ -114,8 +113,8 @@ class Scanner {
       }
     }
     if (!open.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(what_, ": <", elements_[open.back()].name,
-                                                     "> is never closed"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what_, ": <", elements_[open.back()].name, "> is never closed"));
     }
     if (elements_.empty()) return absl::InvalidArgumentError(absl::StrCat(what_, ": no elements"));
     return std::move(elements_);
@@ -168,8 +167,8 @@ class Scanner {
       } else if (ent.size() > 1 && ent[0] == '#') {
         uint32_t cp = 0;
         const bool hex = ent[1] == 'x' || ent[1] == 'X';
-        const bool ok = hex ? absl::SimpleHexAtoi(ent.substr(2), &cp)
-                            : absl::SimpleAtoi(ent.substr(1), &cp);
+        const bool ok =
+            hex ? absl::SimpleHexAtoi(ent.substr(2), &cp) : absl::SimpleAtoi(ent.substr(1), &cp);
         if (!ok || cp == 0 || cp > 0x10FFFF) return Error("a malformed character reference");
         AppendUtf8(cp, &out);
       } else {

@@ -99,23 +99,24 @@ Diff CompareRows(const Traces& ours, const std::string& golden) {
 // large prime factor, as the 7000-frame grid's 9400 = 2^3 5^2 47 does).
 class PhaseShiftParityTest : public ::testing::TestWithParam<PhaseShiftOptions::Method> {};
 
-INSTANTIATE_TEST_SUITE_P(
-    Methods, PhaseShiftParityTest,
-    ::testing::Values(PhaseShiftOptions::Method::kAuto, PhaseShiftOptions::Method::kDirect,
-                      PhaseShiftOptions::Method::kSmoothLength),
-    [](const auto& info) {
-      switch (info.param) {
-        case PhaseShiftOptions::Method::kDirect:
-          return std::string("Direct");
-        case PhaseShiftOptions::Method::kSmoothLength:
-          return std::string("SmoothLength");
-        default:
-          return std::string("Auto");
-      }
-    });
+INSTANTIATE_TEST_SUITE_P(Methods, PhaseShiftParityTest,
+                         ::testing::Values(PhaseShiftOptions::Method::kAuto,
+                                           PhaseShiftOptions::Method::kDirect,
+                                           PhaseShiftOptions::Method::kSmoothLength),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case PhaseShiftOptions::Method::kDirect:
+                               return std::string("Direct");
+                             case PhaseShiftOptions::Method::kSmoothLength:
+                               return std::string("SmoothLength");
+                             default:
+                               return std::string("Auto");
+                           }
+                         });
 
 TEST_P(PhaseShiftParityTest, WholeSegmentFloat32MatchesSpikeInterface) {
-  auto chain = Chain(Source(FloatInput()), {PhaseShift(Shifts(), GetParam())}, SampleType::kFloat32);
+  auto chain =
+      Chain(Source(FloatInput()), {PhaseShift(Shifts(), GetParam())}, SampleType::kFloat32);
   ASSERT_NE(chain, nullptr);
   absl::StatusOr<Traces> out = chain->output().GetTraces(0, 60000);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -125,7 +126,8 @@ TEST_P(PhaseShiftParityTest, WholeSegmentFloat32MatchesSpikeInterface) {
 }
 
 TEST_P(PhaseShiftParityTest, EachGetTracesCallHasItsOwnMarginsAsInSpikeInterface) {
-  auto chain = Chain(Source(FloatInput()), {PhaseShift(Shifts(), GetParam())}, SampleType::kFloat32);
+  auto chain =
+      Chain(Source(FloatInput()), {PhaseShift(Shifts(), GetParam())}, SampleType::kFloat32);
   ASSERT_NE(chain, nullptr);
   for (const auto& [chunk, golden] :
        {std::pair<int64_t, std::string>{30000, "out_b_float32_chunked_1s"},
@@ -141,8 +143,8 @@ TEST_P(PhaseShiftParityTest, EachGetTracesCallHasItsOwnMarginsAsInSpikeInterface
 }
 
 TEST_P(PhaseShiftParityTest, Int16AgreesWithSpikeInterfaceWhereItDoesNotWrap) {
-  auto chain = Chain(Source(LoadTraces("phase_shift/input_int16.npy")), {PhaseShift(Shifts(), GetParam())},
-                     SampleType::kInt16);
+  auto chain = Chain(Source(LoadTraces("phase_shift/input_int16.npy")),
+                     {PhaseShift(Shifts(), GetParam())}, SampleType::kInt16);
   ASSERT_NE(chain, nullptr);
   absl::StatusOr<Traces> out = chain->output().GetTraces(0, 60000);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -242,7 +244,7 @@ TEST(PhaseShiftKernelsTest, LengthHelpers) {
   EXPECT_EQ(NextFiveSmooth(7), 8);
   EXPECT_EQ(NextFiveSmooth(1), 1);
   EXPECT_TRUE(HasOnlySmallPrimeFactors(32400));
-  EXPECT_TRUE(HasOnlySmallPrimeFactors(62400));  // 2^6 3 5^2 13
+  EXPECT_TRUE(HasOnlySmallPrimeFactors(62400));   // 2^6 3 5^2 13
   EXPECT_FALSE(HasOnlySmallPrimeFactors(33400));  // ... 167
   EXPECT_FALSE(HasOnlySmallPrimeFactors(9400));   // ... 47
 }

@@ -198,8 +198,8 @@ TEST(RecordingReadersTest, OpenEphysBinary) {
 // An Open Ephys Record Node folder: settings.xml beside experiment1/, the
 // stream `folder` with `channels` int16 channels of 10 frames.
 std::string WriteOpenEphys(const TempDir& dir, const std::string& settings,
-                           const std::string& folder, const std::string& stream_name,
-                           int channels, double fs) {
+                           const std::string& folder, const std::string& stream_name, int channels,
+                           double fs) {
   const std::string rec = dir.File("Record Node 101/experiment1/recording1");
   std::filesystem::create_directories(rec + "/continuous/" + folder);
   WriteFile(rec + "/continuous/" + folder + "/continuous.dat", Int16Bytes(Ramp(10, channels)));
@@ -265,9 +265,9 @@ TEST(RecordingReadersTest, OpenEphysLfStreamsHaveTwelveCycles) {
   const std::vector<double>& s = rec->source->info().inter_sample_shift;
   ASSERT_EQ(s.size(), 384u);
   EXPECT_DOUBLE_EQ(s[0], 0.0);
-  EXPECT_DOUBLE_EQ(s[3], 1.0 / 12);   // readout 3: cycle 1
+  EXPECT_DOUBLE_EQ(s[3], 1.0 / 12);    // readout 3: cycle 1
   EXPECT_DOUBLE_EQ(s[23], 11.0 / 12);  // readout 23: cycle 11
-  EXPECT_DOUBLE_EQ(s[24], 0.0);       // the next ADC pair starts again
+  EXPECT_DOUBLE_EQ(s[24], 0.0);        // the next ADC pair starts again
 }
 
 TEST(RecordingReadersTest, OpenEphysWithoutUsableSettingsOpensWithoutShiftsAndSaysWhy) {
@@ -285,12 +285,12 @@ TEST(RecordingReadersTest, OpenEphysWithoutUsableSettingsOpensWithoutShiftsAndSa
       {"", "Neuropix-PXI-100.ProbeA-AP", "ProbeA-AP", "no Open Ephys settings", 384},
       {"<SETTINGS><PROCESSOR name=\"Neuropix-PXI\"></SETTINGS>", "Neuropix-PXI-100.ProbeA-AP",
        "ProbeA-AP", "</SETTINGS> does not close <PROCESSOR>", 384},
-      {Settings("", "ALL"), "Neuropix-PXI-100.ProbeA-AP", "ProbeA-AP", "no enabled NP_PROBE",
-       384},
+      {Settings("", "ALL"), "Neuropix-PXI-100.ProbeA-AP", "ProbeA-AP", "no enabled NP_PROBE", 384},
   };
   for (const Case& c : cases) {
     TempDir dir;
-    const std::string oebin = WriteOpenEphys(dir, c.settings, c.folder, c.stream, c.channels, 30000);
+    const std::string oebin =
+        WriteOpenEphys(dir, c.settings, c.folder, c.stream, c.channels, 30000);
     auto rec = OpenRecordingFile(oebin, RecordingFormat::kAuto, {});
     ASSERT_TRUE(rec.ok()) << rec.status();
     EXPECT_TRUE(rec->source->info().inter_sample_shift.empty()) << c.note;

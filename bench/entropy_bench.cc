@@ -1,0 +1,94 @@
+// Multiscale entropy's close-pair counts, the two ways, in one run: the
+// sorted sweep (with its sort, as the feature ran it before) and the
+// diagonal all-pairs counts, per series, for several series lengths. The
+// counts are checked equal on every series timed.
+//
+//   build/bench/entropy_bench [--series 2000] [--rounds 5]
+//
+// Prints one JSON line per length: microseconds per series for each way
+// (median of rounds, the two alternating) and their ratio.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/features/entropy_counts.h"
+#include "core/features/entropy_pairs.h"
+
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int series = 2000, rounds = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--series") == 0) series = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
+  }
+  const int64_t m = 2, l_max = 16;
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> normal;
+  std::vector<int64_t> lengths = {256, 1024, 4096, 8192, 16384};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--n") == 0) lengths = {std::atoll(argv[i + 1])};
+  }
+  for (int64_t n : lengths) {
+    // Fewer series for the long ones: about the same samples in all.
+    const int count = std::max<int>(4, static_cast<int>(series * 256 / n));
+    std::vector<std::vector<double>> xs(count, std::vector<double>(n));
+    std::vector<double> tol(count);
+    for (auto& x : xs) {
+      double s = 0, s2 = 0;
+      for (double& v : x) {
+        v = normal(rng);
+        s += v;
+        s2 += v * v;
+      }
+      const double mean = s / n;
+      tol[&x - xs.data()] = 0.2 * std::sqrt(s2 / n - mean * mean);
+    }
+    std::vector<double> sweep_us, pairs_us;
+    std::vector<int64_t> am(l_max), ap(l_max), sm(l_max), sp(l_max);
+    int64_t checksum = 0;
+    for (int r = 0; r < rounds; ++r) {
+      double t0 = Now();
+      for (int i = 0; i < count; ++i) {
+        neurofeat::MultiscalePairCountsSweep(xs[i].data(), n, m, tol[i], l_max,
+                                             neurofeat::SortedPositions(xs[i].data(), n), sm.data(),
+                                             sp.data());
+        checksum += sm[0];
+      }
+      sweep_us.push_back(1e6 * (Now() - t0) / count);
+      t0 = Now();
+      for (int i = 0; i < count; ++i) {
+        neurofeat::MultiscalePairCountsBanded(xs[i].data(), n, m, tol[i], l_max, am.data(),
+                                              ap.data());
+        checksum -= am[0];
+      }
+      pairs_us.push_back(1e6 * (Now() - t0) / count);
+    }
+    if (checksum != 0) {
+      std::fprintf(stderr, "counts differ at n=%lld\n", static_cast<long long>(n));
+      return 1;
+    }
+    std::printf(
+        "{\"n\": %lld, \"series\": %d, \"sweep_us\": %.2f, \"banded_us\": %.2f, "
+        "\"sweep_over_banded\": %.2f}\n",
+        static_cast<long long>(n), count, Median(sweep_us), Median(pairs_us),
+        Median(sweep_us) / Median(pairs_us));
+  }
+  return 0;
+}
