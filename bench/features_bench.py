@@ -18,8 +18,8 @@ the CSV), best of --repeats, with 1 and 2 threads, without the result cache
 scipy doing the same arithmetic one window at a time, as EEGDash does (its
 neighbour counts by brute force, since sklearn is not in Debian's Python
 here); it runs on --ref-windows windows and is scaled to the whole set.
-EEGDash itself (v0.8.0) was measured at 93.6 s with n_jobs=1 and 74.1 s with
-n_jobs=2 on this machine type; those figures are printed for comparison.
+EEGDash itself (v0.8.0, n_jobs=1) took 16.6 s on this machine type; that
+anchor is printed for comparison (the same-run ratio is the reference's).
 """
 import argparse
 import os
@@ -38,8 +38,9 @@ BUILD = os.environ.get("NEUROFEAT_BUILD", os.path.join(HERE, "..", "build"))
 GOLDEN = os.path.join(HERE, "..", "..", "shared", "golden", "eegdash", "howto", "howto_X.npy")
 PIPELINE = os.path.join(HERE, "..", "examples", "eegdash_howto.json")
 CHANNELS = "O1,Oz,O2,Cz,Pz,POz"
-EEGDASH_N_JOBS_1 = 93.6
-EEGDASH_N_JOBS_2 = 74.1
+# EEGDash v0.8.0 on the how-to, n_jobs=1, measured on this machine type (not
+# installed here, so an anchor, not a same-run denominator).
+EEGDASH_N_JOBS_1 = 16.6
 
 
 def generate(path):
@@ -128,10 +129,10 @@ def main():
     for t in (1, 2):
         print(f"neurofeat, {t} thread{'s' if t > 1 else ''}: {ours[t]:.3f} s wall "
               f"(whole command: read, compute, write CSV)  "
-              f"ratio vs reference {ref_s / ours[t]:.0f}x, vs EEGDash n_jobs=1 "
-              f"{EEGDASH_N_JOBS_1 / ours[t]:.0f}x, vs EEGDash n_jobs=2 {EEGDASH_N_JOBS_2 / ours[t]:.0f}x")
-    print(f"target: 2 threads under {EEGDASH_N_JOBS_1 / 300:.2f} s (300x EEGDash n_jobs=1): "
-          f"{'met' if ours[2] < EEGDASH_N_JOBS_1 / 300 else 'NOT met'}")
+              f"ratio vs reference {ref_s / ours[t]:.0f}x (same run), vs the EEGDash n_jobs=1 "
+              f"anchor {EEGDASH_N_JOBS_1 / ours[t]:.0f}x")
+    print(f"target: 2 threads under {1e3 * EEGDASH_N_JOBS_1 / 300:.0f} ms (1/300 of EEGDash "
+          f"n_jobs=1): {'met' if ours[2] < EEGDASH_N_JOBS_1 / 300 else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 #include "client/cli/progress.h"
 #include "client/cli/remote.h"
 #include "client/cli/request_flags.h"
+#include "core/exec/compute_arena.h"
 #include "core/status_macros.h"
 
 namespace neurofeat::client {
@@ -93,7 +94,12 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args) {
   }
   const FeatureTable& table = reader.table();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  NF_RETURN_IF_ERROR(WriteTable(output, table, args.Has("include-metadata"), RecordingName(args)));
+  // In the arena: the CSV writer formats pieces of rows on its threads.
+  absl::Status written;
+  RunInArena([&] {
+    written = WriteTable(output, table, args.Has("include-metadata"), RecordingName(args));
+  });
+  NF_RETURN_IF_ERROR(written);
   s.windows = table.rows;
   s.columns = static_cast<int64_t>(table.columns.size());
   return s;

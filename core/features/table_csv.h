@@ -49,6 +49,8 @@ class FeatureCsvWriter {
  private:
   FeatureCsvWriter() = default;
   absl::Status Flush();
+  absl::Status Write(const char* data, size_t size);
+  struct RowFormat;
 
   std::string path_;
   std::FILE* file_ = nullptr;
