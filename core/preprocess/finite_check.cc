@@ -14,11 +14,27 @@ namespace {
 // A value is not finite exactly when its exponent bits are all ones; the
 // integer test vectorises, unlike a floating-point reduction.
 template <typename Bits>
-bool AnyExponentAllOnes(const Bits* bits, int64_t n, Bits exponent_mask) {
+bool AnyExponentAllOnesSerial(const Bits* bits, int64_t n, Bits exponent_mask) {
   Bits hit = 0;
   for (int64_t i = 0; i < n; ++i)
     hit |= static_cast<Bits>((bits[i] & exponent_mask) == exponent_mask);
   return hit != 0;
+}
+
+// Blocks scan in parallel in the caller's arena: a serial scan of every
+// chunk was what kept a leading reference step from scaling with cores.
+template <typename Bits>
+bool AnyExponentAllOnes(const Bits* bits, int64_t n, Bits exponent_mask) {
+  constexpr int64_t kBlock = int64_t{1} << 18;
+  if (n <= kBlock) return AnyExponentAllOnesSerial(bits, n, exponent_mask);
+  std::atomic<bool> hit{false};
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, n, kBlock), [&](const tbb::blocked_range<int64_t>& r) {
+        if (AnyExponentAllOnesSerial(bits + r.begin(), r.end() - r.begin(), exponent_mask)) {
+          hit.store(true, std::memory_order_relaxed);
+        }
+      });
+  return hit.load();
 }
 
 template <typename T>
