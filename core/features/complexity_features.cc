@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/dsp/pairwise_sum.h"
 #include "core/features/entropy_counts.h"
+#include "core/features/entropy_pairs.h"
 #include "core/features/feature_bank.h"
 #include "core/features/kernel_helpers.h"
 #include "core/status_macros.h"
@@ -339,11 +340,12 @@ void RegisterComplexityFeatures(FeatureBank& bank) {
             absl::StrCat(params.Field("l_max"), ": must be in [1, 64], got ", l_max));
       }
       NF_RETURN_IF_ERROR(NeedEmbedding(parent, p.m, l_max, params.path()));
-      const int64_t m = p.m;
       const double r = p.r;
-      return MakeRowLeaf(parent, [m, r, l_max](const RowView& row) {
+      // The stride tables depend only on the window length: built once.
+      auto counter = std::make_shared<const MultiscalePairCounter>(parent.n, p.m, l_max);
+      return MakeRowLeaf(parent, [counter, r, l_max](const RowView& row) {
         const double tol = Tolerance(row, r);
-        const std::vector<double> sampen = MultiscaleSampleEntropy(row.x, row.n, m, tol, l_max);
+        const std::vector<double> sampen = MultiscaleSampleEntropy(*counter, row.x, tol);
         double sum = 0.0;
         for (double s : sampen) sum += std::isfinite(s) ? s : 0.0;
         const double first = std::isfinite(sampen.front()) ? sampen.front() : 0.0;

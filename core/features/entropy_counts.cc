@@ -187,10 +187,11 @@ void MultiscalePairCountsSweep(const double* x, int64_t n, int64_t m, double r, 
   }
 }
 
-std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
-                                            int64_t l_max) {
+std::vector<double> MultiscaleSampleEntropy(const MultiscalePairCounter& counter, const double* x,
+                                            double r) {
+  const int64_t l_max = counter.l_max();
   std::vector<int64_t> count_m(l_max), count_mp1(l_max);
-  MultiscalePairCountsBanded(x, n, m, r, l_max, count_m.data(), count_mp1.data());
+  counter.Count(x, r, count_m.data(), count_mp1.data());
   std::vector<double> sampen(l_max);
   for (int64_t l = 0; l < l_max; ++l) {
     // sum(counts - 1) counts each close pair twice.
@@ -198,6 +199,11 @@ std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t 
         -std::log(static_cast<double>(2 * count_mp1[l]) / static_cast<double>(2 * count_m[l]));
   }
   return sampen;
+}
+
+std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
+                                            int64_t l_max) {
+  return MultiscaleSampleEntropy(MultiscalePairCounter(n, m, l_max), x, r);
 }
 
 double SampleEntropy(const std::vector<int32_t>& counts_m, const std::vector<int32_t>& counts_mp1) {

@@ -33,17 +33,21 @@ void CountNeighbours(const double* x, int64_t n, int64_t m, double r, int64_t l,
 // l = 1..l_max (element l - 1) from one sweep over the stride-1 pairs in
 // `sorted` order: a pair of vectors at stride l is a pair of stride-1
 // vectors whose starts are both multiples of l. The same counts as
-// MultiscalePairCountsBanded() (entropy_pairs.h). REQUIRES l_max <= 64.
+// MultiscalePairCounter (entropy_pairs.h). REQUIRES l_max <= 64.
 void MultiscalePairCountsSweep(const double* x, int64_t n, int64_t m, double r, int64_t l_max,
                                const std::vector<int32_t>& sorted, int64_t* pairs_m,
                                int64_t* pairs_mp1);
 
 // MultiscaleSampleEntropy() is SampleEntropy() at every stride
 // l = 1..l_max (element l - 1), from the close-pair counts (sample entropy
-// needs only how many pairs are close, not which), counted by
-// MultiscalePairCountsBanded(). REQUIRES l_max <= 64.
+// needs only how many pairs are close, not which), counted by a
+// MultiscalePairCounter (a caller with many series of one length should
+// keep one). REQUIRES l_max <= 64.
 std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
                                             int64_t l_max);
+class MultiscalePairCounter;
+std::vector<double> MultiscaleSampleEntropy(const MultiscalePairCounter& counter, const double* x,
+                                            double r);
 
 // SampleEntropy() is -ln(sum(counts_mp1 - 1) / sum(counts_m - 1)).
 double SampleEntropy(const std::vector<int32_t>& counts_m, const std::vector<int32_t>& counts_mp1);
