@@ -27,9 +27,16 @@ std::vector<int32_t> SortedPositions(const double* x, int64_t n) {
     all_float = static_cast<double>(static_cast<float>(x[i])) == x[i];
   }
   if (!all_float) {
+    // NaN last (a NaN key would break the sort's ordering, and the sweeps
+    // stop a band at the first value not within r: at the end, NaN hides
+    // no pair).
     std::vector<std::pair<double, int32_t>> keyed(n);
     for (int64_t i = 0; i < n; ++i) keyed[i] = {x[i], static_cast<int32_t>(i)};
-    std::sort(keyed.begin(), keyed.end());
+    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+      const bool a_nan = std::isnan(a.first), b_nan = std::isnan(b.first);
+      if (a_nan || b_nan) return !a_nan && b_nan;
+      return a < b;
+    });
     for (int64_t i = 0; i < n; ++i) order[i] = keyed[i].second;
     return order;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "core/features/entropy_counts.h"
@@ -35,7 +36,6 @@ namespace neurofeat {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-
 void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1) {
   const int64_t n = in.n, m = in.m, l_max = in.l_max;
   const double r = in.r;
@@ -44,40 +44,44 @@ void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1)
   const hn::RebindToUnsigned<decltype(dd)> du;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
   const int64_t padded = total + lanes;
-  // One allocation: the columns in candidate order (NaN past the end:
-  // every test on NaN is false), then the per-slot stride words.
-  std::vector<double> cols(static_cast<size_t>((m + 1) * padded),
-                           std::numeric_limits<double>::quiet_NaN());
-  std::vector<uint64_t> words(static_cast<size_t>(4 * padded), 0);
-  uint64_t* slot_strides_m = words.data();
-  uint64_t* slot_strides_p1 = words.data() + padded;
-  uint64_t* slot_spread_m = words.data() + 2 * padded;
-  uint64_t* slot_spread_p1 = words.data() + 3 * padded;
+  // The columns in candidate order, NaN past the end and where a vector
+  // has no (m + 1)-th sample (every test on NaN is false); then per slot its
+  // strides (spread to nibbles for l_max <= 16, as bits otherwise).
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto cols = std::make_unique_for_overwrite<double[]>(static_cast<size_t>((m + 1) * padded));
+  auto words = std::make_unique_for_overwrite<uint64_t[]>(static_cast<size_t>(2 * padded));
+  const bool nibbles = l_max <= 16;
+  const uint64_t* from_m = nibbles ? in.spread_m : in.strides_m;
+  const uint64_t* from_p1 = nibbles ? in.spread_p1 : in.strides_p1;
+  uint64_t* slot_m = words.get();
+  uint64_t* slot_p1 = words.get() + padded;
   for (int64_t i = 0; i < total; ++i) {
     const int64_t p = in.order[i];
     for (int64_t k = 0; k < m; ++k) cols[k * padded + i] = in.x[p + k];
-    if (p + m < n) cols[m * padded + i] = in.x[p + m];
-    slot_strides_m[i] = in.strides_m[p];
-    slot_strides_p1[i] = in.strides_p1[p];
-    slot_spread_m[i] = in.spread_m[p];
-    slot_spread_p1[i] = in.spread_p1[p];
+    cols[m * padded + i] = p + m < n ? in.x[p + m] : nan;
+    slot_m[i] = from_m[p];
+    slot_p1[i] = from_p1[p];
   }
-  const double* c0 = cols.data();
-  const double* c1 = m > 1 ? cols.data() + padded : nullptr;
-  const double* last = cols.data() + m * padded;
+  for (int64_t i = total; i < padded; ++i) {
+    for (int64_t k = 0; k <= m; ++k) cols[k * padded + i] = nan;
+    slot_m[i] = slot_p1[i] = 0;
+  }
+  const double* c0 = cols.get();
+  const double* c1 = m > 1 ? cols.get() + padded : nullptr;
+  const double* last = cols.get() + m * padded;
   // ends[i]: candidates of slot i lie in (i, ends[i]); non-decreasing.
-  std::vector<int64_t> ends(static_cast<size_t>(total));
-  if (in.ends != nullptr) {
-    for (int64_t i = 0; i < total; ++i) ends[i] = std::max<int64_t>(in.ends[i], i + 1);
-  } else {
+  std::vector<int32_t> found;
+  const int32_t* ends = in.ends;
+  if (ends == nullptr) {
+    found.resize(static_cast<size_t>(total));
     for (int64_t i = 0, end = 0; i < total; ++i) {
       if (end < i + 1) end = i + 1;
       while (end < total && c0[end] - c0[i] <= r) ++end;
-      ends[i] = end;
+      found[i] = static_cast<int32_t>(end);
     }
+    ends = found.data();
   }
-  std::vector<int64_t> count_m(static_cast<size_t>(l_max), 0);
-  std::vector<int64_t> count_p1(static_cast<size_t>(l_max), 0);
+  int64_t count_m[64] = {0}, count_p1[64] = {0};
   const auto vr = hn::Set(dd, r);
   if (l_max <= 16) {
     // Lanes hold slots a0 .. a0 + lanes - 1; each candidate b is broadcast.
@@ -99,36 +103,34 @@ void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1)
       const auto own0 = hn::LoadU(dd, c0 + a0);
       const auto own1 = m > 1 ? hn::LoadU(dd, c1 + a0) : own0;
       const auto own_last = hn::LoadU(dd, last + a0);
-      const auto own_m = hn::Mul(hn::LoadU(du, slot_spread_m + a0), hn::Set(du, uint64_t{0xF}));
-      const auto own_p1 = hn::Mul(hn::LoadU(du, slot_spread_p1 + a0), hn::Set(du, uint64_t{0xF}));
+      const auto own_m = hn::Mul(hn::LoadU(du, slot_m + a0), hn::Set(du, uint64_t{0xF}));
+      const auto own_p1 = hn::Mul(hn::LoadU(du, slot_p1 + a0), hn::Set(du, uint64_t{0xF}));
       for (int64_t b = a0 + 1; b < block_end; ++b) {
         auto close = hn::Le(hn::Abs(hn::Sub(own0, hn::Set(dd, c0[b]))), vr);
         if (b < a0 + lanes) close = hn::And(close, hn::FirstN(dd, static_cast<size_t>(b - a0)));
         if (m > 1) close = hn::And(close, hn::Le(hn::Abs(hn::Sub(own1, hn::Set(dd, c1[b]))), vr));
         for (int64_t k = 2; k < m; ++k) {
-          const double* col = cols.data() + k * padded;
+          const double* col = cols.get() + k * padded;
           close = hn::And(
-              close,
-              hn::Le(hn::Abs(hn::Sub(hn::LoadU(dd, col + a0), hn::Set(dd, col[b]))), vr));
+              close, hn::Le(hn::Abs(hn::Sub(hn::LoadU(dd, col + a0), hn::Set(dd, col[b]))), vr));
         }
         const auto close_p1 =
             hn::And(close, hn::Le(hn::Abs(hn::Sub(own_last, hn::Set(dd, last[b]))), vr));
         acc_m = hn::Add(acc_m, hn::IfThenElseZero(hn::RebindMask(du, close),
-                                                  hn::And(own_m, hn::Set(du, slot_spread_m[b]))));
-        acc_p1 = hn::Add(acc_p1,
-                         hn::IfThenElseZero(hn::RebindMask(du, close_p1),
-                                            hn::And(own_p1, hn::Set(du, slot_spread_p1[b]))));
+                                                  hn::And(own_m, hn::Set(du, slot_m[b]))));
+        acc_p1 = hn::Add(acc_p1, hn::IfThenElseZero(hn::RebindMask(du, close_p1),
+                                                    hn::And(own_p1, hn::Set(du, slot_p1[b]))));
         if (++pending == 15) {
-          flush(acc_m, count_m.data());
-          flush(acc_p1, count_p1.data());
+          flush(acc_m, count_m);
+          flush(acc_p1, count_p1);
           acc_m = hn::Zero(du);
           acc_p1 = hn::Zero(du);
           pending = 0;
         }
       }
     }
-    flush(acc_m, count_m.data());
-    flush(acc_p1, count_p1.data());
+    flush(acc_m, count_m);
+    flush(acc_p1, count_p1);
   } else {
     // More strides than nibbles: per slot a, its candidates a vector at a
     // time, counted per stride of a by a bit test and a mask popcount.
@@ -140,20 +142,20 @@ void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1)
         auto close = hn::And(hn::FirstN(dd, static_cast<size_t>(end - b)),
                              hn::Le(hn::Abs(hn::Sub(own0, hn::LoadU(dd, c0 + b))), vr));
         for (int64_t k = 1; k < m; ++k) {
-          const double* col = cols.data() + k * padded;
+          const double* col = cols.get() + k * padded;
           close = hn::And(
               close, hn::Le(hn::Abs(hn::Sub(hn::Set(dd, col[a]), hn::LoadU(dd, col + b))), vr));
         }
         const auto close_p1 =
             hn::And(close, hn::Le(hn::Abs(hn::Sub(own_last, hn::LoadU(dd, last + b))), vr));
-        const auto sb = hn::LoadU(du, slot_strides_m + b);
-        const auto spb = hn::LoadU(du, slot_strides_p1 + b);
-        for (uint64_t s = slot_strides_m[a]; s != 0; s &= s - 1) {
+        const auto sb = hn::LoadU(du, slot_m + b);
+        const auto spb = hn::LoadU(du, slot_p1 + b);
+        for (uint64_t s = slot_m[a]; s != 0; s &= s - 1) {
           const int l = __builtin_ctzll(s);
           const auto at_l = hn::RebindMask(dd, hn::TestBit(sb, hn::Set(du, uint64_t{1} << l)));
           count_m[l] += static_cast<int64_t>(hn::CountTrue(dd, hn::And(close, at_l)));
         }
-        for (uint64_t s = slot_strides_p1[a]; s != 0; s &= s - 1) {
+        for (uint64_t s = slot_p1[a]; s != 0; s &= s - 1) {
           const int l = __builtin_ctzll(s);
           const auto at_l = hn::RebindMask(dd, hn::TestBit(spb, hn::Set(du, uint64_t{1} << l)));
           count_p1[l] += static_cast<int64_t>(hn::CountTrue(dd, hn::And(close_p1, at_l)));
@@ -208,12 +210,23 @@ namespace {
 // range).
 bool QuantisedOrder(const double* x, int64_t total, double r, std::vector<int32_t>* order,
                     std::vector<int32_t>* ends) {
-  double lo = x[0], hi = x[0];
-  for (int64_t p = 0; p < total; ++p) {
-    lo = std::min(lo, x[p]);
-    hi = std::max(hi, x[p]);
+  // Four independent minima and maxima: one chain of dependent min/max
+  // instructions cost more than the rest of the sort.
+  double lo4[4] = {x[0], x[0], x[0], x[0]}, hi4[4] = {x[0], x[0], x[0], x[0]};
+  int64_t p = 0;
+  for (; p + 4 <= total; p += 4) {
+    for (int j = 0; j < 4; ++j) {
+      lo4[j] = std::min(lo4[j], x[p + j]);
+      hi4[j] = std::max(hi4[j], x[p + j]);
+    }
   }
-  const int64_t bins = 2 * total;
+  for (; p < total; ++p) {
+    lo4[0] = std::min(lo4[0], x[p]);
+    hi4[0] = std::max(hi4[0], x[p]);
+  }
+  const double lo = std::min(std::min(lo4[0], lo4[1]), std::min(lo4[2], lo4[3]));
+  const double hi = std::max(std::max(hi4[0], hi4[1]), std::max(hi4[2], hi4[3]));
+  const int64_t bins = total;
   const double width = (hi - lo) / static_cast<double>(bins);
   if (!(width <= r / 4)) return false;
   if (width == 0) {  // all equal: every later slot is a candidate
@@ -224,10 +237,14 @@ bool QuantisedOrder(const double* x, int64_t total, double r, std::vector<int32_
     return true;
   }
   const double scale = 1.0 / width;
-  std::vector<int32_t> bin(static_cast<size_t>(total)), start(static_cast<size_t>(bins + 2), 0);
+  // bin[p], then start[k] (bins + 2 of them), then next[k], in one array.
+  std::vector<int32_t> work(static_cast<size_t>(total + 2 * (bins + 2)), 0);
+  int32_t* bin = work.data();
+  int32_t* start = bin + total;
+  int32_t* next = start + bins + 2;
   for (int64_t p = 0; p < total; ++p) {
-    bin[p] = static_cast<int32_t>(
-        std::min<double>(static_cast<double>(bins), std::floor((x[p] - lo) * scale)));
+    // (x - lo) * scale >= 0: truncation is the floor.
+    bin[p] = static_cast<int32_t>(std::min(static_cast<int64_t>((x[p] - lo) * scale), bins));
     ++start[bin[p] + 1];
   }
   for (int64_t k = 0; k <= bins; ++k) start[k + 1] += start[k];
@@ -235,11 +252,11 @@ bool QuantisedOrder(const double* x, int64_t total, double r, std::vector<int32_
   const double reach_bins = r * scale;  // >= 4; may be huge for a huge r
   const int64_t reach =
       reach_bins >= static_cast<double>(bins) ? bins + 1 : static_cast<int64_t>(reach_bins) + 2;
-  std::vector<int32_t> next(start.begin(), start.end() - 1);
+  std::copy(start, start + bins + 1, next);
   for (int64_t p = 0; p < total; ++p) {
     const int32_t i = next[bin[p]]++;
     (*order)[i] = static_cast<int32_t>(p);
-    (*ends)[i] = start[std::min<int64_t>(bin[p] + reach + 1, bins + 1)];
+    (*ends)[i] = std::max(start[std::min<int64_t>(bin[p] + reach + 1, bins + 1)], i + 1);
   }
   return true;
 }
@@ -250,9 +267,11 @@ void MultiscalePairCounter::Count(const double* x, double r, int64_t* pairs_m,
                                   int64_t* pairs_mp1) const {
   const int64_t total = n_ - m_ + 1;
   std::vector<int32_t> order(static_cast<size_t>(total)), ends(static_cast<size_t>(total));
-  bool finite = true;
-  for (int64_t p = 0; p < n_ && finite; ++p) finite = std::isfinite(x[p]);
-  if (!finite || !(r > 0)) {
+  // x * 0 is NaN exactly for NaN and infinity; the sum has no early exit,
+  // so it vectorises.
+  double zero_or_nan = 0;
+  for (int64_t p = 0; p < n_; ++p) zero_or_nan += x[p] * 0.0;
+  if (!(zero_or_nan == 0) || !(r > 0)) {
     MultiscalePairCountsSweep(x, n_, m_, r, l_max_, SortedPositions(x, n_), pairs_m, pairs_mp1);
     return;
   }

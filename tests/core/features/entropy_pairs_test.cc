@@ -4,6 +4,7 @@
 #include "core/features/entropy_pairs.h"
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -43,7 +44,7 @@ std::vector<double> Series(int64_t n, int kind, std::mt19937_64& rng) {
   std::normal_distribution<float> normal;
   std::uniform_int_distribution<int> small(-3, 3);
   for (int64_t i = 0; i < n; ++i) {
-    if (kind == 3) {
+    if (kind >= 3) {
       x[i] = normal(rng);
       continue;
     }
@@ -55,6 +56,11 @@ std::vector<double> Series(int64_t n, int kind, std::mt19937_64& rng) {
   // Kind 3: noise with an outlier, which makes the value bins too coarse
   // (the exact sort's path).
   if (kind == 3) x[n / 2] = 1e6;
+  // Kind 4: NaN and infinity (never close to anything; the scalar path).
+  if (kind == 4) {
+    x[n / 3] = std::numeric_limits<double>::quiet_NaN();
+    x[n / 2] = std::numeric_limits<double>::infinity();
+  }
   return x;
 }
 
@@ -66,7 +72,7 @@ TEST(EntropyPairsTest, EveryTargetCountsAsTheDefinitionAndTheSweep) {
   for (int64_t target : targets) {
     hwy::SetSupportedTargetsForTest(target);
     for (int64_t n : {4, 9, 64, 65, 130, 256, 301}) {
-      for (int kind = 0; kind < 4; ++kind) {
+      for (int kind = 0; kind < 5; ++kind) {
         const std::vector<double> x = Series(n, kind, rng);
         for (int64_t m : {1, 2, 3}) {
           if (n <= m + 1) continue;
