@@ -86,15 +86,39 @@ void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1)
   if (l_max <= 16) {
     // Lanes hold slots a0 .. a0 + lanes - 1; each candidate b is broadcast.
     // A close candidate adds its strides, masked by the lane's own, one per
-    // nibble; the accumulators are emptied before a nibble can reach 16.
+    // nibble. Nibbles hold at most 15 adds: they are then moved into byte
+    // fields (even and odd strides apart, a few vector operations), and the
+    // bytes, after at most 17 moves, summed over the lanes into the counts.
     const auto low_nibbles = hn::Set(du, uint64_t{0x0F0F0F0F0F0F0F0F});
-    auto flush = [&](hn::Vec<decltype(du)> acc, int64_t* counts) {
-      const uint64_t even = hn::GetLane(hn::SumOfLanes(du, hn::And(acc, low_nibbles)));
-      const uint64_t odd =
-          hn::GetLane(hn::SumOfLanes(du, hn::And(hn::ShiftRight<4>(acc), low_nibbles)));
-      for (int64_t l = 0; l < l_max; ++l) {
-        counts[l] += static_cast<int64_t>((((l & 1) ? odd : even) >> (8 * (l >> 1))) & 0xFF);
+    const auto low_bytes = hn::Set(du, uint64_t{0x00FF00FF00FF00FF});
+    using V = hn::Vec<decltype(du)>;
+    V even_m = hn::Zero(du), odd_m = hn::Zero(du), even_p1 = hn::Zero(du), odd_p1 = hn::Zero(du);
+    int moves = 0;
+    // Byte j of `bytes` counts stride first + 2 j (0-based); the lanes are
+    // summed in 16-bit fields (at most 255 * 8).
+    auto drain = [&](V bytes, int64_t first, int64_t* counts) {
+      const uint64_t lo = hn::GetLane(hn::SumOfLanes(du, hn::And(bytes, low_bytes)));
+      const uint64_t hi =
+          hn::GetLane(hn::SumOfLanes(du, hn::And(hn::ShiftRight<8>(bytes), low_bytes)));
+      for (int64_t j = 0; j < 8 && first + 2 * j < l_max; ++j) {
+        counts[first + 2 * j] +=
+            static_cast<int64_t>((((j & 1) ? hi : lo) >> (16 * (j >> 1))) & 0xFFFF);
       }
+    };
+    auto drain_all = [&] {
+      drain(even_m, 0, count_m);
+      drain(odd_m, 1, count_m);
+      drain(even_p1, 0, count_p1);
+      drain(odd_p1, 1, count_p1);
+      even_m = odd_m = even_p1 = odd_p1 = hn::Zero(du);
+      moves = 0;
+    };
+    auto move = [&](V acc_m, V acc_p1) {
+      even_m = hn::Add(even_m, hn::And(acc_m, low_nibbles));
+      odd_m = hn::Add(odd_m, hn::And(hn::ShiftRight<4>(acc_m), low_nibbles));
+      even_p1 = hn::Add(even_p1, hn::And(acc_p1, low_nibbles));
+      odd_p1 = hn::Add(odd_p1, hn::And(hn::ShiftRight<4>(acc_p1), low_nibbles));
+      if (++moves == 17) drain_all();
     };
     auto acc_m = hn::Zero(du), acc_p1 = hn::Zero(du);
     int pending = 0;
@@ -121,16 +145,15 @@ void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1)
         acc_p1 = hn::Add(acc_p1, hn::IfThenElseZero(hn::RebindMask(du, close_p1),
                                                     hn::And(own_p1, hn::Set(du, slot_p1[b]))));
         if (++pending == 15) {
-          flush(acc_m, count_m);
-          flush(acc_p1, count_p1);
+          move(acc_m, acc_p1);
           acc_m = hn::Zero(du);
           acc_p1 = hn::Zero(du);
           pending = 0;
         }
       }
     }
-    flush(acc_m, count_m);
-    flush(acc_p1, count_p1);
+    move(acc_m, acc_p1);
+    drain_all();
   } else {
     // More strides than nibbles: per slot a, its candidates a vector at a
     // time, counted per stride of a by a bit test and a mask popcount.
