@@ -1,5 +1,7 @@
 // neurofeat: the command-line client. Subcommands run the embedded engine
 // in-process.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -27,6 +29,12 @@ void PrintUsage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Blocks of windows and chunks (1-50 MB) are allocated and freed over and
+  // over: kept in the heap instead of returned to the kernel each time, they
+  // are not page-faulted and zeroed anew (that was a sixth of a short
+  // extract's time). The process's peak stays what the work needs.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   if (argc < 2) {
     PrintUsage(stderr);
     return 2;

@@ -37,18 +37,25 @@ std::vector<double> WelchFrequencies(const WelchSettings& s) {
   return f;
 }
 
+WelchSettings WithHannWindow(WelchSettings s) {
+  auto win = std::make_shared<std::vector<double>>(static_cast<size_t>(s.nperseg));
+  for (int64_t i = 0; i < s.nperseg; ++i) {
+    (*win)[i] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / s.nperseg);
+  }
+  s.window = std::move(win);
+  return s;
+}
+
 WelchSpectra::WelchSpectra(const WelchSettings& s, const double* x, int64_t rows, int64_t n,
                            FftPlans& plans)
     : nperseg_(s.nperseg) {
   const int64_t step = s.nperseg - s.noverlap;
   segments_ = (n - s.nperseg) / step + 1;
   bins_ = s.nperseg / 2 + 1;
-  std::vector<double> win(s.nperseg);
+  const WelchSettings own = s.window != nullptr ? WelchSettings{} : WithHannWindow(s);
+  const std::vector<double>& win = s.window != nullptr ? *s.window : *own.window;
   double win_sq = 0.0;
-  for (int64_t i = 0; i < s.nperseg; ++i) {
-    win[i] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / s.nperseg);
-    win_sq += win[i] * win[i];
-  }
+  for (int64_t i = 0; i < s.nperseg; ++i) win_sq += win[i] * win[i];
   scale_ = 1.0 / (s.fs * win_sq);
   spectra_.resize(rows * segments_ * bins_);
   FftBuffer<double> seg(s.nperseg);

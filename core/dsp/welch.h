@@ -9,6 +9,7 @@
 
 #include <complex>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,7 +23,14 @@ struct WelchSettings {
   double fs = 1.0;
   int64_t nperseg = 256;
   int64_t noverlap = 128;
+  // scipy's periodic Hann window of nperseg samples. Null: WelchSpectra
+  // computes it; a kernel that makes spectra for every window keeps one
+  // (WithHannWindow), since the cosines cost as much as the FFTs.
+  std::shared_ptr<const std::vector<double>> window;
 };
+
+// WithHannWindow() is `s` holding its window.
+WelchSettings WithHannWindow(WelchSettings s);
 
 // ValidateWelch() checks the settings against a window of n_times samples;
 // errors name `field` (the feature path) and the offending value.

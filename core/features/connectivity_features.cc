@@ -36,15 +36,16 @@ class CoherencyPreprocessor final : public PreprocessorKernel {
  public:
   CoherencyPreprocessor(const NodeShape& parent, const SpectralParams& p,
                         std::vector<std::pair<int, int>> pairs)
-      : params_(p), input_n_(parent.n) {
+      : params_(p),
+        welch_(WithHannWindow({p.fs, p.nperseg, p.noverlap, nullptr})),
+        input_n_(parent.n) {
     output_ = PairShape(parent, std::move(pairs), ValueKind::kCoherency, kCoherency);
     kept_ = KeptBins(p, &output_.freqs);
     output_.n = static_cast<int64_t>(kept_.size());
   }
   void Apply(const NodeValue& in, EvalContext& ctx, NodeValue* out) const override {
     const int64_t channels = static_cast<int64_t>(output_.channels.size());
-    WelchSpectra spectra(WelchSettings{params_.fs, params_.nperseg, params_.noverlap}, in.x.data(),
-                         channels, input_n_, *ctx.plans);
+    WelchSpectra spectra(welch_, in.x.data(), channels, input_n_, *ctx.plans);
     const int64_t bins = spectra.bins();
     std::vector<double> psd(channels * bins);
     for (int64_t c = 0; c < channels; ++c) spectra.Psd(c, psd.data() + c * bins);
@@ -63,6 +64,8 @@ class CoherencyPreprocessor final : public PreprocessorKernel {
 
  private:
   SpectralParams params_;
+  // With its window, computed once.
+  WelchSettings welch_;
   int64_t input_n_;
   std::vector<int64_t> kept_;
 };

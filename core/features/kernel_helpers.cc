@@ -199,7 +199,7 @@ absl::StatusOr<SpectralParams> ReadSpectralParams(ParamReader& params, const Sig
                                                     params.Field("overlap_in_sec")));
     }
   }
-  WelchSettings w{p.fs, p.nperseg, p.noverlap};
+  WelchSettings w{p.fs, p.nperseg, p.noverlap, nullptr};
   NF_RETURN_IF_ERROR(ValidateWelch(w, n_times, params.path()));
   // EEGDash's get_valid_freq_band: f_min >= 2 fs / n_times, f_max <= fs / 2.
   const double f0 = 2.0 * p.fs / static_cast<double>(n_times);
@@ -228,7 +228,8 @@ absl::StatusOr<SpectralParams> ReadSpectralParams(ParamReader& params, const Sig
 }
 
 std::vector<int64_t> KeptBins(const SpectralParams& p, std::vector<double>* freqs) {
-  const std::vector<double> all = WelchFrequencies(WelchSettings{p.fs, p.nperseg, p.noverlap});
+  const std::vector<double> all =
+      WelchFrequencies(WelchSettings{p.fs, p.nperseg, p.noverlap, nullptr});
   std::vector<int64_t> kept;
   freqs->clear();
   for (int64_t k = 0; k < static_cast<int64_t>(all.size()); ++k) {

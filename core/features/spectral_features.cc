@@ -18,7 +18,8 @@ const char kDb[] = "spectral_db_preprocessor";
 
 class WelchPreprocessor final : public PreprocessorKernel {
  public:
-  WelchPreprocessor(const NodeShape& parent, const SpectralParams& p) : params_(p) {
+  WelchPreprocessor(const NodeShape& parent, const SpectralParams& p)
+      : params_(p), welch_(WithHannWindow({p.fs, p.nperseg, p.noverlap, nullptr})) {
     output_ = parent;
     output_.kind = ValueKind::kSpectrum;
     output_.producer = kWelch;
@@ -28,8 +29,7 @@ class WelchPreprocessor final : public PreprocessorKernel {
   }
   void Apply(const NodeValue& in, EvalContext& ctx, NodeValue* out) const override {
     const int64_t rows = static_cast<int64_t>(output_.rows.size());
-    WelchSpectra spectra(WelchSettings{params_.fs, params_.nperseg, params_.noverlap}, in.x.data(),
-                         rows, input_n_, *ctx.plans);
+    WelchSpectra spectra(welch_, in.x.data(), rows, input_n_, *ctx.plans);
     std::vector<double> psd(spectra.bins());
     out->x.resize(rows * output_.n);
     out->x32.clear();
@@ -41,6 +41,8 @@ class WelchPreprocessor final : public PreprocessorKernel {
 
  private:
   SpectralParams params_;
+  // With its window, computed once.
+  WelchSettings welch_;
   std::vector<int64_t> kept_;
   int64_t input_n_ = 0;
 };

@@ -28,7 +28,7 @@ TEST(WelchTest, MatchesScipyWelch) {
   NpyArray x = testing::LoadNpy("eegdash/howto_X_rows.npy");  // (128, 6, 256) float32
   NpyArray want = testing::LoadNpy("eegdash/welch_fs128_n128_o64_psd_f64.npy");  // (64, 6, 65)
   NpyArray f = testing::LoadNpy("eegdash/welch_fs128_n128_o64_f.npy");
-  const WelchSettings s{128.0, 128, 64};
+  const WelchSettings s{128.0, 128, 64, nullptr};
   const std::vector<double> freqs = WelchFrequencies(s);
   ASSERT_EQ(freqs.size(), 65u);
   for (size_t k = 0; k < freqs.size(); ++k) EXPECT_EQ(freqs[k], f.as<double>()[k]);
@@ -57,7 +57,7 @@ TEST(WelchTest, ParsevalForOneSegment) {
   const int n = 256;
   std::vector<double> x(n);
   for (double& v : x) v = 3.0 + normal(rng);
-  const WelchSettings s{100.0, n, 0};
+  const WelchSettings s{100.0, n, 0, nullptr};
   const std::vector<double> psd = Psd(s, x);
   double mean = 0.0;
   for (double v : x) mean += v / n;
@@ -78,7 +78,7 @@ TEST(WelchTest, SinusoidPowerAndPeak) {
   const double fs = 256.0, f0 = 32.0, a = 3.0;
   std::vector<double> x(n);
   for (int i = 0; i < n; ++i) x[i] = a * std::sin(2 * std::numbers::pi * f0 * i / fs);
-  const WelchSettings s{fs, 256, 128};
+  const WelchSettings s{fs, 256, 128, nullptr};
   const std::vector<double> psd = Psd(s, x);
   const double df = fs / 256;
   double total = 0.0;
