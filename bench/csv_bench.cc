@@ -1,6 +1,6 @@
-// Feature-table CSV output, in one run: the writer extract used when the
-// speed issue was filed (absl::StrFormat("%.17g") per value, a line string
-// per row into an std::ofstream), reproduced here, and FeatureCsvWriter
+// Feature-table CSV output, in one run: extract's earlier writer
+// (absl::StrFormat("%.17g") per value, a line string per row into an
+// std::ofstream), reproduced here, and FeatureCsvWriter
 // (shortest round-trip text, one large buffer). The two alternate, rounds
 // times; the median per side and the median of the per-round ratios are
 // printed. Both files are read back and compared value by value.
@@ -36,7 +36,7 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// The writer of extract.cc at the time the issue was filed.
+// extract.cc's earlier writer.
 void WriteFilingTime(const neurofeat::FeatureTable& table, const std::string& path) {
   std::ofstream out(path, std::ios::binary);
   std::string line = "recording,window,start_sample";
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     differ += i >= a.size() || i >= b.size() || a[i] != table.values[i] || b[i] != table.values[i];
   }
   std::printf(
-      "{\"rows\": %lld, \"cols\": %lld, \"threads\": %d, \"filing_time_ms\": %.2f, \"writer_ms\": "
+      "{\"rows\": %lld, \"cols\": %lld, \"threads\": %d, \"earlier_writer_ms\": %.2f, \"writer_ms\": "
       "%.2f, \"of_which_append_ms\": %.2f, "
       "\"ratio_median_of_rounds\": %.2f, \"values_not_read_back_exactly\": %lld}\n",
       static_cast<long long>(rows), static_cast<long long>(cols), threads, 1e3 * Median(old_s),

@@ -10,7 +10,7 @@
 #              read and streamed back with nothing computed (what gRPC and
 #              the writer cost alone)
 # Prints each side's median and the median over rounds of
-# min(embedded, transport) / remote (the issue asks for at least 0.90), and
+# min(embedded, transport) / remote (the target is at least 0.90), and
 # the CPU seconds each side spent (client + server, from getrusage and the
 # server's /proc/PID/stat): client and server share this machine's cores, so
 # a side cannot finish before its CPU seconds / cores.

@@ -10,7 +10,8 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(npy_fuzz edf_fuzz spikeglx_meta_fuzz oebin_fuzz pipeline_json_fuzz request_fuzz)
+  targets=(npy_fuzz edf_fuzz spikeglx_meta_fuzz oebin_fuzz pipeline_json_fuzz request_fuzz
+    openephys_settings_fuzz)
 fi
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEUROFEAT_SANITIZE=fuzzer \
