@@ -1,5 +1,8 @@
 #include "core/preprocess/common_reference_step.h"
 
+#include <algorithm>
+#include <random>
+
 #include "core/source/in_memory_source.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -35,6 +38,38 @@ TEST(CommonReferenceStepTest, GlobalMedianOfHandPickedValues) {
   auto step = CommonReferenceStep::Create({}, Line({1, 9, 3, 7, 5}), SampleType::kFloat32, "p");
   ASSERT_TRUE(step.ok());
   EXPECT_THAT(Row(**step), ::testing::ElementsAre(-4, 4, -2, 2, 0));  // median 5
+}
+
+// A chunk too large to stay in the cache (its rows are written past it,
+// with non-temporal stores) and a small one (ordinary stores) give every
+// row minus numpy's median of it.
+TEST(CommonReferenceStepTest, LargeAndSmallChunksSubtractEachRowsMedian) {
+  const int64_t frames = 12000, channels = 384;  // 18 MB of float32 out
+  Traces t = Traces::Uninitialized(SampleType::kFloat32, frames, channels);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.f, 50.f);
+  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = normal(rng);
+  RecordingInfo info;
+  info.sampling_rate_hz = 30000;
+  info.channel_ids = DefaultChannelIds(channels);
+  auto source = std::make_shared<InMemorySource>(CopyFrames(t, 0, frames), info);
+  auto step = CommonReferenceStep::Create({}, source, SampleType::kFloat32, "p");
+  ASSERT_TRUE(step.ok());
+  for (const auto& [a, b] : {std::pair<int64_t, int64_t>{0, frames}, {100, 164}}) {
+    absl::StatusOr<Traces> out = (*step)->GetTraces(a, b);
+    ASSERT_TRUE(out.ok()) << out.status();
+    int64_t wrong = 0;
+    std::vector<float> row(channels);
+    for (int64_t f = a; f < b; ++f) {
+      const float* x = t.row<float>(f);
+      row.assign(x, x + channels);
+      std::sort(row.begin(), row.end());
+      // numpy: the mean of the two middle values, in float32.
+      const float median = (row[channels / 2 - 1] + row[channels / 2]) / 2.0f;
+      for (int64_t c = 0; c < channels; ++c) wrong += out->row<float>(f - a)[c] != x[c] - median;
+    }
+    EXPECT_EQ(wrong, 0) << a << ".." << b;
+  }
 }
 
 TEST(CommonReferenceStepTest, GlobalMedianOverReferenceSubset) {
