@@ -4,10 +4,6 @@
 #include <cmath>
 #include <numeric>
 
-#if defined(__SSE__)
-#include <immintrin.h>
-#endif
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -23,22 +19,6 @@ namespace neurofeat {
 namespace {
 
 constexpr int64_t kRowsPerTask = 512;
-constexpr size_t kStreamOutputBytes = size_t{16} << 20;
-
-// y[c] = x[c] - shift with non-temporal stores: a chunk's output (46 MB for
-// 1 s x 384 float32) never fits the cache, and ordinary stores first read
-// every output line in; on two cores sharing memory that read was what kept
-// the step from scaling like its row medians. (SSE is in every x86-64.)
-void SubtractStreaming(const float* x, float shift, int64_t channels, float* y) {
-  int64_t c = 0;
-#if defined(__SSE__)
-  if ((reinterpret_cast<uintptr_t>(y) & 15) == 0) {
-    const __m128 s = _mm_set1_ps(shift);
-    for (; c + 4 <= channels; c += 4) _mm_stream_ps(y + c, _mm_sub_ps(_mm_loadu_ps(x + c), s));
-  }
-#endif
-  for (; c < channels; ++c) y[c] = x[c] - shift;
-}
 
 const char* KindName(ReferenceKind k) {
   switch (k) {
@@ -239,9 +219,6 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
   Traces out = Traces::Uninitialized(output_type_, frames, channels);
   const ReferenceKind kind = options_.reference;
   const ReferenceOperator op = options_.op;
-  // Only outputs that cannot stay in the cache for the next step are
-  // streamed past it.
-  const bool stream = out.size_bytes() > kStreamOutputBytes;
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, frames, kRowsPerTask),
       [&](const tbb::blocked_range<int64_t>& r) {
@@ -259,11 +236,7 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
             } else if (kind == ReferenceKind::kGlobal) {
               const float shift =
                   RowShiftFloat(x, ref_indices_, channels, op, sequential_sum_, buf, &tracker);
-              if (stream) {
-                SubtractStreaming(x, shift, channels, y);
-              } else {
-                for (int64_t c = 0; c < channels; ++c) y[c] = x[c] - shift;
-              }
+              for (int64_t c = 0; c < channels; ++c) y[c] = x[c] - shift;
             } else {
               float global = 0;
               bool have_global = false;
@@ -301,10 +274,6 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
             }
           }
         }
-#if defined(__SSE__)
-        // The streamed rows are visible to other threads once this task ends.
-        _mm_sfence();
-#endif
       });
   return out;
 }

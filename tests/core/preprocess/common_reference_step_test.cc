@@ -40,8 +40,7 @@ TEST(CommonReferenceStepTest, GlobalMedianOfHandPickedValues) {
   EXPECT_THAT(Row(**step), ::testing::ElementsAre(-4, 4, -2, 2, 0));  // median 5
 }
 
-// A chunk too large to stay in the cache (its rows are written past it,
-// with non-temporal stores) and a small one (ordinary stores) give every
+// A large chunk (rows split across the arena) and a small one give every
 // row minus numpy's median of it.
 TEST(CommonReferenceStepTest, LargeAndSmallChunksSubtractEachRowsMedian) {
   const int64_t frames = 12000, channels = 384;  // 18 MB of float32 out
