@@ -229,19 +229,25 @@ void PhaseShiftStep::ShiftChannels(const Traces& in, int64_t left_pad, int64_t f
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, channels, 1), [&](const auto& range) {
     Scratch own;
     Scratch* s = &scratch_.local();
-    const size_t needed = static_cast<size_t>(n) * sizeof(double) +
+    const size_t needed = 2 * static_cast<size_t>(n) * sizeof(double) +
                           static_cast<size_t>(bins) * 2 * sizeof(std::complex<double>);
     if (needed > kScratchKeptBytes) s = &own;
     Grow(s->buf, static_cast<size_t>(n));
     Grow(s->spectrum, static_cast<size_t>(bins));
     if (kernels == nullptr) Grow(s->rotation, static_cast<size_t>(bins));
+    Grow(s->inverse, static_cast<size_t>(n));
     double* buf = s->buf.data();
+    double* inverse = s->inverse.data();
     std::complex<double>* spectrum = s->spectrum.data();
+    // Past L the buffer holds zeros for every channel of this range: the
+    // forward transform leaves its input as it was and the inverse writes
+    // elsewhere, so they are written once, not per channel (half of N).
+    std::fill(buf + length, buf + n, 0.0);
     for (int64_t c = range.begin(); c != range.end(); ++c) {
       std::fill(buf, buf + left_pad, 0.0);
       const In* column = columns + c * rows;
       for (int64_t r = 0; r < rows; ++r) buf[left_pad + r] = static_cast<double>(column[r]);
-      std::fill(buf + left_pad + rows, buf + n, 0.0);
+      std::fill(buf + left_pad + rows, buf + length, 0.0);
       for (int64_t k = 0; k < m; ++k) {
         buf[k] *= taper_[k];
         buf[length - 1 - k] *= taper_[k];
@@ -255,9 +261,9 @@ void PhaseShiftStep::ShiftChannels(const Traces& in, int64_t left_pad, int64_t f
         kernel = s->rotation.data();
       }
       MultiplyInPlace(spectrum, kernel, bins);
-      plans_.BackwardReal(spectrum, buf, n);
+      plans_.BackwardReal(spectrum, inverse, n);
       Out* result = results + c * frames;
-      for (int64_t f = 0; f < frames; ++f) result[f] = ConvertOut<Out>(buf[m + f] * scale);
+      for (int64_t f = 0; f < frames; ++f) result[f] = ConvertOut<Out>(inverse[m + f] * scale);
     }
   });
   TransposeTiles(results, channels, frames, out->data<Out>());

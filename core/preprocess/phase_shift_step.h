@@ -76,6 +76,7 @@ class PhaseShiftStep final : public TraceSource {
   // Per-thread buffers kept between calls (see kScratchKeptBytes).
   struct Scratch {
     FftBuffer<double> buf;
+    FftBuffer<double> inverse;
     FftBuffer<std::complex<double>> spectrum;
     FftBuffer<std::complex<double>> rotation;
   };
