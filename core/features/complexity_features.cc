@@ -47,8 +47,8 @@ class EntropyPreprocessor final : public PreprocessorKernel {
     auto count = [&](int64_t begin, int64_t end) {
       for (int64_t c = begin; c < end; ++c) {
         const RowView row = Row(in, c, n_);
-        CountNeighbours(row.x, n_, m_, Tolerance(row, r_), l_, SortedPositions(row.x, n_),
-                        &out->counts_m[c], &out->counts_mp1[c]);
+        CountNeighboursBanded(row.x, n_, m_, Tolerance(row, r_), l_, &out->counts_m[c],
+                              &out->counts_mp1[c]);
       }
     };
     if (rows > 1 && rows * n_ >= kParallelRowSamples) {

@@ -28,6 +28,15 @@ struct PairCountInput {
   const int32_t* ends;
   const uint64_t *strides_m, *strides_p1, *spread_m, *spread_p1;
 };
+struct NeighbourCountInput {
+  const double* x;
+  int64_t n, m, l;
+  double r;
+  // Vector indices i < (n - m + 1) / l in candidate order, and each slot's
+  // candidate end (null: found by value, the order being an exact sort).
+  const int32_t* order;
+  const int32_t* ends;
+};
 }  // namespace neurofeat
 #endif
 
@@ -192,6 +201,77 @@ void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1)
   }
 }
 
+// Per-vector neighbour counts at one stride, as CountNeighbours() in
+// entropy_counts.h: lanes hold 8 consecutive slots, each candidate b is
+// broadcast; a close pair adds one to the lane's counter and one to b's.
+void NeighbourCountTarget(const NeighbourCountInput& in, int32_t* counts_m, int32_t* counts_mp1) {
+  const int64_t n = in.n, m = in.m, l = in.l;
+  const double r = in.r;
+  const int64_t n_m = (n - m + 1) / l, n_p = (n - m) / l;
+  const hn::CappedTag<double, 8> dd;
+  const hn::RebindToUnsigned<decltype(dd)> du;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
+  const int64_t padded = n_m + lanes;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto cols = std::make_unique_for_overwrite<double[]>(static_cast<size_t>((m + 1) * padded));
+  for (int64_t s = 0; s < n_m; ++s) {
+    const int64_t i = in.order[s];
+    for (int64_t k = 0; k < m; ++k) cols[k * padded + s] = in.x[i * l + k];
+    cols[m * padded + s] = i < n_p ? in.x[i * l + m] : nan;
+  }
+  for (int64_t s = n_m; s < padded; ++s) {
+    for (int64_t k = 0; k <= m; ++k) cols[k * padded + s] = nan;
+  }
+  const double* c0 = cols.get();
+  const double* last = cols.get() + m * padded;
+  std::vector<int32_t> found;
+  const int32_t* ends = in.ends;
+  if (ends == nullptr) {
+    found.resize(static_cast<size_t>(n_m));
+    for (int64_t s = 0, end = 0; s < n_m; ++s) {
+      if (end < s + 1) end = s + 1;
+      while (end < n_m && c0[end] - c0[s] <= r) ++end;
+      found[s] = static_cast<int32_t>(end);
+    }
+    ends = found.data();
+  }
+  std::vector<int64_t> cnt_m(static_cast<size_t>(padded), 0),
+      cnt_p1(static_cast<size_t>(padded), 0);
+  const auto vr = hn::Set(dd, r);
+  const auto one = hn::Set(du, uint64_t{1});
+  uint64_t lane_counts[8];
+  for (int64_t a0 = 0; a0 + 1 < n_m; a0 += lanes) {
+    const int64_t block_end = ends[std::min(a0 + lanes, n_m) - 1];
+    const auto own0 = hn::LoadU(dd, c0 + a0);
+    const auto own_last = hn::LoadU(dd, last + a0);
+    auto acc_m = hn::Zero(du), acc_p1 = hn::Zero(du);
+    for (int64_t b = a0 + 1; b < block_end; ++b) {
+      auto close = hn::Le(hn::Abs(hn::Sub(own0, hn::Set(dd, c0[b]))), vr);
+      if (b < a0 + lanes) close = hn::And(close, hn::FirstN(dd, static_cast<size_t>(b - a0)));
+      for (int64_t k = 1; k < m; ++k) {
+        const double* col = cols.get() + k * padded;
+        close = hn::And(close,
+                        hn::Le(hn::Abs(hn::Sub(hn::LoadU(dd, col + a0), hn::Set(dd, col[b]))), vr));
+      }
+      const auto close_p1 =
+          hn::And(close, hn::Le(hn::Abs(hn::Sub(own_last, hn::Set(dd, last[b]))), vr));
+      acc_m = hn::Add(acc_m, hn::IfThenElseZero(hn::RebindMask(du, close), one));
+      acc_p1 = hn::Add(acc_p1, hn::IfThenElseZero(hn::RebindMask(du, close_p1), one));
+      cnt_m[b] += static_cast<int64_t>(hn::CountTrue(dd, close));
+      cnt_p1[b] += static_cast<int64_t>(hn::CountTrue(dd, close_p1));
+    }
+    hn::StoreU(acc_m, du, lane_counts);
+    for (int64_t j = 0; j < lanes; ++j) cnt_m[a0 + j] += static_cast<int64_t>(lane_counts[j]);
+    hn::StoreU(acc_p1, du, lane_counts);
+    for (int64_t j = 0; j < lanes; ++j) cnt_p1[a0 + j] += static_cast<int64_t>(lane_counts[j]);
+  }
+  for (int64_t s = 0; s < n_m; ++s) {
+    const int64_t i = in.order[s];
+    counts_m[i] = static_cast<int32_t>(cnt_m[s] + 1);  // itself included
+    if (i < n_p) counts_mp1[i] = static_cast<int32_t>(cnt_p1[s] + 1);
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace neurofeat
 HWY_AFTER_NAMESPACE();
@@ -200,6 +280,7 @@ HWY_AFTER_NAMESPACE();
 namespace neurofeat {
 
 HWY_EXPORT(CountTarget);
+HWY_EXPORT(NeighbourCountTarget);
 
 MultiscalePairCounter::MultiscalePairCounter(int64_t n, int64_t m, int64_t l_max)
     : n_(n), m_(m), l_max_(l_max) {
@@ -318,6 +399,30 @@ void MultiscalePairCounter::Count(const double* x, double r, int64_t* pairs_m,
                           spread_m_.data(),
                           spread_p1_.data()};
   HWY_DYNAMIC_DISPATCH(CountTarget)(in, pairs_m, pairs_mp1);
+}
+
+void CountNeighboursBanded(const double* x, int64_t n, int64_t m, double r, int64_t l,
+                           std::vector<int32_t>* counts_m, std::vector<int32_t>* counts_mp1) {
+  const int64_t n_m = (n - m + 1) / l;
+  double zero_or_nan = 0;
+  for (int64_t p = 0; p < n; ++p) zero_or_nan += x[p] * 0.0;
+  if (!(zero_or_nan == 0) || !(r > 0)) {
+    CountNeighbours(x, n, m, r, l, SortedPositions(x, n), counts_m, counts_mp1);
+    return;
+  }
+  // The first sample of each vector, ordered as MultiscalePairCounter does.
+  std::vector<double> first(static_cast<size_t>(n_m));
+  for (int64_t i = 0; i < n_m; ++i) first[i] = x[i * l];
+  std::vector<int32_t> order(static_cast<size_t>(n_m)), ends(static_cast<size_t>(n_m));
+  const bool binned = QuantisedOrder(first.data(), n_m, r, &order, &ends);
+  if (!binned) {
+    int64_t s = 0;
+    for (int32_t i : SortedPositions(first.data(), n_m)) order[s++] = i;
+  }
+  counts_m->assign(static_cast<size_t>(n_m), 0);
+  counts_mp1->assign(static_cast<size_t>((n - m) / l), 0);
+  const NeighbourCountInput in{x, n, m, l, r, order.data(), binned ? ends.data() : nullptr};
+  HWY_DYNAMIC_DISPATCH(NeighbourCountTarget)(in, counts_m->data(), counts_mp1->data());
 }
 
 }  // namespace neurofeat

@@ -60,6 +60,13 @@ class MultiscalePairCounter {
   std::vector<uint64_t> strides_m_, strides_p1_, spread_m_, spread_p1_;
 };
 
+// CountNeighboursBanded(): CountNeighbours() of entropy_counts.h (each
+// vector's neighbours within r, itself included, at dimensions m and m + 1,
+// vectors starting every l samples) with the same ordering and SIMD
+// candidate tests as MultiscalePairCounter: the same counts.
+void CountNeighboursBanded(const double* x, int64_t n, int64_t m, double r, int64_t l,
+                           std::vector<int32_t>* counts_m, std::vector<int32_t>* counts_mp1);
+
 }  // namespace neurofeat
 
 #endif  // NEUROFEAT_CORE_FEATURES_ENTROPY_PAIRS_H_

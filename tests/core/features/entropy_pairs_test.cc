@@ -101,6 +101,45 @@ TEST(EntropyPairsTest, EveryTargetCountsAsTheDefinitionAndTheSweep) {
   EXPECT_GT(cases, 100);
 }
 
+TEST(EntropyPairsTest, PerVectorCountsEqualTheSweepOnEveryTarget) {
+  std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  std::mt19937_64 rng(13);
+  int cases = 0;
+  for (int64_t target : targets) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (int64_t n : {9, 64, 257, 700}) {
+      for (int kind = 0; kind < 5; ++kind) {
+        const std::vector<double> x = Series(n, kind, rng);
+        for (int64_t m : {1, 2, 3}) {
+          for (int64_t l : {1, 2, 5}) {
+            if ((n - m) / l < 1) continue;
+            for (double r : {0.0, 0.2, 0.7}) {
+              SCOPED_TRACE(absl::StrCat(hwy::TargetName(target), " n ", n, " kind ", kind, " m ", m,
+                                        " l ", l, " r ", r));
+              std::vector<int32_t> want_m, want_p, got_m, got_p;
+              CountNeighbours(x.data(), n, m, r, l, SortedPositions(x.data(), n), &want_m, &want_p);
+              CountNeighboursBanded(x.data(), n, m, r, l, &got_m, &got_p);
+              EXPECT_EQ(got_m, want_m);
+              EXPECT_EQ(got_p, want_p);
+              // And the definition, for the first vector.
+              int32_t first = 0;
+              for (int64_t j = 0; j < (n - m + 1) / l; ++j) {
+                bool close = true;
+                for (int64_t k = 0; k < m; ++k) close &= std::fabs(x[k] - x[j * l + k]) <= r;
+                first += close;
+              }
+              EXPECT_EQ(got_m[0], first);
+              ++cases;
+            }
+          }
+        }
+      }
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  EXPECT_GT(cases, 100);
+}
+
 TEST(EntropyPairsTest, LongSeriesAgreeWithTheSweepAtSixtyFourStrides) {
   std::mt19937_64 rng(11);
   const std::vector<double> x = Series(3000, 0, rng);
