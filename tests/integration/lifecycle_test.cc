@@ -39,9 +39,12 @@ v1::ExtractRequest SlowExtract(int windows) {
   s->add_shape(channels);
   s->set_data(reinterpret_cast<const char*>(x.data()), x.size() * 4);
   req.mutable_recording()->set_sampling_rate_hz(30000);
+  // Slow on purpose: r = 5 std makes nearly every pair of the 30000-sample
+  // windows a candidate (about 1 s of CPU per window and 8 channels).
   *req.mutable_pipeline() = *api::ParsePipelineJson(R"({"window": {"size_samples": 30000},
       "features": [{"name": "h", "fn": "dimensionality_higuchi_fractal_dim"},
-                   {"name": "e", "preprocessor": {"fn": "complexity_entropy_preprocessor"},
+                   {"name": "e", "preprocessor": {"fn": "complexity_entropy_preprocessor",
+                                                  "params": {"r": 5}},
                     "features": [{"name": "s", "fn": "complexity_sample_entropy"}]}]})");
   req.set_rows_per_message(1);
   return req;

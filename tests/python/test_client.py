@@ -211,8 +211,10 @@ def test_refusals_are_retried_and_the_dataset_completes(make_server):
     assert rejected and rejected > 0
 
 
+# Slow on purpose: r = 5 std makes nearly every pair of samples a candidate.
 SLOW = {"features": [{"name": "h", "fn": "dimensionality_higuchi_fractal_dim"},
-                     {"name": "e", "preprocessor": {"fn": "complexity_entropy_preprocessor"},
+                     {"name": "e", "preprocessor": {"fn": "complexity_entropy_preprocessor",
+                                                    "params": {"r": 5}},
                       "features": [{"name": "s", "fn": "complexity_sample_entropy"}]}]}
 
 
