@@ -126,6 +126,29 @@ void ConvertFrom(const Traces& src, To* dst) {
 
 }  // namespace
 
+namespace {
+
+template <typename To>
+void ConvertFrameTo(const Traces& src, int64_t frame, To* dst) {
+  const int64_t n = src.channels();
+  switch (src.type()) {
+    case SampleType::kInt16:
+      return ConvertAll(src.row<int16_t>(frame), dst, n);
+    case SampleType::kFloat32:
+      return ConvertAll(src.row<float>(frame), dst, n);
+    case SampleType::kFloat64:
+      return ConvertAll(src.row<double>(frame), dst, n);
+  }
+}
+
+}  // namespace
+
+void ConvertFrame(const Traces& src, int64_t frame, float* dst) { ConvertFrameTo(src, frame, dst); }
+
+void ConvertFrame(const Traces& src, int64_t frame, int16_t* dst) {
+  ConvertFrameTo(src, frame, dst);
+}
+
 Traces ConvertTraces(const Traces& src, SampleType type) {
   Traces out = Traces::Uninitialized(type, src.frames(), src.channels());
   switch (type) {

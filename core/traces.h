@@ -112,6 +112,10 @@ Traces CopyFrames(const Traces& src, int64_t begin, int64_t end);
 // ConvertTraces() casts every sample to `type`. To int16, values are rounded
 // half to even and saturated at the int16 range.
 Traces ConvertTraces(const Traces& src, SampleType type);
+// ConvertFrame() is one frame (every channel) of ConvertTraces(src, type),
+// written to `dst`, for steps that convert a row where they use it.
+void ConvertFrame(const Traces& src, int64_t frame, float* dst);
+void ConvertFrame(const Traces& src, int64_t frame, int16_t* dst);
 
 }  // namespace neurofeat
 

@@ -212,8 +212,10 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
   NF_RETURN_IF_ERROR(CheckFrameRange(start, end, num_frames()));
   NF_ASSIGN_OR_RETURN(Traces raw, parent_->GetTraces(start, end));
   // The reference is computed in the output's arithmetic: float32 data in
-  // float32, int16 data exactly in float64.
-  Traces in = raw.type() == output_type_ ? std::move(raw) : ConvertTraces(raw, output_type_);
+  // float32, int16 data exactly in float64. A row of another type is
+  // converted where it is used (one pass over the chunk, not two).
+  const bool convert = raw.type() != output_type_;
+  const Traces& in = raw;
   const int64_t frames = in.frames();
   const int64_t channels = in.channels();
   Traces out = Traces::Uninitialized(output_type_, frames, channels);
@@ -225,10 +227,18 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
         std::vector<float> buf(
             static_cast<size_t>(channels + 64 + MedianScratchFloats(static_cast<int>(channels))));
         std::vector<int16_t> gathered(static_cast<size_t>(channels));
+        std::vector<float> row_float(convert ? static_cast<size_t>(channels) : 0);
+        std::vector<int16_t> row_int16(convert ? static_cast<size_t>(channels) : 0);
         RowMedianTracker tracker;
         for (int64_t t = r.begin(); t < r.end(); ++t) {
           if (output_type_ == SampleType::kFloat32) {
-            const float* x = in.row<float>(t);
+            const float* x = nullptr;
+            if (convert) {
+              ConvertFrame(in, t, row_float.data());
+              x = row_float.data();
+            } else {
+              x = in.row<float>(t);
+            }
             float* y = out.row<float>(t);
             if (kind == ReferenceKind::kSingle) {
               const float ref = x[ref_indices_[0]];
@@ -256,7 +266,13 @@ absl::StatusOr<Traces> CommonReferenceStep::GetTraces(int64_t start, int64_t end
               }
             }
           } else {
-            const int16_t* x = in.row<int16_t>(t);
+            const int16_t* x = nullptr;
+            if (convert) {
+              ConvertFrame(in, t, row_int16.data());
+              x = row_int16.data();
+            } else {
+              x = in.row<int16_t>(t);
+            }
             int16_t* y = out.row<int16_t>(t);
             if (kind == ReferenceKind::kSingle) {
               const double ref = x[ref_indices_[0]];

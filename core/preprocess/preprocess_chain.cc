@@ -86,8 +86,8 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
       NF_ASSIGN_OR_RETURN(auto s,
                           CommonReferenceStep::Create(*cr, current, output_type, step.path));
       step_canonical = s->canonical();
-      // Its input converted to the output type when they differ.
-      chain->costs_.push_back({0, in_size, in_size == out_size ? 0 : out_size, out_size});
+      // Rows of another type are converted one at a time, per thread.
+      chain->costs_.push_back({0, in_size, 0, out_size});
       current = std::move(s);
     } else if (const auto* ps = std::get_if<PhaseShiftOptions>(&step.options)) {
       NF_ASSIGN_OR_RETURN(auto s, PhaseShiftStep::Create(*ps, current, output_type, step.path));

@@ -1,6 +1,7 @@
 #include "core/preprocess/common_reference_step.h"
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "core/source/in_memory_source.h"
@@ -68,6 +69,35 @@ TEST(CommonReferenceStepTest, LargeAndSmallChunksSubtractEachRowsMedian) {
       for (int64_t c = 0; c < channels; ++c) wrong += out->row<float>(f - a)[c] != x[c] - median;
     }
     EXPECT_EQ(wrong, 0) << a << ".." << b;
+  }
+}
+
+// A step whose input is another type converts each row where it uses it:
+// the same output as converting the whole chunk first.
+TEST(CommonReferenceStepTest, ConvertingRowsEqualsConvertingTheChunk) {
+  const int64_t frames = 3000, channels = 64;
+  Traces t = Traces::Uninitialized(SampleType::kFloat64, frames, channels);
+  std::mt19937 rng(5);
+  std::normal_distribution<double> normal(0.0, 3000.0);
+  for (int64_t i = 0; i < t.size(); ++i) t.data<double>()[i] = normal(rng);
+  RecordingInfo info;
+  info.sampling_rate_hz = 30000;
+  info.channel_ids = DefaultChannelIds(channels);
+  for (SampleType out : {SampleType::kFloat32, SampleType::kInt16}) {
+    for (ReferenceOperator op : {ReferenceOperator::kMedian, ReferenceOperator::kAverage}) {
+      CommonReferenceOptions o;
+      o.op = op;
+      auto raw = std::make_shared<InMemorySource>(CopyFrames(t, 0, frames), info);
+      auto converted = std::make_shared<InMemorySource>(ConvertTraces(t, out), info);
+      auto a = CommonReferenceStep::Create(o, raw, out, "p");
+      auto b = CommonReferenceStep::Create(o, converted, out, "p");
+      ASSERT_TRUE(a.ok() && b.ok());
+      absl::StatusOr<Traces> x = (*a)->GetTraces(0, frames), y = (*b)->GetTraces(0, frames);
+      ASSERT_TRUE(x.ok() && y.ok());
+      ASSERT_EQ(x->size_bytes(), y->size_bytes());
+      EXPECT_EQ(std::memcmp(x->bytes(), y->bytes(), x->size_bytes()), 0)
+          << SampleTypeName(out) << " op " << static_cast<int>(op);
+    }
   }
 }
 
