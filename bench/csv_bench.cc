@@ -22,19 +22,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_timing.h"
 #include "core/features/table_csv.h"
 #include "tbb/task_arena.h"
 
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using ::neurofeat::bench::Median;
+using ::neurofeat::bench::Now;
 
 // extract.cc's earlier writer.
 void WriteFilingTime(const neurofeat::FeatureTable& table, const std::string& path) {
@@ -142,7 +137,8 @@ int main(int argc, char** argv) {
     differ += i >= a.size() || i >= b.size() || a[i] != table.values[i] || b[i] != table.values[i];
   }
   std::printf(
-      "{\"rows\": %lld, \"cols\": %lld, \"threads\": %d, \"earlier_writer_ms\": %.2f, \"writer_ms\": "
+      "{\"rows\": %lld, \"cols\": %lld, \"threads\": %d, \"earlier_writer_ms\": %.2f, "
+      "\"writer_ms\": "
       "%.2f, \"of_which_append_ms\": %.2f, "
       "\"ratio_median_of_rounds\": %.2f, \"values_not_read_back_exactly\": %lld}\n",
       static_cast<long long>(rows), static_cast<long long>(cols), threads, 1e3 * Median(old_s),

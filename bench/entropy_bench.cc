@@ -17,19 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "core/features/entropy_counts.h"
 #include "core/features/entropy_pairs.h"
 
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using ::neurofeat::bench::Median;
+using ::neurofeat::bench::Now;
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "core/dsp/row_median.h"
 #include "core/io/npy.h"
 #include "core/preprocess/chunked_runner.h"
@@ -26,9 +27,7 @@
 namespace neurofeat {
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using ::neurofeat::bench::Now;
 
 long MinorFaults() {
   rusage r;
@@ -194,18 +193,25 @@ int Main(int argc, char** argv) {
   // Viewer: seconds 60-61 (margins included) through the chain, all cores.
   if (full->num_frames() >= static_cast<int64_t>(61 * fs) + 600) {
     tbb::task_arena arena(tbb::this_task_arena::max_concurrency());
-    std::vector<double> lat;
-    arena.execute([&] {
-      auto chain = *PreprocessChain::Build(chain_spec, full, SampleType::kFloat32);
-      for (int i = 0; i < (only == "viewer" ? 300 : only == "ps_viewer" ? 1 : 30); ++i) {
-        const double t0 = Now();
-        absl::StatusOr<Traces> t =
-            chain->output().GetTraces(static_cast<int64_t>(60 * fs), static_cast<int64_t>(61 * fs));
-        Check(t.status());
-        lat.push_back(Now() - t0);
-      }
-    });
-    std::sort(lat.begin(), lat.end());
+    // Sorted latencies of `calls` GetTraces(60 s, 61 s) on a chain.
+    auto latencies = [&](const ChainSpec& spec, int calls) {
+      std::vector<double> lat;
+      arena.execute([&] {
+        auto chain = *PreprocessChain::Build(spec, full, SampleType::kFloat32);
+        for (int i = 0; i < calls; ++i) {
+          const double t0 = Now();
+          absl::StatusOr<Traces> t = chain->output().GetTraces(static_cast<int64_t>(60 * fs),
+                                                               static_cast<int64_t>(61 * fs));
+          Check(t.status());
+          lat.push_back(Now() - t0);
+        }
+      });
+      std::sort(lat.begin(), lat.end());
+      return lat;
+    };
+    const std::vector<double> lat = latencies(chain_spec, only == "viewer"      ? 300
+                                                          : only == "ps_viewer" ? 1
+                                                                                : 30);
     std::printf(", \"viewer_threads\": %d, \"viewer_median_ms\": %.2f, \"viewer_p90_ms\": %.2f",
                 tbb::this_task_arena::max_concurrency(), 1e3 * lat[lat.size() / 2],
                 1e3 * lat[lat.size() * 9 / 10]);
@@ -220,18 +226,7 @@ int Main(int argc, char** argv) {
     ps_spec.steps.push_back({"preprocess[0].phase_shift", ps});
     ps_spec.steps.push_back({"preprocess[1].highpass", hp});
     ps_spec.steps.push_back({"preprocess[2].common_reference", CommonReferenceOptions{}});
-    std::vector<double> ps_lat;
-    arena.execute([&] {
-      auto chain = *PreprocessChain::Build(ps_spec, full, SampleType::kFloat32);
-      for (int i = 0; i < (only == "ps_viewer" ? 100 : 30); ++i) {
-        const double t0 = Now();
-        absl::StatusOr<Traces> t =
-            chain->output().GetTraces(static_cast<int64_t>(60 * fs), static_cast<int64_t>(61 * fs));
-        Check(t.status());
-        ps_lat.push_back(Now() - t0);
-      }
-    });
-    std::sort(ps_lat.begin(), ps_lat.end());
+    const std::vector<double> ps_lat = latencies(ps_spec, only == "ps_viewer" ? 100 : 30);
     std::printf(", \"ps_viewer_median_ms\": %.2f, \"ps_viewer_p90_ms\": %.2f",
                 1e3 * ps_lat[ps_lat.size() / 2], 1e3 * ps_lat[ps_lat.size() * 9 / 10]);
     // The floor under that figure: the phase shift's transforms alone (a

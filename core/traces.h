@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/statusor.h"
 #include "core/buffer_pool.h"
@@ -104,6 +105,17 @@ class Traces {
 // even, then saturated at the int16 range (NaN gives -32768).
 inline int16_t SaturatingRoundToInt16(double v) {
   return static_cast<int16_t>(std::fmin(std::fmax(std::nearbyint(v), -32768.0), 32767.0));
+}
+
+// CastSample<Out>() is a float64 result written as a sample of type Out:
+// SaturatingRoundToInt16 for int16, a plain cast otherwise.
+template <typename Out>
+Out CastSample(double v) {
+  if constexpr (std::is_same_v<Out, int16_t>) {
+    return SaturatingRoundToInt16(v);
+  } else {
+    return static_cast<Out>(v);
+  }
 }
 
 // CopyFrames() returns rows [begin, end) of `src` as a new Traces.

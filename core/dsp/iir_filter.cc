@@ -80,15 +80,6 @@ void FillGroup(const Traces& in, const Group& g, int64_t pad) {
   }
 }
 
-template <typename Out>
-Out CastOut(double v) {
-  if constexpr (std::is_same_v<Out, int16_t>) {
-    return SaturatingRoundToInt16(v);
-  } else {
-    return static_cast<Out>(v);
-  }
-}
-
 template <typename Out, int kWidth>
 void DrainGroupImpl(const Group& g, int64_t first_row, int64_t rows, Traces* out) {
   const int width = kWidth > 0 ? kWidth : g.width;
@@ -99,7 +90,7 @@ void DrainGroupImpl(const Group& g, int64_t first_row, int64_t rows, Traces* out
     for (int s = 0; s < kGroupStripes; ++s) {
       const double* src = g.stripes[s] + (first_row + t) * kLanes;
       for (int l = 0; l < kLanes; ++l) {
-        if (s * kLanes + l < width) dst[s * kLanes + l] = CastOut<Out>(src[l]);
+        if (s * kLanes + l < width) dst[s * kLanes + l] = CastSample<Out>(src[l]);
       }
     }
   }

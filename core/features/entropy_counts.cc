@@ -208,11 +208,6 @@ std::vector<double> MultiscaleSampleEntropy(const MultiscalePairCounter& counter
   return sampen;
 }
 
-std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
-                                            int64_t l_max) {
-  return MultiscaleSampleEntropy(MultiscalePairCounter(n, m, l_max), x, r);
-}
-
 double SampleEntropy(const std::vector<int32_t>& counts_m, const std::vector<int32_t>& counts_mp1) {
   double a = 0.0, b = 0.0;
   for (int32_t c : counts_mp1) a += c - 1;

@@ -40,11 +40,8 @@ void MultiscalePairCountsSweep(const double* x, int64_t n, int64_t m, double r, 
 
 // MultiscaleSampleEntropy() is SampleEntropy() at every stride
 // l = 1..l_max (element l - 1), from the close-pair counts (sample entropy
-// needs only how many pairs are close, not which), counted by a
-// MultiscalePairCounter (a caller with many series of one length should
-// keep one). REQUIRES l_max <= 64.
-std::vector<double> MultiscaleSampleEntropy(const double* x, int64_t n, int64_t m, double r,
-                                            int64_t l_max);
+// needs only how many pairs are close, not which), counted by `counter`
+// (built once per series length). REQUIRES l_max <= 64.
 class MultiscalePairCounter;
 std::vector<double> MultiscaleSampleEntropy(const MultiscalePairCounter& counter, const double* x,
                                             double r);

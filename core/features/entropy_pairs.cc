@@ -45,6 +45,38 @@ namespace neurofeat {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// The columns of `count` vectors in candidate order: sample k of the vector
+// with index order[s] (starting at order[s] * step) at cols[k * padded + s],
+// its (m + 1)-th sample only when order[s] < p1_limit, NaN elsewhere and
+// past `count` (every test on NaN is false).
+std::unique_ptr<double[]> GatherColumns(const double* x, int64_t m, const int32_t* order,
+                                        int64_t count, int64_t step, int64_t p1_limit,
+                                        int64_t padded) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto cols = std::make_unique_for_overwrite<double[]>(static_cast<size_t>((m + 1) * padded));
+  for (int64_t s = 0; s < count; ++s) {
+    const int64_t start = order[s] * step;
+    for (int64_t k = 0; k < m; ++k) cols[k * padded + s] = x[start + k];
+    cols[m * padded + s] = order[s] < p1_limit ? x[start + m] : nan;
+  }
+  for (int64_t s = count; s < padded; ++s) {
+    for (int64_t k = 0; k <= m; ++k) cols[k * padded + s] = nan;
+  }
+  return cols;
+}
+
+// Each slot's candidate end when the order is an exact sort: the first slot
+// whose first sample is more than r above its own.
+std::vector<int32_t> EndsByValue(const double* c0, int64_t count, double r) {
+  std::vector<int32_t> ends(static_cast<size_t>(count));
+  for (int64_t s = 0, end = 0; s < count; ++s) {
+    if (end < s + 1) end = s + 1;
+    while (end < count && c0[end] - c0[s] <= r) ++end;
+    ends[s] = static_cast<int32_t>(end);
+  }
+  return ends;
+}
+
 void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1) {
   const int64_t n = in.n, m = in.m, l_max = in.l_max;
   const double r = in.r;
@@ -53,43 +85,27 @@ void CountTarget(const PairCountInput& in, int64_t* pairs_m, int64_t* pairs_mp1)
   const hn::RebindToUnsigned<decltype(dd)> du;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
   const int64_t padded = total + lanes;
-  // The columns in candidate order, NaN past the end and where a vector
-  // has no (m + 1)-th sample (every test on NaN is false); then per slot its
-  // strides (spread to nibbles for l_max <= 16, as bits otherwise).
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  auto cols = std::make_unique_for_overwrite<double[]>(static_cast<size_t>((m + 1) * padded));
+  // The columns (p + m < n: the vector at p has an (m + 1)-th sample), then
+  // per slot its strides (spread to nibbles for l_max <= 16, as bits
+  // otherwise).
+  const auto cols = GatherColumns(in.x, m, in.order, total, 1, n - m, padded);
   auto words = std::make_unique_for_overwrite<uint64_t[]>(static_cast<size_t>(2 * padded));
   const bool nibbles = l_max <= 16;
   const uint64_t* from_m = nibbles ? in.spread_m : in.strides_m;
   const uint64_t* from_p1 = nibbles ? in.spread_p1 : in.strides_p1;
   uint64_t* slot_m = words.get();
   uint64_t* slot_p1 = words.get() + padded;
-  for (int64_t i = 0; i < total; ++i) {
-    const int64_t p = in.order[i];
-    for (int64_t k = 0; k < m; ++k) cols[k * padded + i] = in.x[p + k];
-    cols[m * padded + i] = p + m < n ? in.x[p + m] : nan;
-    slot_m[i] = from_m[p];
-    slot_p1[i] = from_p1[p];
-  }
-  for (int64_t i = total; i < padded; ++i) {
-    for (int64_t k = 0; k <= m; ++k) cols[k * padded + i] = nan;
-    slot_m[i] = slot_p1[i] = 0;
+  for (int64_t i = 0; i < padded; ++i) {
+    slot_m[i] = i < total ? from_m[in.order[i]] : 0;
+    slot_p1[i] = i < total ? from_p1[in.order[i]] : 0;
   }
   const double* c0 = cols.get();
   const double* c1 = m > 1 ? cols.get() + padded : nullptr;
   const double* last = cols.get() + m * padded;
   // ends[i]: candidates of slot i lie in (i, ends[i]); non-decreasing.
   std::vector<int32_t> found;
-  const int32_t* ends = in.ends;
-  if (ends == nullptr) {
-    found.resize(static_cast<size_t>(total));
-    for (int64_t i = 0, end = 0; i < total; ++i) {
-      if (end < i + 1) end = i + 1;
-      while (end < total && c0[end] - c0[i] <= r) ++end;
-      found[i] = static_cast<int32_t>(end);
-    }
-    ends = found.data();
-  }
+  if (in.ends == nullptr) found = EndsByValue(c0, total, r);
+  const int32_t* ends = in.ends != nullptr ? in.ends : found.data();
   int64_t count_m[64] = {0}, count_p1[64] = {0};
   const auto vr = hn::Set(dd, r);
   if (l_max <= 16) {
@@ -212,29 +228,12 @@ void NeighbourCountTarget(const NeighbourCountInput& in, int32_t* counts_m, int3
   const hn::RebindToUnsigned<decltype(dd)> du;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(dd));
   const int64_t padded = n_m + lanes;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  auto cols = std::make_unique_for_overwrite<double[]>(static_cast<size_t>((m + 1) * padded));
-  for (int64_t s = 0; s < n_m; ++s) {
-    const int64_t i = in.order[s];
-    for (int64_t k = 0; k < m; ++k) cols[k * padded + s] = in.x[i * l + k];
-    cols[m * padded + s] = i < n_p ? in.x[i * l + m] : nan;
-  }
-  for (int64_t s = n_m; s < padded; ++s) {
-    for (int64_t k = 0; k <= m; ++k) cols[k * padded + s] = nan;
-  }
+  const auto cols = GatherColumns(in.x, m, in.order, n_m, l, n_p, padded);
   const double* c0 = cols.get();
   const double* last = cols.get() + m * padded;
   std::vector<int32_t> found;
-  const int32_t* ends = in.ends;
-  if (ends == nullptr) {
-    found.resize(static_cast<size_t>(n_m));
-    for (int64_t s = 0, end = 0; s < n_m; ++s) {
-      if (end < s + 1) end = s + 1;
-      while (end < n_m && c0[end] - c0[s] <= r) ++end;
-      found[s] = static_cast<int32_t>(end);
-    }
-    ends = found.data();
-  }
+  if (in.ends == nullptr) found = EndsByValue(c0, n_m, r);
+  const int32_t* ends = in.ends != nullptr ? in.ends : found.data();
   std::vector<int64_t> cnt_m(static_cast<size_t>(padded), 0),
       cnt_p1(static_cast<size_t>(padded), 0);
   const auto vr = hn::Set(dd, r);
@@ -365,28 +364,37 @@ bool QuantisedOrder(const double* x, int64_t total, double r, std::vector<int32_
   return true;
 }
 
+// x * 0 is NaN exactly for NaN and infinity; the sum has no early exit,
+// so it vectorises.
+bool AllFinite(const double* x, int64_t n) {
+  double zero_or_nan = 0;
+  for (int64_t p = 0; p < n; ++p) zero_or_nan += x[p] * 0.0;
+  return zero_or_nan == 0;
+}
+
+// The candidate order of `count` finite values (their indices), binned with
+// each slot's candidate end (true), or, when outliers coarsen the bins, an
+// exact sort whose ends are found by value (false, `ends` unused).
+bool CandidateOrder(const double* values, int64_t count, double r, std::vector<int32_t>* order,
+                    std::vector<int32_t>* ends) {
+  order->resize(static_cast<size_t>(count));
+  ends->resize(static_cast<size_t>(count));
+  if (QuantisedOrder(values, count, r, order, ends)) return true;
+  *order = SortedPositions(values, count);
+  return false;
+}
+
 }  // namespace
 
 void MultiscalePairCounter::Count(const double* x, double r, int64_t* pairs_m,
                                   int64_t* pairs_mp1) const {
-  const int64_t total = n_ - m_ + 1;
-  std::vector<int32_t> order(static_cast<size_t>(total)), ends(static_cast<size_t>(total));
-  // x * 0 is NaN exactly for NaN and infinity; the sum has no early exit,
-  // so it vectorises.
-  double zero_or_nan = 0;
-  for (int64_t p = 0; p < n_; ++p) zero_or_nan += x[p] * 0.0;
-  if (!(zero_or_nan == 0) || !(r > 0)) {
+  if (!AllFinite(x, n_) || !(r > 0)) {
     MultiscalePairCountsSweep(x, n_, m_, r, l_max_, SortedPositions(x, n_), pairs_m, pairs_mp1);
     return;
   }
-  const bool binned = QuantisedOrder(x, total, r, &order, &ends);
-  if (!binned) {
-    // Outliers: an exact sort of the start positions.
-    int64_t i = 0;
-    for (int32_t p : SortedPositions(x, n_)) {
-      if (p < total) order[i++] = p;
-    }
-  }
+  // Vectors start at every position below n - m + 1.
+  std::vector<int32_t> order, ends;
+  const bool binned = CandidateOrder(x, n_ - m_ + 1, r, &order, &ends);
   const PairCountInput in{x,
                           n_,
                           m_,
@@ -403,22 +411,16 @@ void MultiscalePairCounter::Count(const double* x, double r, int64_t* pairs_m,
 
 void CountNeighboursBanded(const double* x, int64_t n, int64_t m, double r, int64_t l,
                            std::vector<int32_t>* counts_m, std::vector<int32_t>* counts_mp1) {
-  const int64_t n_m = (n - m + 1) / l;
-  double zero_or_nan = 0;
-  for (int64_t p = 0; p < n; ++p) zero_or_nan += x[p] * 0.0;
-  if (!(zero_or_nan == 0) || !(r > 0)) {
+  if (!AllFinite(x, n) || !(r > 0)) {
     CountNeighbours(x, n, m, r, l, SortedPositions(x, n), counts_m, counts_mp1);
     return;
   }
   // The first sample of each vector, ordered as MultiscalePairCounter does.
+  const int64_t n_m = (n - m + 1) / l;
   std::vector<double> first(static_cast<size_t>(n_m));
   for (int64_t i = 0; i < n_m; ++i) first[i] = x[i * l];
-  std::vector<int32_t> order(static_cast<size_t>(n_m)), ends(static_cast<size_t>(n_m));
-  const bool binned = QuantisedOrder(first.data(), n_m, r, &order, &ends);
-  if (!binned) {
-    int64_t s = 0;
-    for (int32_t i : SortedPositions(first.data(), n_m)) order[s++] = i;
-  }
+  std::vector<int32_t> order, ends;
+  const bool binned = CandidateOrder(first.data(), n_m, r, &order, &ends);
   counts_m->assign(static_cast<size_t>(n_m), 0);
   counts_mp1->assign(static_cast<size_t>((n - m) / l), 0);
   const NeighbourCountInput in{x, n, m, l, r, order.data(), binned ? ends.data() : nullptr};

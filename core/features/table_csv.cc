@@ -187,7 +187,7 @@ absl::Status FeatureCsvWriter::Append(const FeatureTable& table,
   std::vector<std::string> quoted_leading, quoted_trailing;
   for (const auto& v : leading_values) quoted_leading.push_back(CsvField(v));
   for (const auto& v : trailing_values) quoted_trailing.push_back(CsvField(v));
-  RowFormat format{table, leading_, quoted_leading, quoted_trailing};
+  RowFormat format{table, leading_, quoted_leading, quoted_trailing, {}, 0};
   format.integer.assign(table.integer_columns.begin(), table.integer_columns.end());
   for (const auto& t : quoted_leading) format.fixed_bytes += t.size();
   for (const auto& t : quoted_trailing) format.fixed_bytes += t.size();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/checked_math.h"
 #include "tbb/parallel_for.h"
 
 namespace neurofeat {
@@ -46,7 +47,8 @@ int64_t TransformLength(PhaseShiftKernels::Kind kind, int64_t frames, int64_t ma
 int64_t PhaseShiftKernels::BytesFor(Kind kind, int64_t frames, int64_t margin,
                                     int64_t distinct_shifts) {
   const int64_t bins = TransformLength(kind, frames, margin) / 2 + 1;
-  return distinct_shifts * bins * static_cast<int64_t>(sizeof(std::complex<double>));
+  return SaturatingMul(SaturatingMul(distinct_shifts, bins),
+                       static_cast<int64_t>(sizeof(std::complex<double>)));
 }
 
 std::shared_ptr<const PhaseShiftKernels> PhaseShiftKernels::Build(

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <complex>
 #include <numbers>
-#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/checked_math.h"
 #include "core/status_macros.h"
 #include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
 
 namespace neurofeat {
 namespace {
@@ -70,15 +70,6 @@ void TransposeTiles(const T* from, int64_t rows, int64_t cols, T* to) {
       for (int64_t c = c0; c < c1; ++c) to[c * rows + r] = from[r * cols + c];
     }
   });
-}
-
-template <typename Out>
-Out ConvertOut(double v) {
-  if constexpr (std::is_same_v<Out, int16_t>) {
-    return SaturatingRoundToInt16(v);
-  } else {
-    return static_cast<Out>(v);
-  }
 }
 
 }  // namespace
@@ -179,8 +170,12 @@ std::shared_ptr<const PhaseShiftKernels> PhaseShiftStep::KernelsFor(int64_t fram
     }
   }
   // Built under the lock: concurrent calls of one new size wait for one
-  // build instead of each making its own.
-  auto built = PhaseShiftKernels::Build(kind, frames, margin_, distinct_shifts_, &plans_);
+  // build instead of each making its own. Isolated: while this thread waits
+  // for the build's parallel loop it must not take another call's task,
+  // which could ask for this lock again.
+  std::shared_ptr<const PhaseShiftKernels> built;
+  tbb::this_task_arena::isolate(
+      [&] { built = PhaseShiftKernels::Build(kind, frames, margin_, distinct_shifts_, &plans_); });
   kernels_.push_front(built);
   if (kernels_.size() > kKernelSetsKept) kernels_.pop_back();
   return built;
@@ -263,7 +258,7 @@ void PhaseShiftStep::ShiftChannels(const Traces& in, int64_t left_pad, int64_t f
       MultiplyInPlace(spectrum, kernel, bins);
       plans_.BackwardReal(spectrum, inverse, n);
       Out* result = results + c * frames;
-      for (int64_t f = 0; f < frames; ++f) result[f] = ConvertOut<Out>(inverse[m + f] * scale);
+      for (int64_t f = 0; f < frames; ++f) result[f] = CastSample<Out>(inverse[m + f] * scale);
     }
   });
   TransposeTiles(results, channels, frames, out->data<Out>());

@@ -16,6 +16,7 @@
 #ifndef NEUROFEAT_CORE_UTIL_JSON_H_
 #define NEUROFEAT_CORE_UTIL_JSON_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -84,6 +85,10 @@ std::string ToCanonicalJson(const JsonValue& value);
 
 // FormatJsonNumber() is a number as ToCanonicalJson() prints it.
 std::string FormatJsonNumber(double value);
+
+// AppendUtf8() appends the UTF-8 encoding of code point `cp` (JSON's \u
+// escapes, XML's character references). REQUIRES cp <= 0x10FFFF.
+void AppendUtf8(uint32_t cp, std::string* out);
 
 }  // namespace neurofeat
 

@@ -125,7 +125,9 @@ TEST(LifecycleTest, SigtermDrainsRunningRequestsAndRefusesNewOnes) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto probe = server.Client();
   absl::StatusOr<std::string> health = probe->Health();
-  if (health.ok()) EXPECT_EQ(*health, "NOT_SERVING");
+  if (health.ok()) {
+    EXPECT_EQ(*health, "NOT_SERVING");
+  }
   absl::Status refused =
       probe->Extract(SlowExtract(1), [](const v1::ExtractResponse&) { return absl::OkStatus(); });
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;

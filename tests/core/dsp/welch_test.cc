@@ -93,10 +93,10 @@ TEST(WelchTest, SinusoidPowerAndPeak) {
 
 TEST(WelchTest, RejectsSegmentsLongerThanTheWindow) {
   EXPECT_THAT(
-      ValidateWelch({256.0, 512, 256}, 256, "features.spec.preprocessor"),
+      ValidateWelch({256.0, 512, 256, nullptr}, 256, "features.spec.preprocessor"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                ::testing::HasSubstr("nperseg 512 samples) is longer than the window (256")));
-  EXPECT_THAT(ValidateWelch({256.0, 128, 128}, 256, "p"),
+  EXPECT_THAT(ValidateWelch({256.0, 128, 128, nullptr}, 256, "p"),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("noverlap")));
 }
 

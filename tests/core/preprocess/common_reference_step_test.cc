@@ -41,18 +41,29 @@ TEST(CommonReferenceStepTest, GlobalMedianOfHandPickedValues) {
   EXPECT_THAT(Row(**step), ::testing::ElementsAre(-4, 4, -2, 2, 0));  // median 5
 }
 
+// Gaussian noise of standard deviation `sd` (float32 or float64), and the
+// info of a 30 kHz recording of `channels` channels.
+Traces Noise(SampleType type, int64_t frames, int64_t channels, double sd, unsigned seed) {
+  Traces t = Traces::Uninitialized(SampleType::kFloat64, frames, channels);
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal(0.0, sd);
+  for (int64_t i = 0; i < t.size(); ++i) t.data<double>()[i] = normal(rng);
+  return type == SampleType::kFloat64 ? std::move(t) : ConvertTraces(t, type);
+}
+
+RecordingInfo NoiseInfo(int64_t channels) {
+  RecordingInfo info;
+  info.sampling_rate_hz = 30000;
+  info.channel_ids = DefaultChannelIds(channels);
+  return info;
+}
+
 // A large chunk (rows split across the arena) and a small one give every
 // row minus numpy's median of it.
 TEST(CommonReferenceStepTest, LargeAndSmallChunksSubtractEachRowsMedian) {
   const int64_t frames = 12000, channels = 384;  // 18 MB of float32 out
-  Traces t = Traces::Uninitialized(SampleType::kFloat32, frames, channels);
-  std::mt19937 rng(3);
-  std::normal_distribution<float> normal(0.f, 50.f);
-  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = normal(rng);
-  RecordingInfo info;
-  info.sampling_rate_hz = 30000;
-  info.channel_ids = DefaultChannelIds(channels);
-  auto source = std::make_shared<InMemorySource>(CopyFrames(t, 0, frames), info);
+  const Traces t = Noise(SampleType::kFloat32, frames, channels, 50.0, 3);
+  auto source = std::make_shared<InMemorySource>(CopyFrames(t, 0, frames), NoiseInfo(channels));
   auto step = CommonReferenceStep::Create({}, source, SampleType::kFloat32, "p");
   ASSERT_TRUE(step.ok());
   for (const auto& [a, b] : {std::pair<int64_t, int64_t>{0, frames}, {100, 164}}) {
@@ -76,13 +87,8 @@ TEST(CommonReferenceStepTest, LargeAndSmallChunksSubtractEachRowsMedian) {
 // the same output as converting the whole chunk first.
 TEST(CommonReferenceStepTest, ConvertingRowsEqualsConvertingTheChunk) {
   const int64_t frames = 3000, channels = 64;
-  Traces t = Traces::Uninitialized(SampleType::kFloat64, frames, channels);
-  std::mt19937 rng(5);
-  std::normal_distribution<double> normal(0.0, 3000.0);
-  for (int64_t i = 0; i < t.size(); ++i) t.data<double>()[i] = normal(rng);
-  RecordingInfo info;
-  info.sampling_rate_hz = 30000;
-  info.channel_ids = DefaultChannelIds(channels);
+  const Traces t = Noise(SampleType::kFloat64, frames, channels, 3000.0, 5);
+  const RecordingInfo info = NoiseInfo(channels);
   for (SampleType out : {SampleType::kFloat32, SampleType::kInt16}) {
     for (ReferenceOperator op : {ReferenceOperator::kMedian, ReferenceOperator::kAverage}) {
       CommonReferenceOptions o;
