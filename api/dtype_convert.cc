@@ -70,10 +70,19 @@ absl::StatusOr<RecordingFormat> ToRecordingFormat(v1::FileFormat format) {
       return RecordingFormat::kOpenEphys;
     case v1::EDF:
       return RecordingFormat::kEdf;
+    case v1::BRAINVISION:
+      return RecordingFormat::kBrainVision;
+    case v1::EEGLAB:
+      return RecordingFormat::kEeglab;
+    case v1::FIF:
+      return RecordingFormat::kFif;
+    case v1::NWB:
+      return RecordingFormat::kNwb;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("recording.path.format: ", static_cast<int>(format),
-                       " is not a format (FILE_FORMAT_AUTO, NPY, RAW, SPIKEGLX, OPENEPHYS, EDF)"));
+                       " is not a format (FILE_FORMAT_AUTO, NPY, RAW, SPIKEGLX, OPENEPHYS, EDF, "
+                       "BRAINVISION, EEGLAB, FIF, NWB)"));
   }
 }
 
@@ -91,6 +100,14 @@ v1::FileFormat ToProtoFormat(RecordingFormat format) {
       return v1::OPENEPHYS;
     case RecordingFormat::kEdf:
       return v1::EDF;
+    case RecordingFormat::kBrainVision:
+      return v1::BRAINVISION;
+    case RecordingFormat::kEeglab:
+      return v1::EEGLAB;
+    case RecordingFormat::kFif:
+      return v1::FIF;
+    case RecordingFormat::kNwb:
+      return v1::NWB;
   }
   return v1::FILE_FORMAT_AUTO;
 }

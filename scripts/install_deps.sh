@@ -11,10 +11,11 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libabsl-dev libfftw3-dev libtbb-dev librocksdb-dev prometheus-cpp-dev \
   libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev libedf-dev libssl-dev grpc-proto \
+  libmatio-dev libhdf5-dev zlib1g-dev \
   openssl prometheus \
   python3-scipy python3-numpy python3-pandas python3-grpcio python3-protobuf \
   python3-mne python3-tqdm python3-pytest python3-venv python3-pip python3-setuptools \
-  python3-yaml clang \
+  python3-yaml python3-h5py python3-sklearn clang \
   > /dev/null
 # Operations tooling the deploy/ tests run for real: a single-node Slurm,
 # and podman with mmdebstrap for the container image.

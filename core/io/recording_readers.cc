@@ -433,11 +433,15 @@ absl::StatusOr<RecordingFormat> ParseRecordingFormat(const std::string& name) {
       {"spikeglx", RecordingFormat::kSpikeGlx},
       {"openephys", RecordingFormat::kOpenEphys},
       {"edf", RecordingFormat::kEdf},
-      {"bdf", RecordingFormat::kEdf}};
+      {"bdf", RecordingFormat::kEdf},
+      {"brainvision", RecordingFormat::kBrainVision},
+      {"eeglab", RecordingFormat::kEeglab},
+      {"fif", RecordingFormat::kFif},
+      {"nwb", RecordingFormat::kNwb}};
   auto it = kNames.find(name);
   if (it == kNames.end()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "format: \"", name, "\" is not one of auto, npy, raw, spikeglx, openephys, edf"));
+        "format: \"", name, "\" is not one of auto, npy, raw, spikeglx, openephys, edf, brainvision, eeglab, fif, nwb"));
   }
   return it->second;
 }
@@ -456,6 +460,14 @@ const char* RecordingFormatName(RecordingFormat format) {
       return "openephys";
     case RecordingFormat::kEdf:
       return "edf";
+    case RecordingFormat::kBrainVision:
+      return "brainvision";
+    case RecordingFormat::kEeglab:
+      return "eeglab";
+    case RecordingFormat::kFif:
+      return "fif";
+    case RecordingFormat::kNwb:
+      return "nwb";
   }
   return "?";
 }
@@ -498,6 +510,12 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       NF_ASSIGN_OR_RETURN(auto src, EdfSource::Open(path));
       return OpenedRecording{std::move(src), RecordingFormat::kEdf, path};
     }
+    case RecordingFormat::kBrainVision:
+    case RecordingFormat::kEeglab:
+    case RecordingFormat::kFif:
+    case RecordingFormat::kNwb:
+      return absl::UnimplementedError(
+          absl::StrCat(path, ": format ", RecordingFormatName(format), " is not read yet"));
     case RecordingFormat::kAuto:
       break;
   }

@@ -22,43 +22,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/io/reader_options.h"
 #include "core/source/trace_source.h"
 
 namespace neurofeat {
 
-enum class RecordingFormat { kAuto, kNpy, kRaw, kSpikeGlx, kOpenEphys, kEdf };
-
 // ParseRecordingFormat() accepts "auto", "npy", "raw", "spikeglx",
-// "openephys", "edf" (also for BDF).
+// "openephys", "edf" (also for BDF), "brainvision", "eeglab", "fif", "nwb".
 absl::StatusOr<RecordingFormat> ParseRecordingFormat(const std::string& name);
 const char* RecordingFormatName(RecordingFormat format);
-
-struct ReaderOptions {
-  // raw: sample type, channel count, sampling rate (all required), header.
-  std::optional<SampleType> raw_type;
-  int64_t raw_channels = 0;
-  double raw_sampling_rate_hz = 0;
-  int64_t raw_header_bytes = 0;
-  // How errors name the raw fields (a request's field path); default: the
-  // file and what the number is.
-  std::string raw_channels_field;
-  std::string raw_header_bytes_field;
-  // npy: the sampling rate (the file does not hold one).
-  double npy_sampling_rate_hz = 0;
-  // openephys: which continuous stream (index into "continuous").
-  int stream_index = 0;
-  // Maps a path the reader wants to open to the path to open, or an error
-  // (PERMISSION_DENIED outside the data roots). Default: identity.
-  std::function<absl::StatusOr<std::string>(const std::string&)> resolve;
-};
-
-struct OpenedRecording {
-  std::shared_ptr<const TraceSource> source;
-  RecordingFormat format = RecordingFormat::kNpy;
-  // The file that holds the samples (continuous.dat for Open Ephys); its
-  // content identifies the recording for caching.
-  std::string data_path;
-};
 
 absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, RecordingFormat format,
                                                   const ReaderOptions& options);

@@ -42,6 +42,23 @@ struct RecordingInfo {
   // has none (e.g. "settings.xml: probe PRB2_4_2_0640_0 is not a
   // Neuropixels 1.0"); for messages.
   std::string inter_sample_shift_note;
+  // The physical unit of the values GetTraces() returns: "V" for the EEG
+  // formats (EDF, BrainVision, EEGLAB, FIF, NWB: what MNE's get_data()
+  // returns); "" for stored integer samples, which gain_to_uv scales.
+  std::string unit;
+  // Each channel's kind as MNE names it ("eeg", "eog", "ecg", "emg",
+  // "misc", "stim", "mag", "grad", ...), one per channel; empty when the
+  // format does not say.
+  std::vector<std::string> channel_types;
+  // True when channel_ids are the file's own names (EDF labels, a .vhdr's
+  // channel table...), false when they were made up ("AP0", "0", ...):
+  // names a request gives must then equal them.
+  bool channel_ids_from_file = false;
+  // The band the acquisition already applied (the header's high-pass and
+  // low-pass corners, Hz), as MNE's info["highpass"] / info["lowpass"];
+  // unset when the format does not say.
+  std::optional<double> highpass_hz;
+  std::optional<double> lowpass_hz;
 };
 
 class TraceSource {
