@@ -10,7 +10,8 @@ std::string ContinuousRecordingDescriptor(const std::string& content_digest,
                                           const WindowGeometry& window) {
   return absl::StrCat("content=", content_digest, "|", source_descriptor,
                       "|chain=", chain_canonical, "|chunk=", chunk_frames, "|window=", window.size,
-                      "/", window.stride, "/", window.drop_last);
+                      "/", window.stride, "/", window.drop_last,
+                      window.starts_digest.empty() ? "" : "|starts=", window.starts_digest);
 }
 
 std::string EpochsRecordingDescriptor(const std::string& content_digest,

@@ -22,6 +22,9 @@ struct WindowGeometry {
   int64_t size = 0;
   int64_t stride = 0;
   bool drop_last = true;
+  // Windows at explicit starts (cut around events): the SHA-256 of the
+  // starts; "" for the regular grid.
+  std::string starts_digest;
 };
 
 // Windows cut from continuous traces after a chain run on a chunk grid.

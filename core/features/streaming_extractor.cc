@@ -25,6 +25,17 @@ StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const TraceSourc
   grid_.emplace(0, source.num_frames(), std::max<int64_t>(1, chunk_frames));
 }
 
+StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const TraceSource& source,
+                                       const WindowSpec& window, WindowGrid starts,
+                                       int64_t chunk_frames, int64_t windows_per_block)
+    : tree_(tree),
+      source_(&source),
+      window_(window),
+      windows_per_block_(std::max<int64_t>(1, windows_per_block)),
+      starts_(std::move(starts)) {
+  grid_.emplace(0, source.num_frames(), std::max<int64_t>(1, chunk_frames));
+}
+
 StreamingExtractor::StreamingExtractor(const FeatureTree& tree, const Windows& epochs,
                                        int64_t windows_per_block)
     : tree_(tree), epochs_(&epochs), windows_per_block_(std::max<int64_t>(1, windows_per_block)) {
@@ -87,19 +98,31 @@ absl::StatusOr<Windows> StreamingExtractor::LoadBlock(int64_t first, int64_t las
     block.data.assign(epochs_->data.begin() + first * per, epochs_->data.begin() + last * per);
     return block;
   }
-  NF_RETURN_IF_ERROR(FillRange(starts_[first], starts_[last - 1] + window_.size));
   const int64_t channels = source_->num_channels();
   block.channels = channels;
   block.n_times = window_.size;
   block.data.resize(block.n_windows * channels * window_.size);
-  for (int64_t w = 0; w < block.n_windows; ++w) {
-    const float* src = buffer_.data() + (starts_[first + w] - buffer_start_) * channels;
-    float* dst = block.data.data() + w * channels * window_.size;
-    for (int64_t t = 0; t < window_.size; ++t) {
-      for (int64_t c = 0; c < channels; ++c) dst[c * window_.size + t] = src[t * channels + c];
+  if (starts_.explicit_starts() == nullptr) {
+    NF_RETURN_IF_ERROR(FillRange(starts_[first], starts_[last - 1] + window_.size));
+    for (int64_t w = 0; w < block.n_windows; ++w) {
+      CopyWindow(first + w, block.data.data() + w * channels * window_.size);
     }
+    return block;
+  }
+  // Event windows may lie far apart: the buffer never spans a gap.
+  for (int64_t w = 0; w < block.n_windows; ++w) {
+    NF_RETURN_IF_ERROR(FillRange(starts_[first + w], starts_[first + w] + window_.size));
+    CopyWindow(first + w, block.data.data() + w * channels * window_.size);
   }
   return block;
+}
+
+void StreamingExtractor::CopyWindow(int64_t k, float* dst) const {
+  const int64_t channels = source_->num_channels();
+  const float* src = buffer_.data() + (starts_[k] - buffer_start_) * channels;
+  for (int64_t t = 0; t < window_.size; ++t) {
+    for (int64_t c = 0; c < channels; ++c) dst[c * window_.size + t] = src[t * channels + c];
+  }
 }
 
 absl::StatusOr<std::optional<FeatureTable>> StreamingExtractor::NextBlock() {

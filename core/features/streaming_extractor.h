@@ -45,6 +45,11 @@ class StreamingExtractor {
   // Continuous traces. REQUIRES: `tree`, `source` outlive this object.
   StreamingExtractor(const FeatureTree& tree, const TraceSource& source, const WindowSpec& window,
                      int64_t chunk_frames, int64_t windows_per_block);
+  // Continuous traces, windows of window.size frames at explicit starts
+  // (ascending; checked by ExplicitWindowStarts). Windows far apart are
+  // read one at a time: the chunks between them are never read.
+  StreamingExtractor(const FeatureTree& tree, const TraceSource& source, const WindowSpec& window,
+                     WindowGrid starts, int64_t chunk_frames, int64_t windows_per_block);
   // Pre-cut epochs in memory.
   StreamingExtractor(const FeatureTree& tree, const Windows& epochs, int64_t windows_per_block);
   // Pre-cut epochs in a file, read a block at a time (and not at all for
@@ -73,6 +78,8 @@ class StreamingExtractor {
   // Makes the buffer hold frames [from, until) (and drops what is before).
   absl::Status FillRange(int64_t from, int64_t until);
   absl::StatusOr<Windows> LoadBlock(int64_t first, int64_t last);
+  // Copies window `k` from the buffer into `dst` (channels x size).
+  void CopyWindow(int64_t k, float* dst) const;
 
   const FeatureTree& tree_;
   const TraceSource* source_ = nullptr;

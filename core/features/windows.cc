@@ -37,6 +37,40 @@ absl::StatusOr<WindowGrid> WindowStarts(int64_t frames, const WindowSpec& spec) 
   return grid;
 }
 
+WindowGrid WindowGrid::Explicit(std::vector<int64_t> starts) {
+  WindowGrid grid;
+  grid.count_ = static_cast<int64_t>(starts.size());
+  grid.explicit_ = std::make_shared<const std::vector<int64_t>>(std::move(starts));
+  return grid;
+}
+
+absl::StatusOr<WindowGrid> ExplicitWindowStarts(std::vector<int64_t> starts, int64_t size,
+                                                int64_t frames, const std::string& field) {
+  if (size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": windows must be >= 1 frame long, got ", size));
+  }
+  if (starts.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": no windows"));
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const std::string at = absl::StrCat(field, "[", i, "]");
+    if (starts[i] < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ": ", starts[i], " starts before the recording"));
+    }
+    if (starts[i] > frames - size) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ": ", starts[i], " + ", size,
+                                                     " frames ends past the recording (", frames,
+                                                     " frames)"));
+    }
+    if (i > 0 && starts[i] < starts[i - 1]) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ": ", starts[i],
+                                                     " is before the previous start ",
+                                                     starts[i - 1], " (starts must ascend)"));
+    }
+  }
+  return WindowGrid::Explicit(std::move(starts));
+}
+
 WindowGrid WindowGrid::Epochs(int64_t n_windows, int64_t n_times) {
   WindowGrid grid;
   grid.stride_ = std::max<int64_t>(1, n_times);

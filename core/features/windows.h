@@ -71,9 +71,17 @@ class WindowGrid {
 
   // Epochs() is the grid of n_windows back-to-back windows of n_times.
   static WindowGrid Epochs(int64_t n_windows, int64_t n_times);
+  // Explicit() is the grid of the given starts (windows cut around events).
+  // REQUIRES: ascending (ExplicitWindowStarts checks them).
+  static WindowGrid Explicit(std::vector<int64_t> starts);
+  // explicit_starts(): the starts of an Explicit() grid, else null.
+  const std::vector<int64_t>* explicit_starts() const { return explicit_.get(); }
 
   int64_t size() const { return count_; }
-  int64_t operator[](int64_t k) const { return k < regular_ ? k * stride_ : last_start_; }
+  int64_t operator[](int64_t k) const {
+    if (explicit_ != nullptr) return (*explicit_)[static_cast<size_t>(k)];
+    return k < regular_ ? k * stride_ : last_start_;
+  }
   const_iterator begin() const { return {this, 0}; }
   const_iterator end() const { return {this, count_}; }
 
@@ -83,7 +91,15 @@ class WindowGrid {
   int64_t regular_ = 0;     // windows on the stride grid
   int64_t count_ = 0;       // regular_, plus one without drop_last
   int64_t last_start_ = 0;  // of the extra window
+  std::shared_ptr<const std::vector<int64_t>> explicit_;
 };
+
+// ExplicitWindowStarts() checks windows of `size` frames at `starts` in a
+// recording of `frames` frames (ascending, each inside the recording) and
+// makes their grid. Errors name `field` and the index:
+// "window_starts[3]: 1200 + 256 frames ends past the recording (1400)".
+absl::StatusOr<WindowGrid> ExplicitWindowStarts(std::vector<int64_t> starts, int64_t size,
+                                                int64_t frames, const std::string& field);
 
 // WindowStarts() is the grid of windows of a recording of `frames` frames.
 // Errors name the window field: sizes below 1, or a window longer than

@@ -44,13 +44,43 @@ absl::Status CheckRate(double fs, const std::string& field) {
   return absl::OkStatus();
 }
 
-RecordingFormat Guess(const std::string& path) {
+// The format a name says, case-insensitively; kAuto when it says none.
+RecordingFormat FormatOfName(const std::string& path) {
   const std::string p = absl::AsciiStrToLower(path);
-  if (absl::EndsWith(p, ".npy")) return RecordingFormat::kNpy;
-  if (absl::EndsWith(p, ".oebin")) return RecordingFormat::kOpenEphys;
-  if (absl::EndsWith(p, ".edf") || absl::EndsWith(p, ".bdf")) return RecordingFormat::kEdf;
-  if (absl::EndsWith(p, ".bin")) return RecordingFormat::kSpikeGlx;
-  return RecordingFormat::kRaw;
+  static const std::pair<const char*, RecordingFormat> kSuffixes[] = {
+      {".npy", RecordingFormat::kNpy},      {".oebin", RecordingFormat::kOpenEphys},
+      {".edf", RecordingFormat::kEdf},      {".bdf", RecordingFormat::kEdf},
+      {".bin", RecordingFormat::kSpikeGlx}, {".vhdr", RecordingFormat::kBrainVision},
+      {".set", RecordingFormat::kEeglab},   {".fif", RecordingFormat::kFif},
+      {".nwb", RecordingFormat::kNwb},
+  };
+  for (const auto& [suffix, format] : kSuffixes) {
+    if (absl::EndsWith(p, suffix)) return format;
+  }
+  return RecordingFormat::kAuto;
+}
+
+// The format a file's first bytes say; kAuto when they say none (raw
+// binary, SpikeGLX and Open Ephys have no magic of their own).
+RecordingFormat FormatOfHeader(absl::string_view head) {
+  auto starts = [&](absl::string_view magic) { return absl::StartsWith(head, magic); };
+  if (starts("\x93NUMPY")) return RecordingFormat::kNpy;
+  if (starts("0       ") || starts("\xff"
+                                   "BIOSEMI"))
+    return RecordingFormat::kEdf;
+  if (starts("Brain Vision Data Exchange Header File") ||
+      starts("BrainVision Data Exchange Header File")) {
+    return RecordingFormat::kBrainVision;
+  }
+  // MAT v5 and v7.3 (HDF5 behind a 512-byte MATLAB header): EEGLAB sets.
+  if (starts("MATLAB 5.0 MAT-file") || starts("MATLAB 7.3 MAT-file")) {
+    return RecordingFormat::kEeglab;
+  }
+  if (starts("\x89HDF\r\n\x1a\n")) return RecordingFormat::kNwb;
+  // FIF: the first tag is FIFF_FILE_ID (kind 100) of type FIFFT_ID_STRUCT
+  // (31), big-endian.
+  if (starts(absl::string_view("\0\0\0\x64\0\0\0\x1f", 8))) return RecordingFormat::kFif;
+  return RecordingFormat::kAuto;
 }
 
 // ---- SpikeGLX --------------------------------------------------------------
@@ -283,7 +313,7 @@ absl::StatusOr<OpenedRecording> OpenSpikeGlx(const std::string& bin, const Reade
                      " (", src.status().message(), ")"));
   }
   if (!src.ok()) return src.status();
-  return OpenedRecording{*std::move(src), RecordingFormat::kSpikeGlx, bin};
+  return OpenedRecording{*std::move(src), RecordingFormat::kSpikeGlx, bin, {}, {}};
 }
 
 // ---- Open Ephys binary -----------------------------------------------------
@@ -420,7 +450,7 @@ absl::StatusOr<OpenedRecording> OpenOpenEphys(const std::string& oebin,
   layout.channels = channels;
   layout.channels_field = where + ".num_channels";
   NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(dat, layout, std::move(info)));
-  return OpenedRecording{std::move(src), RecordingFormat::kOpenEphys, dat};
+  return OpenedRecording{std::move(src), RecordingFormat::kOpenEphys, dat, {}, {}};
 }
 
 }  // namespace
@@ -440,8 +470,10 @@ absl::StatusOr<RecordingFormat> ParseRecordingFormat(const std::string& name) {
       {"nwb", RecordingFormat::kNwb}};
   auto it = kNames.find(name);
   if (it == kNames.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "format: \"", name, "\" is not one of auto, npy, raw, spikeglx, openephys, edf, brainvision, eeglab, fif, nwb"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("format: \"", name,
+                     "\" is not one of auto, npy, raw, spikeglx, openephys, edf, brainvision, "
+                     "eeglab, fif, nwb"));
   }
   return it->second;
 }
@@ -472,9 +504,31 @@ const char* RecordingFormatName(RecordingFormat format) {
   return "?";
 }
 
+absl::StatusOr<RecordingFormat> DetectRecordingFormat(const std::string& path) {
+  const RecordingFormat by_name = FormatOfName(path);
+  NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
+  std::string head(static_cast<size_t>(std::min<int64_t>(file.size, 64)), '\0');
+  NF_RETURN_IF_ERROR(PreadFully(file.fd.get(), head.data(), head.size(), 0, path));
+  const RecordingFormat by_header = FormatOfHeader(head);
+  if (by_header == RecordingFormat::kAuto) {
+    // No magic: the name decides; a name that says nothing is raw binary
+    // (which then needs its dtype and channel count).
+    return by_name == RecordingFormat::kAuto ? RecordingFormat::kRaw : by_name;
+  }
+  if (by_name != RecordingFormat::kAuto && by_name != by_header &&
+      by_name != RecordingFormat::kSpikeGlx) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": the name says ", RecordingFormatName(by_name), " but the content is ",
+                     RecordingFormatName(by_header)));
+  }
+  return by_header;
+}
+
 absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, RecordingFormat format,
                                                   const ReaderOptions& options) {
-  if (format == RecordingFormat::kAuto) format = Guess(path);
+  if (format == RecordingFormat::kAuto) {
+    NF_ASSIGN_OR_RETURN(format, DetectRecordingFormat(path));
+  }
   switch (format) {
     case RecordingFormat::kNpy: {
       if (!(options.npy_sampling_rate_hz > 0)) {
@@ -484,7 +538,7 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       RecordingInfo info;
       info.sampling_rate_hz = options.npy_sampling_rate_hz;
       NF_ASSIGN_OR_RETURN(auto src, NpyTraceSource::Open(path, info));
-      return OpenedRecording{std::move(src), RecordingFormat::kNpy, path};
+      return OpenedRecording{std::move(src), RecordingFormat::kNpy, path, {}, {}};
     }
     case RecordingFormat::kRaw: {
       if (!options.raw_type.has_value() || !(options.raw_sampling_rate_hz > 0)) {
@@ -500,15 +554,16 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       RecordingInfo info;
       info.sampling_rate_hz = options.raw_sampling_rate_hz;
       NF_ASSIGN_OR_RETURN(auto src, InterleavedBinarySource::Open(path, layout, std::move(info)));
-      return OpenedRecording{std::move(src), RecordingFormat::kRaw, path};
+      return OpenedRecording{std::move(src), RecordingFormat::kRaw, path, {}, {}};
     }
     case RecordingFormat::kSpikeGlx:
       return OpenSpikeGlx(path, options);
     case RecordingFormat::kOpenEphys:
       return OpenOpenEphys(path, options);
     case RecordingFormat::kEdf: {
-      NF_ASSIGN_OR_RETURN(auto src, EdfSource::Open(path));
-      return OpenedRecording{std::move(src), RecordingFormat::kEdf, path};
+      NF_ASSIGN_OR_RETURN(std::unique_ptr<EdfSource> src, EdfSource::Open(path));
+      NF_ASSIGN_OR_RETURN(std::vector<RecordingEvent> events, src->Events());
+      return OpenedRecording{std::move(src), RecordingFormat::kEdf, path, {}, std::move(events)};
     }
     case RecordingFormat::kBrainVision:
     case RecordingFormat::kEeglab:

@@ -32,6 +32,16 @@ namespace neurofeat {
 absl::StatusOr<RecordingFormat> ParseRecordingFormat(const std::string& name);
 const char* RecordingFormatName(RecordingFormat format);
 
+// DetectRecordingFormat() is the format of a file, from its name
+// (case-insensitive: .npy, .bin, .oebin, .edf, .bdf, .vhdr, .set, .fif,
+// .nwb) and its first bytes (NPY, EDF/BDF, BrainVision, MAT, HDF5 and FIF
+// magic). A name and a content that disagree are InvalidArgument naming
+// both; neither saying anything is raw binary. A SpikeGLX .bin whose samples
+// happen to start like another format is still SpikeGLX.
+// Errors: those of OpenRegularFile (NotFound, not a regular file).
+absl::StatusOr<RecordingFormat> DetectRecordingFormat(const std::string& path);
+
+// OpenRecordingFile() opens `path` in `format` (kAuto: detected as above).
 absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, RecordingFormat format,
                                                   const ReaderOptions& options);
 

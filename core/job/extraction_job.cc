@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/cache/content_hash.h"
 #include "core/cache/recording_descriptor.h"
 #include "core/checked_math.h"
 #include "core/status_macros.h"
@@ -61,6 +62,37 @@ absl::StatusOr<int64_t> ChunkFramesFor(int64_t requested, double fs, int64_t fra
   return std::clamp<int64_t>(requested, 1, std::max<int64_t>(1, frames));
 }
 
+namespace {
+
+// The window of a continuous request: the pipeline's, or, with explicit
+// starts, one of spec.window_frames (else the pipeline's size).
+absl::StatusOr<WindowSpec> WindowOf(const ExtractionSpec& spec) {
+  std::optional<WindowSpec> window = spec.pipeline.window;
+  if (!spec.window_starts.empty()) {
+    if (spec.window_frames < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("window_frames: must be >= 0, got ", spec.window_frames));
+    }
+    if (spec.window_frames > 0) window = WindowSpec{spec.window_frames, spec.window_frames, true};
+    if (!window.has_value()) {
+      return absl::InvalidArgumentError(
+          "window_frames: windows at window_starts need a length (window_frames, or the "
+          "pipeline's window.size_samples)");
+    }
+    window->stride = window->size;
+    return *window;
+  }
+  if (!window.has_value()) {
+    return absl::InvalidArgumentError(
+        "window: continuous (frames, channels) data need a window (size_samples); or send "
+        "(windows, channels, times) epochs");
+  }
+  if (window->stride == 0) window->stride = window->size;
+  return *window;
+}
+
+}  // namespace
+
 ChainSpec ChainWithScale(const ChainSpec& chain, const RecordingInput& input) {
   ChainSpec out = chain;
   if (input.scale.has_value()) {
@@ -76,28 +108,28 @@ absl::StatusOr<std::unique_ptr<ExtractionJob>> ExtractionJob::Create(
   std::unique_ptr<PreprocessChain> chain;
   std::optional<WindowSpec> window;
   int64_t n_times = 0, chunk = 0;
+  std::optional<WindowGrid> explicit_starts;
   if (input.has_epochs()) {
     if (!spec.pipeline.chain.steps.empty() || spec.pipeline.window.has_value() ||
-        input.scale.has_value()) {
+        input.scale.has_value() || !spec.window_starts.empty()) {
       return absl::InvalidArgumentError(
-          "recording: holds pre-cut epochs; preprocess, window and scale_to_uv apply to "
+          "recording: holds pre-cut epochs; preprocess, window, window_starts and scale_to_uv "
+          "apply to "
           "continuous (frames, channels) data only");
     }
     n_times = input.epoch_times();
   } else {
     if (input.source == nullptr) return absl::InvalidArgumentError("recording: no samples");
-    window = spec.pipeline.window;
-    if (!window.has_value()) {
-      return absl::InvalidArgumentError(
-          "window: continuous (frames, channels) data need a window (size_samples); or send "
-          "(windows, channels, times) epochs");
-    }
-    if (window->stride == 0) window->stride = window->size;
+    NF_ASSIGN_OR_RETURN(window, WindowOf(spec));
     NF_ASSIGN_OR_RETURN(chain, PreprocessChain::Build(ChainWithScale(spec.pipeline.chain, input),
                                                       input.source, SampleType::kFloat32));
     n_times = window->size;
     const int64_t frames = input.source->num_frames();
-    if (n_times > frames) {
+    if (!spec.window_starts.empty()) {
+      NF_ASSIGN_OR_RETURN(WindowGrid grid, ExplicitWindowStarts(spec.window_starts, n_times, frames,
+                                                                "window_starts"));
+      explicit_starts = std::move(grid);
+    } else if (n_times > frames) {
       return absl::InvalidArgumentError(absl::StrCat("window.size_samples: ", n_times,
                                                      " samples is longer than the recording (",
                                                      frames, " samples)"));
@@ -117,6 +149,9 @@ absl::StatusOr<std::unique_ptr<ExtractionJob>> ExtractionJob::Create(
     job->extractor_ = std::make_unique<StreamingExtractor>(job->tree_, *in.epochs, block);
   } else if (in.epochs_file.has_value()) {
     job->extractor_ = std::make_unique<StreamingExtractor>(job->tree_, *in.epochs_file, block);
+  } else if (explicit_starts.has_value()) {
+    job->extractor_ = std::make_unique<StreamingExtractor>(job->tree_, job->chain_->output(),
+                                                           *window, *explicit_starts, chunk, block);
   } else {
     job->extractor_ = std::make_unique<StreamingExtractor>(job->tree_, job->chain_->output(),
                                                            *window, chunk, block);
@@ -131,12 +166,22 @@ absl::StatusOr<std::unique_ptr<ExtractionJob>> ExtractionJob::Create(
       content = options.keys->ForBytes(*in.content_bytes);
     } else {
       NF_ASSIGN_OR_RETURN(content, options.keys->ForFile(in.content_file));
+      for (const std::string& more : in.more_content_files) {
+        NF_ASSIGN_OR_RETURN(const std::string digest, options.keys->ForFile(more));
+        absl::StrAppend(&content, "+", digest);
+      }
     }
-    job->cache_descriptor_ = window.has_value()
-                                 ? ContinuousRecordingDescriptor(
-                                       content, in.source_descriptor, job->chain_canonical_, chunk,
-                                       {window->size, window->stride, window->drop_last})
-                                 : EpochsRecordingDescriptor(content, in.source_descriptor);
+    std::string starts_digest;
+    if (explicit_starts.has_value()) {
+      const std::vector<int64_t>& starts = *explicit_starts->explicit_starts();
+      starts_digest = Sha256Hex(starts.data(), starts.size() * sizeof(int64_t));
+    }
+    job->cache_descriptor_ =
+        window.has_value()
+            ? ContinuousRecordingDescriptor(
+                  content, in.source_descriptor, job->chain_canonical_, chunk,
+                  {window->size, window->stride, window->drop_last, std::move(starts_digest)})
+            : EpochsRecordingDescriptor(content, in.source_descriptor);
     CacheContext cache;
     cache.cache = options.store;
     cache.refresh = options.refresh;

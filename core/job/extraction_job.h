@@ -50,6 +50,11 @@ struct ExtractionSpec {
   // (SpikeInterface's grid), as `preprocess` does; a chunk longer than the
   // recording is the recording. 0: one second of frames. Default: 0.
   int64_t chunk_frames = 0;
+  // Windows at these first frames (ascending) instead of the pipeline's
+  // fixed-length grid: windows cut around events. Each is `window_frames`
+  // long, or the pipeline window's size_samples when 0. Default: none.
+  std::vector<int64_t> window_starts;
+  int64_t window_frames = 0;
 };
 
 struct ExtractionOptions {

@@ -19,9 +19,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/features/feature_kernel.h"
 #include "core/features/windows.h"
+#include "core/io/reader_options.h"
 #include "core/preprocess/scale_step.h"
 #include "core/source/trace_source.h"
 
@@ -48,10 +50,22 @@ struct RecordingInput {
   // memory (REQUIRES: they outlive every job made from this input).
   std::string content_file;
   const std::string* content_bytes = nullptr;
+  // Further files whose content is part of the recording (the other parts
+  // of a split FIF, ...), digested after content_file.
+  std::vector<std::string> more_content_files;
   // The source's own description (format, frames, channels, dtype, gains),
   // part of the descriptor: the same bytes read another way are not the
   // same recording.
   std::string source_descriptor;
+
+  // The reader that opened the file ("edf", "brainvision", ...; "" for
+  // inline samples), and the unit of the values it gives ("V" for EEG
+  // formats, as MNE's get_data(); "" for stored integer samples).
+  std::string format;
+  std::string unit;
+  // Events stored with the recording (markers, annotations), in onset
+  // order, for windows cut around events.
+  std::vector<RecordingEvent> events;
 
   // Bytes of one stored frame (for throughput counts).
   int64_t frame_bytes = 0;

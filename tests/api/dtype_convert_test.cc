@@ -3,7 +3,6 @@
 #include "api/dtype_convert.h"
 
 #include "absl/strings/str_cat.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -31,10 +30,10 @@ TEST(DtypeConvertTest, EverySampleDtype) {
   }
   for (int value : {static_cast<int>(v1::SAMPLE_DTYPE_UNSPECIFIED), 4, 99, -1}) {
     SCOPED_TRACE(value);
-    EXPECT_THAT(ToSampleType(static_cast<v1::SampleDtype>(value), "recording.samples.dtype")
-                    .status(),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr(absl::StrCat("recording.samples.dtype: ", value))));
+    EXPECT_THAT(
+        ToSampleType(static_cast<v1::SampleDtype>(value), "recording.samples.dtype").status(),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 HasSubstr(absl::StrCat("recording.samples.dtype: ", value))));
   }
   EXPECT_THAT(FromNpyDtype(NpyDtype::kInt32, "x.npy").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("<i4")));
@@ -45,16 +44,18 @@ TEST(DtypeConvertTest, EveryFileFormat) {
     v1::FileFormat proto;
     RecordingFormat core;
   };
-  for (const Case& c : {Case{v1::FILE_FORMAT_AUTO, RecordingFormat::kAuto},
-                        Case{v1::NPY, RecordingFormat::kNpy}, Case{v1::RAW, RecordingFormat::kRaw},
-                        Case{v1::SPIKEGLX, RecordingFormat::kSpikeGlx},
-                        Case{v1::OPENEPHYS, RecordingFormat::kOpenEphys},
-                        Case{v1::EDF, RecordingFormat::kEdf}}) {
+  for (const Case& c :
+       {Case{v1::FILE_FORMAT_AUTO, RecordingFormat::kAuto}, Case{v1::NPY, RecordingFormat::kNpy},
+        Case{v1::RAW, RecordingFormat::kRaw}, Case{v1::SPIKEGLX, RecordingFormat::kSpikeGlx},
+        Case{v1::OPENEPHYS, RecordingFormat::kOpenEphys}, Case{v1::EDF, RecordingFormat::kEdf},
+        Case{v1::BRAINVISION, RecordingFormat::kBrainVision},
+        Case{v1::EEGLAB, RecordingFormat::kEeglab}, Case{v1::FIF, RecordingFormat::kFif},
+        Case{v1::NWB, RecordingFormat::kNwb}}) {
     SCOPED_TRACE(v1::FileFormat_Name(c.proto));
     EXPECT_EQ(*ToRecordingFormat(c.proto), c.core);
     EXPECT_EQ(ToProtoFormat(c.core), c.proto);
   }
-  EXPECT_EQ(v1::FileFormat_descriptor()->value_count(), 6);
+  EXPECT_EQ(v1::FileFormat_descriptor()->value_count(), 10);
   EXPECT_THAT(ToRecordingFormat(static_cast<v1::FileFormat>(42)).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("recording.path.format: 42")));
 }

@@ -35,8 +35,8 @@ std::vector<int16_t> Ramp(int frames, int channels) {
   return v;
 }
 
-// The real PhysioNet EDF+ (first two records): EDFlib's physical values equal
-// MNE's (in volts) and random access returns the same samples.
+// The real PhysioNet EDF+ (first two records): values equal MNE's, in
+// volts, and random access returns the same samples.
 TEST(RecordingReadersTest, EdfMatchesMneDecoding) {
   auto rec = OpenRecordingFile(testing::TestDataPath("realdata/edf_2records.edf"),
                                RecordingFormat::kAuto, {});
@@ -46,14 +46,17 @@ TEST(RecordingReadersTest, EdfMatchesMneDecoding) {
   EXPECT_EQ(s.num_channels(), 64);  // the annotation signal is not a channel
   EXPECT_EQ(s.num_frames(), 256);
   EXPECT_DOUBLE_EQ(s.info().sampling_rate_hz, 128.0);
-  EXPECT_EQ(s.info().gain_to_uv[0], 1.0);                                     // the file is in uV
+  EXPECT_EQ(s.info().unit, "V");
+  EXPECT_EQ(s.info().gain_to_uv[0], 1e6);
+  EXPECT_TRUE(s.info().channel_ids_from_file);
+  EXPECT_EQ(s.info().channel_types[0], "eeg");
   NpyArray volts = testing::LoadNpy("realdata/edf_physical_V_2records.npy");  // (64, 256)
   auto t = s.GetTraces(0, 256);
   ASSERT_TRUE(t.ok()) << t.status();
   for (int c = 0; c < 64; ++c) {
     for (int f = 0; f < 256; ++f) {
-      const double want_uv = volts.as<double>()[c * 256 + f] * 1e6;
-      ASSERT_NEAR(t->row<double>(f)[c], want_uv, 1e-9 * std::max(1.0, std::fabs(want_uv)))
+      const double want = volts.as<double>()[c * 256 + f];
+      ASSERT_NEAR(t->row<double>(f)[c], want, 1e-15 * std::max(1e-4, std::fabs(want)))
           << c << " " << f;
     }
   }
@@ -63,8 +66,7 @@ TEST(RecordingReadersTest, EdfMatchesMneDecoding) {
   EXPECT_THAT(s.GetTraces(200, 300).status(), StatusIs(absl::StatusCode::kOutOfRange));
 }
 
-// A BDF+ file written by EDFlib (24-bit samples, mV) reads back through
-// EDFlib with its values and the unit's gain to uV.
+// A BDF+ file written by EDFlib (24-bit samples, mV) reads back in volts.
 TEST(RecordingReadersTest, BdfPlusWrittenByEdflib) {
   TempDir dir;
   const std::string path = dir.File("x.bdf");
@@ -84,12 +86,12 @@ TEST(RecordingReadersTest, BdfPlusWrittenByEdflib) {
   EXPECT_EQ(rec->source->num_frames(), 768);
   EXPECT_EQ(rec->source->num_channels(), 2);
   EXPECT_DOUBLE_EQ(rec->source->info().sampling_rate_hz, 256.0);
-  EXPECT_DOUBLE_EQ(rec->source->info().gain_to_uv[0], 1000.0);
+  EXPECT_DOUBLE_EQ(rec->source->info().gain_to_uv[0], 1e6);
   auto t = rec->source->GetTraces(500, 510);
   ASSERT_TRUE(t.ok()) << t.status();
   // 24-bit over +-100 mV: a step of 200 / (2^24 - 1) mV.
-  EXPECT_NEAR(t->row<double>(3)[0], 50.3, 2e-5);
-  EXPECT_NEAR(t->row<double>(3)[1], -50.3, 2e-5);
+  EXPECT_NEAR(t->row<double>(3)[0], 50.3e-3, 2e-8);
+  EXPECT_NEAR(t->row<double>(3)[1], -50.3e-3, 2e-8);
 }
 
 TEST(RecordingReadersTest, RawBinaryWithHeader) {
@@ -313,8 +315,56 @@ TEST(RecordingReadersTest, CompanionFilesAreResolved) {
 
 TEST(RecordingReadersTest, FormatNames) {
   EXPECT_EQ(*ParseRecordingFormat("openephys"), RecordingFormat::kOpenEphys);
-  EXPECT_THAT(ParseRecordingFormat("nwb").status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"nwb\"")));
+  for (const char* name : {"brainvision", "eeglab", "fif", "nwb", "edf", "bdf"}) {
+    ASSERT_TRUE(ParseRecordingFormat(name).ok()) << name;
+  }
+  EXPECT_THAT(ParseRecordingFormat("xdf").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"xdf\"")));
+}
+
+// Format detection: the name (in any case) and the first bytes; a name
+// that lies about the content is an error naming both.
+TEST(RecordingReadersTest, DetectsFormatsByNameAndContent) {
+  TempDir dir;
+  const std::string npy_magic = std::string("\x93NUMPY\x01\x00", 8);
+  struct Case {
+    const char* name;
+    std::string bytes;
+    RecordingFormat want;
+  } cases[] = {
+      {"a.NPY", npy_magic, RecordingFormat::kNpy},
+      {"b.Vhdr", "Brain Vision Data Exchange Header File Version 1.0\r\n",
+       RecordingFormat::kBrainVision},
+      {"c.vhdr", "BrainVision Data Exchange Header File Version 2.0\n",
+       RecordingFormat::kBrainVision},
+      {"d.SET", std::string("MATLAB 5.0 MAT-file, written by") + std::string(100, ' '),
+       RecordingFormat::kEeglab},
+      {"e.set", std::string("MATLAB 7.3 MAT-file, Platform") + std::string(100, ' '),
+       RecordingFormat::kEeglab},
+      {"f.nwb", std::string("\x89HDF\r\n\x1a\n\0\0", 10), RecordingFormat::kNwb},
+      {"g.FIF", std::string("\0\0\0\x64\0\0\0\x1f\0\0\0\x14", 12), RecordingFormat::kFif},
+      {"h.BDF",
+       std::string("\xff"
+                   "BIOSEMI") +
+           std::string(100, ' '),
+       RecordingFormat::kEdf},
+      {"no_suffix", npy_magic, RecordingFormat::kNpy},
+      {"no_magic.dat", std::string(64, '\x01'), RecordingFormat::kRaw},
+      {"x.ap.BIN", std::string(64, '\x01'), RecordingFormat::kSpikeGlx},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    WriteFile(dir.File(c.name), c.bytes);
+    absl::StatusOr<RecordingFormat> f = DetectRecordingFormat(dir.File(c.name));
+    ASSERT_TRUE(f.ok()) << f.status();
+    EXPECT_EQ(*f, c.want) << RecordingFormatName(*f);
+  }
+  WriteFile(dir.File("lies.edf"), npy_magic);
+  EXPECT_THAT(DetectRecordingFormat(dir.File("lies.edf")).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the name says edf but the content is npy")));
+  EXPECT_THAT(DetectRecordingFormat(dir.File("missing.npy")).status(),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace
