@@ -37,6 +37,8 @@ absl::StatusOr<ExtractionSpec> ToExtractionSpec(const v1::ExtractRequest& reques
     return absl::InvalidArgumentError(
         absl::StrCat("chunk_frames: must be >= 0, got ", spec.chunk_frames));
   }
+  spec.window_starts.assign(request.window_starts().begin(), request.window_starts().end());
+  spec.window_frames = request.window_frames();
   return spec;
 }
 

@@ -159,6 +159,10 @@ absl::StatusOr<int64_t> ParseFramePosition(const std::string& text, double fs_hz
     return absl::InvalidArgumentError(absl::StrCat(
         "--", flag, "=", text, " is neither a frame number nor a time such as 60s or 500ms"));
   }
+  if (!(fs_hz > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, "=", text, " is a time, and the sampling rate is not known: give --fs"));
+  }
   return static_cast<int64_t>(std::floor(s * fs_hz + 1e-9));
 }
 

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "api/bids_convert.h"
 #include "api/pipeline_convert.h"
 #include "api/request_convert.h"
 #include "api/response_convert.h"
@@ -140,6 +141,22 @@ absl::StatusOr<v1::FitResponse> RunFit(const v1::FitRequest& request, const Serv
                       api::ParsePipelineJson(ToCanonicalJson(pipeline)));
   for (const std::string& line : report) response.add_report(line);
   *response.mutable_meta() = api::MakeResponseMeta(response.pipeline());
+  return response;
+}
+
+absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& request,
+                                                 const ServiceDeps& deps,
+                                                 const StatusMapper& errors) {
+  NF_ASSIGN_OR_RETURN(const BidsPlanOptions options, api::ToBidsPlanOptions(request));
+  api::FileAccess files = FilesOf(deps);
+  files.upload = nullptr;
+  NF_ASSIGN_OR_RETURN(std::vector<PlannedRecording> plan,
+                      PlanBidsDataset(request.root(), options, files));
+  v1::PlanBidsResponse response = api::ToPlanBidsResponse(plan);
+  for (v1::PlannedRecording& r : *response.mutable_recordings()) {
+    if (r.error_code() != 0) r.set_error_message(errors.PublicMessage(r.error_message()));
+  }
+  *response.mutable_meta() = api::MakeResponseMeta(v1::Pipeline());
   return response;
 }
 

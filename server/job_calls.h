@@ -31,6 +31,13 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
 // budget). Runs on the arena.
 absl::StatusOr<v1::FitResponse> RunFit(const v1::FitRequest& request, const ServiceDeps& deps);
 
+// RunPlanBids() plans a BIDS dataset under the data roots (every file read
+// through the path policy); each recording's error message is made public
+// by `errors`. Runs on the arena.
+absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& request,
+                                                 const ServiceDeps& deps,
+                                                 const StatusMapper& errors);
+
 }  // namespace neurofeat::server
 
 #endif  // NEUROFEAT_SERVER_JOB_CALLS_H_

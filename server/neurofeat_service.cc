@@ -56,6 +56,25 @@ grpc::ServerUnaryReactor* NeurofeatService::Fit(grpc::CallbackServerContext* con
   return reactor;
 }
 
+grpc::ServerUnaryReactor* NeurofeatService::PlanBids(grpc::CallbackServerContext* context,
+                                                     const v1::PlanBidsRequest* request,
+                                                     v1::PlanBidsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Planning lists folders and opens every recording's header: on the
+  // arena, not on a gRPC thread.
+  auto live = std::make_shared<LiveCall>(env_.live_calls);
+  SubmitToArena([this, context, request, response, reactor, live] {
+    std::optional<ServerMetrics::Request> timing;
+    if (deps_.metrics != nullptr) timing.emplace(*deps_.metrics, "PlanBids");
+    absl::StatusOr<v1::PlanBidsResponse> result = RunPlanBids(*request, deps_, *env_.errors);
+    absl::Status status = result.status();
+    if (result.ok()) *response = *std::move(result);
+    if (timing.has_value()) timing->Finish(status);
+    reactor->Finish(env_.errors->ToGrpc(status, context));
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* NeurofeatService::ListFeatures(grpc::CallbackServerContext* context,
                                                          const v1::ListFeaturesRequest*,
                                                          v1::FeatureCatalogue* response) {

@@ -58,6 +58,9 @@ class NeurofeatService final : public v1::Neurofeat::CallbackService {
   grpc::ServerUnaryReactor* ListFeatures(grpc::CallbackServerContext* context,
                                          const v1::ListFeaturesRequest* request,
                                          v1::FeatureCatalogue* response) override;
+  grpc::ServerUnaryReactor* PlanBids(grpc::CallbackServerContext* context,
+                                     const v1::PlanBidsRequest* request,
+                                     v1::PlanBidsResponse* response) override;
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
                                           const v1::ServerInfoRequest* request,
                                           v1::ServerInfo* response) override;

@@ -15,9 +15,10 @@
 #include "api/dtype_convert.h"
 #include "api/response_convert.h"
 #include "client/cli/embedded.h"
-#include "client/cli/manifest.h"
+#include "client/cli/dataset_plan.h"
 #include "client/cli/progress.h"
 #include "client/cli/remote.h"
+#include "client/lib/request_samples.h"
 #include "client/cli/request_flags.h"
 #include "core/features/table_csv.h"
 #include "core/io/recording_readers.h"
@@ -27,45 +28,33 @@
 namespace neurofeat::client {
 namespace {
 
-using RunOne =
-    std::function<absl::StatusOr<FeatureTable>(const ManifestEntry&, v1::ExtractRequest)>;
+using RunOne = std::function<absl::StatusOr<FeatureTable>(const DatasetEntry&)>;
 
 // How long one recording may keep being refused (RESOURCE_EXHAUSTED,
 // UNAVAILABLE) before it counts as failed.
 constexpr std::chrono::seconds kRetryBudget{300};
 
-absl::Status CheckManifestFlags(const ParsedArgs& args) {
+absl::Status CheckDatasetFlags(const ParsedArgs& args) {
+  const char* dataset = args.Has("bids") ? "--bids" : "--manifest";
   for (const char* flag : {"input", "remote-path", "recording", "include-metadata"}) {
     if (args.Has(flag)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag,
-                       " does not go with --manifest: the manifest names the recordings, and "
-                       "the table always has the recording, window and start_sample columns"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", flag, " does not go with ", dataset,
+          ": the dataset names the recordings, and the table always has the recording, window "
+          "and start_sample columns"));
     }
   }
   if (!absl::EndsWith(args.Get("output"), ".csv")) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--output=", args.Get("output"),
-                     ": with --manifest the table is CSV (the description columns are text)"));
+        absl::StrCat("--output=", args.Get("output"), ": with ", dataset,
+                     " the table is CSV (the description columns are text)"));
+  }
+  const std::string on_error = args.GetOptional("on-error").value_or("fail");
+  if (on_error != "fail" && on_error != "skip") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--on-error=", on_error, " is not fail or skip"));
   }
   return absl::OkStatus();
-}
-
-// The base request (pipeline, chunking, cache policy and the flags' metadata
-// as defaults) with the entry's recording and its own metadata.
-v1::ExtractRequest EntryRequest(const v1::ExtractRequest& base, const ManifestEntry& e) {
-  v1::ExtractRequest request = base;
-  v1::Recording* r = request.mutable_recording();
-  if (e.fs.has_value()) r->set_sampling_rate_hz(*e.fs);
-  if (e.highpass.has_value()) r->set_highpass_hz(*e.highpass);
-  if (e.lowpass.has_value()) r->set_lowpass_hz(*e.lowpass);
-  if (!e.channels.empty()) {
-    r->clear_channel_names();
-    for (const std::string& c : e.channels) r->add_channel_names(c);
-  }
-  r->mutable_path()->set_path(e.path);
-  r->mutable_path()->set_format(v1::NPY);
-  return request;
 }
 
 absl::Status CheckAllWindows(const FeatureTable& table, int64_t announced) {
@@ -76,12 +65,11 @@ absl::Status CheckAllWindows(const FeatureTable& table, int64_t announced) {
 }
 
 RunOne EmbeddedRunner(EmbeddedEngine* engine) {
-  return
-      [engine](const ManifestEntry&, v1::ExtractRequest request) -> absl::StatusOr<FeatureTable> {
+  return [engine](const DatasetEntry& e) -> absl::StatusOr<FeatureTable> {
         FeatureTable table;
         int64_t announced = 0;
         NF_RETURN_IF_ERROR(engine
-                               ->Extract(request,
+                               ->Extract(e.request,
                                          [&](const FeatureTable& block, int64_t total) {
                                            announced = total;
                                            AppendRows(block, &table);
@@ -96,25 +84,18 @@ RunOne EmbeddedRunner(EmbeddedEngine* engine) {
 // One recording on the replicas: its upload (if any) and its extract go
 // to one replica; a refusal, even after some rows, starts the recording
 // again on the next (the partial rows are dropped), within kRetryBudget.
-absl::StatusOr<RunOne> RemoteRunner(Replicas* replicas, const Manifest& manifest,
-                                    const ParsedArgs& args) {
-  NF_ASSIGN_OR_RETURN(RecordingFormat format,
-                      ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
-  const auto proto_format = api::ToProtoFormat(format);
-  const bool uploads = !manifest.remote;
-  return [replicas, uploads, proto_format](
-             const ManifestEntry& e, v1::ExtractRequest request) -> absl::StatusOr<FeatureTable> {
+RunOne RemoteRunner(Replicas* replicas) {
+  return [replicas](const DatasetEntry& e) -> absl::StatusOr<FeatureTable> {
     FeatureTable table;
+    v1::ExtractRequest request = e.request;
     NF_RETURN_IF_ERROR(replicas->Call(
         [&](NeurofeatClient& client, CallDetails* details) -> absl::Status {
-          v1::Recording* r = request.mutable_recording();
-          if (uploads) {
-            NF_ASSIGN_OR_RETURN(std::string id,
-                                client.UploadNpy(e.path, int64_t{1} << 20, nullptr));
-            r->clear_path();
-            r->set_upload_id(id);
-          } else {
-            r->mutable_path()->set_format(proto_format);
+          if (!e.upload_path.empty()) {
+            request = e.request;  // an earlier attempt's upload is another server's
+            RequestSamples samples;
+            samples.local_path = e.upload_path;
+            NF_RETURN_IF_ERROR(
+                AttachSamples(client, samples, request.mutable_recording(), nullptr));
           }
           api::ExtractTableReader reader;
           NF_RETURN_IF_ERROR(client.Extract(
@@ -167,91 +148,201 @@ class OrderedResults {
   const size_t lookahead_;
 };
 
-// Writes the rows of each recording in order and collects the failures.
+// Rows [begin, end) of a table (for per-window targets, written in runs).
+FeatureTable Rows(const FeatureTable& t, int64_t begin, int64_t end) {
+  FeatureTable out;
+  out.columns = t.columns;
+  out.integer_columns = t.integer_columns;
+  const int64_t width = static_cast<int64_t>(t.columns.size());
+  out.rows = end - begin;
+  out.values.assign(t.values.begin() + begin * width, t.values.begin() + end * width);
+  out.window_index.assign(t.window_index.begin() + begin, t.window_index.begin() + end);
+  out.start_sample.assign(t.start_sample.begin() + begin, t.start_sample.begin() + end);
+  return out;
+}
+
+// Writes the rows of each recording in order and collects the failures;
+// with `skip`, failed recordings are left out and listed in OUT.skipped.tsv.
 class DatasetTableWriter {
  public:
-  DatasetTableWriter(const Manifest& manifest, std::string output)
-      : manifest_(manifest), output_(std::move(output)) {
-    for (const std::string& key : manifest.description_keys) {
+  DatasetTableWriter(const DatasetPlan& plan, std::string output, bool skip)
+      : plan_(plan), output_(std::move(output)), skip_(skip) {
+    for (const std::string& key : plan.description_keys) {
       (key == "target" ? trailing_ : leading_).push_back(key);
     }
+    if (plan.window_targets) trailing_ = {"target"};
   }
 
   void Add(size_t i, absl::StatusOr<FeatureTable> result) {
-    const ManifestEntry& e = manifest_.entries[i];
+    const DatasetEntry& e = plan_.entries[i];
     if (!write_status_.ok()) return;
-    if (result.ok() && failures_.empty()) {
+    if (result.ok() && (failures_.empty() || skip_)) {
       if (writer_ == nullptr) {
         result = Open(*std::move(result), e);
       } else if (columns_ != result->columns) {
-        result = absl::FailedPreconditionError(
-            absl::StrCat("its feature columns differ from line ", first_line_,
-                         "'s (other channel names?); one table needs one set of columns"));
+        result = ColumnsDiffer(result->columns);
       }
     }
+    if (result.ok() && !e.targets.empty() && static_cast<int64_t>(e.targets.size()) != result->rows) {
+      result = absl::InternalError(absl::StrCat(e.targets.size(), " targets for ", result->rows,
+                                                " windows"));
+    }
     if (!result.ok()) {
-      failures_.push_back(
-          absl::StrCat("line ", e.line, " (", e.name, "): ", ForFlags(result.status()).message()));
-      writer_.reset();  // removes OUT.partial: no partial table
+      failures_.push_back({e, ForFlags(result.status())});
+      if (!skip_) writer_.reset();  // removes OUT.partial: no partial table
       return;
     }
-    if (!failures_.empty()) return;
-    std::vector<std::string> leading = {e.name}, trailing;
-    for (size_t k = 0; k < e.description.size(); ++k) {
-      (manifest_.description_keys[k] == "target" ? trailing : leading).push_back(e.description[k]);
-    }
-    write_status_ = writer_->Append(*result, leading, trailing);
+    if (!failures_.empty() && !skip_) return;
+    write_status_ = Write(e, *result);
     if (!write_status_.ok()) writer_.reset();
     windows_ += result->rows;
+    ++written_;
   }
 
   absl::Status Finish() {
-    if (!failures_.empty()) {
-      return absl::AbortedError(
-          absl::StrCat(failures_.size(), " of ", manifest_.entries.size(),
-                       " recordings failed, so no table was written; missing:\n  ",
-                       absl::StrJoin(failures_, "\n  ")));
+    if (!failures_.empty() && !skip_) {
+      return absl::AbortedError(absl::StrCat(failures_.size(), " of ", plan_.entries.size(),
+                                             " recordings failed, so no table was written; "
+                                             "missing:\n  ",
+                                             FailureList("\n  ")));
     }
     NF_RETURN_IF_ERROR(write_status_);
-    return writer_->Finish();
+    if (writer_ == nullptr) {
+      return absl::AbortedError(absl::StrCat("every recording failed; no table was written:\n  ",
+                                             FailureList("\n  ")));
+    }
+    NF_RETURN_IF_ERROR(writer_->Finish());
+    if (skip_) NF_RETURN_IF_ERROR(WriteSkipped());
+    return absl::OkStatus();
   }
   int64_t windows() const { return windows_; }
   int64_t columns() const { return static_cast<int64_t>(columns_.size()); }
+  int64_t written() const { return written_; }
+  int64_t skipped() const { return static_cast<int64_t>(failures_.size()); }
+  std::string skipped_file() const { return output_ + ".skipped.tsv"; }
 
  private:
-  absl::StatusOr<FeatureTable> Open(FeatureTable table, const ManifestEntry& e) {
+  struct Failure {
+    const DatasetEntry& entry;
+    absl::Status status;
+  };
+
+  std::string FailureList(const char* separator) const {
+    std::vector<std::string> lines;
+    for (const Failure& f : failures_) {
+      lines.push_back(absl::StrCat(f.entry.label, f.entry.label == f.entry.name ? "" : " (",
+                                   f.entry.label == f.entry.name ? "" : f.entry.name,
+                                   f.entry.label == f.entry.name ? "" : ")", ": ",
+                                   f.status.message()));
+    }
+    return absl::StrJoin(lines, separator);
+  }
+
+  // A table has one set of columns: say which differ and how to align them.
+  absl::Status ColumnsDiffer(const std::vector<std::string>& mine) const {
+    std::vector<std::string> missing, extra;
+    for (const std::string& c : columns_) {
+      if (std::find(mine.begin(), mine.end(), c) == mine.end()) missing.push_back(c);
+    }
+    for (const std::string& c : mine) {
+      if (std::find(columns_.begin(), columns_.end(), c) == columns_.end()) extra.push_back(c);
+    }
+    auto few = [](const std::vector<std::string>& v) {
+      return v.size() <= 4 ? absl::StrJoin(v, ",")
+                           : absl::StrCat(absl::StrJoin(v.begin(), v.begin() + 4, ","), ",... (",
+                                          v.size(), ")");
+    };
+    return absl::FailedPreconditionError(absl::StrCat(
+        "its feature columns differ from ", first_label_, "'s (without ", few(missing),
+        missing.empty() ? "nothing" : "", "; with ", few(extra), extra.empty() ? "nothing" : "",
+        "): other channels; one table needs one set of columns (a pick_channels_preprocessor "
+        "group, or for BIDS --keep-bad-channels, gives every recording the same)"));
+  }
+
+  absl::Status WriteSkipped() const {
+    std::string text = "recording\treason\n";
+    for (const Failure& f : failures_) {
+      std::string reason(f.status.message());
+      for (char& c : reason) c = (c == '\t' || c == '\n') ? ' ' : c;
+      absl::StrAppend(&text, f.entry.name, "\t", reason, "\n");
+    }
+    std::FILE* file = std::fopen(skipped_file().c_str(), "w");
+    if (file == nullptr) {
+      return absl::InternalError(absl::StrCat("cannot write ", skipped_file()));
+    }
+    const bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+    if (std::fclose(file) != 0 || !ok) {
+      return absl::InternalError(absl::StrCat("cannot write ", skipped_file()));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Write(const DatasetEntry& e, const FeatureTable& table) {
+    std::vector<std::string> leading = {e.name}, trailing;
+    for (size_t k = 0; k < e.description.size(); ++k) {
+      const std::string& key = plan_.description_keys[k];
+      if (key == "target" && plan_.window_targets) continue;
+      (key == "target" ? trailing : leading).push_back(e.description[k]);
+    }
+    if (!plan_.window_targets) return writer_->Append(table, leading, trailing);
+    // One target per window: rows written in runs of equal targets.
+    int64_t begin = 0;
+    while (begin < table.rows) {
+      int64_t end = begin + 1;
+      while (end < table.rows && e.targets[end] == e.targets[begin]) ++end;
+      NF_RETURN_IF_ERROR(writer_->Append(Rows(table, begin, end), leading, {e.targets[begin]}));
+      begin = end;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<FeatureTable> Open(FeatureTable table, const DatasetEntry& e) {
     std::vector<std::string> leading = {"recording", "window", "start_sample"};
     leading.insert(leading.end(), leading_.begin(), leading_.end());
     NF_ASSIGN_OR_RETURN(writer_,
                         FeatureCsvWriter::Create(output_, table.columns, leading, trailing_));
     columns_ = table.columns;
-    first_line_ = e.line;
+    first_label_ = e.label;
     return table;
   }
 
-  const Manifest& manifest_;
+  const DatasetPlan& plan_;
   const std::string output_;
+  const bool skip_;
   std::vector<std::string> leading_, trailing_;  // description keys
   std::unique_ptr<FeatureCsvWriter> writer_;
   std::vector<std::string> columns_;
-  int first_line_ = 0;
-  std::vector<std::string> failures_;
+  std::string first_label_;
+  std::vector<Failure> failures_;
   absl::Status write_status_;
   int64_t windows_ = 0;
+  int64_t written_ = 0;
 };
+
+// How many recordings the replicas can take at once: their threads (those
+// that answer now; the others may come back).
+absl::StatusOr<int> RemoteWorkers(Replicas& replicas) {
+  int workers = 0;
+  absl::Status unreachable;
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    absl::StatusOr<v1::ServerInfo> info = replicas.client(i).Info();
+    if (info.ok()) {
+      workers += std::max(1, info->threads());
+    } else {
+      unreachable = info.status();
+    }
+  }
+  if (workers == 0) return unreachable;
+  return workers;
+}
 
 }  // namespace
 
-absl::StatusOr<DatasetSummary> RunManifestExtract(const ParsedArgs& args) {
+absl::StatusOr<DatasetSummary> RunDatasetExtract(const ParsedArgs& args) {
   NF_RETURN_IF_ERROR(CheckRemoteFlags(args));
   NF_RETURN_IF_ERROR(args.Required("output").status());
-  NF_RETURN_IF_ERROR(CheckManifestFlags(args));
-  NF_ASSIGN_OR_RETURN(const Manifest manifest, ReadManifest(args.Get("manifest")));
+  NF_RETURN_IF_ERROR(CheckDatasetFlags(args));
   const bool remote = args.Has("server");
-  if (manifest.remote && !remote) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(args.Get("manifest"), ": a remote_path column needs --server"));
-  }
   NF_ASSIGN_OR_RETURN(const v1::ExtractRequest base, ExtractRequestFromFlags(args));
   const auto t0 = std::chrono::steady_clock::now();
 
@@ -261,39 +352,37 @@ absl::StatusOr<DatasetSummary> RunManifestExtract(const ParsedArgs& args) {
   DatasetSummary summary;
   if (remote) {
     NF_ASSIGN_OR_RETURN(replicas, ConnectFromFlags(args));
-    // As many recordings in flight as the replicas have threads (those that
-    // answer now; the others may come back).
-    summary.workers = 0;
-    absl::Status unreachable;
-    for (size_t i = 0; i < replicas->size(); ++i) {
-      absl::StatusOr<v1::ServerInfo> info = replicas->client(i).Info();
-      if (info.ok()) {
-        summary.workers += std::max(1, info->threads());
-      } else {
-        unreachable = info.status();
-      }
-    }
-    if (summary.workers == 0) return unreachable;
-    NF_ASSIGN_OR_RETURN(run_one, RemoteRunner(replicas.get(), manifest, args));
+    NF_ASSIGN_OR_RETURN(summary.workers, RemoteWorkers(*replicas));
+    run_one = RemoteRunner(replicas.get());
   } else {
     NF_ASSIGN_OR_RETURN(engine, EmbeddedEngine::Create(args, !args.Has("no-cache")));
     summary.workers = engine->threads();
     run_one = EmbeddedRunner(engine.get());
   }
-  const size_t count = manifest.entries.size();
-  summary.workers = static_cast<int>(std::min<size_t>(summary.workers, count));
+  absl::StatusOr<DatasetPlan> planned = absl::UnknownError("not planned");
+  if (engine != nullptr) {
+    // Planning opens every header: on the arena, in parallel.
+    engine->InArena([&] { planned = PlanFromFlags(args, base, nullptr); });
+  } else {
+    planned = PlanFromFlags(args, base, replicas.get());
+  }
+  NF_RETURN_IF_ERROR(planned.status());
+  const DatasetPlan& plan = *planned;
+  const size_t count = plan.entries.size();
+  summary.workers = static_cast<int>(std::min<size_t>(summary.workers, std::max<size_t>(count, 1)));
 
   OrderedResults results(count, 2 * static_cast<size_t>(summary.workers));
   std::vector<std::thread> workers;
   for (int w = 0; w < summary.workers; ++w) {
     workers.emplace_back([&] {
       while (std::optional<size_t> i = results.Take()) {
-        const ManifestEntry& e = manifest.entries[*i];
-        results.Put(*i, run_one(e, EntryRequest(base, e)));
+        const DatasetEntry& e = plan.entries[*i];
+        results.Put(*i, e.status.ok() ? run_one(e) : absl::StatusOr<FeatureTable>(e.status));
       }
     });
   }
-  DatasetTableWriter writer(manifest, args.Get("output"));
+  DatasetTableWriter writer(plan, args.Get("output"),
+                            args.GetOptional("on-error").value_or("fail") == "skip");
   ProgressBar bar("recordings", ProgressBar::StderrIsTerminal() && !args.Has("quiet"));
   for (size_t i = 0; i < count; ++i) {
     writer.Add(i, results.Next());
@@ -302,7 +391,9 @@ absl::StatusOr<DatasetSummary> RunManifestExtract(const ParsedArgs& args) {
   for (std::thread& t : workers) t.join();
   bar.Finish();
   NF_RETURN_IF_ERROR(writer.Finish());
-  summary.recordings = static_cast<int64_t>(count);
+  summary.recordings = writer.written();
+  summary.skipped = writer.skipped();
+  if (summary.skipped > 0) summary.skipped_file = writer.skipped_file();
   summary.windows = writer.windows();
   summary.columns = writer.columns();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -14,13 +14,15 @@ namespace neurofeat::client {
 namespace {
 
 // Runs `fn` on the arena and returns its status.
-absl::Status InArena(const std::function<absl::Status()>& fn) {
+absl::Status StatusInArena(const std::function<absl::Status()>& fn) {
   absl::Status status;
   RunInArena([&] { status = fn(); });
   return status;
 }
 
 }  // namespace
+
+void EmbeddedEngine::InArena(const std::function<void()>& fn) { RunInArena(fn); }
 
 absl::StatusOr<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::Create(const ParsedArgs& args,
                                                                        bool use_cache) {
@@ -57,8 +59,9 @@ absl::StatusOr<EmbeddedRun> EmbeddedEngine::Extract(
     options.refresh = cache_use == api::CacheUse::kRefresh;
   }
   EmbeddedRun run;
-  NF_RETURN_IF_ERROR(InArena([&]() -> absl::Status {
+  NF_RETURN_IF_ERROR(StatusInArena([&]() -> absl::Status {
     NF_ASSIGN_OR_RETURN(ExtractionSpec spec, api::ToExtractionSpec(request, api::FileAccess{}));
+    run.fs = spec.input.signal.fs;
     NF_ASSIGN_OR_RETURN(std::unique_ptr<ExtractionJob> job,
                         ExtractionJob::Create(std::move(spec), options));
     run.chain = job->chain_canonical();
@@ -77,8 +80,9 @@ absl::StatusOr<EmbeddedRun> EmbeddedEngine::Preprocess(
     const v1::PreprocessRequest& request, TraceFile& out,
     const std::function<void(int64_t, int64_t)>& progress) {
   EmbeddedRun run;
-  NF_RETURN_IF_ERROR(InArena([&]() -> absl::Status {
+  NF_RETURN_IF_ERROR(StatusInArena([&]() -> absl::Status {
     NF_ASSIGN_OR_RETURN(PreprocessSpec spec, api::ToPreprocessSpec(request, api::FileAccess{}));
+    run.fs = spec.input.signal.fs;
     NF_ASSIGN_OR_RETURN(std::unique_ptr<PreprocessJob> job, PreprocessJob::Create(std::move(spec)));
     run.chain = job->chain_canonical();
     NF_RETURN_IF_ERROR(out.Begin(job->total_frames(), job->channels(), job->output_type()));

@@ -25,6 +25,7 @@ namespace neurofeat::client {
 struct EmbeddedRun {
   EvalStats stats;
   std::string chain;  // canonical chain
+  double fs = 0;      // the recording's sampling rate
 };
 
 class EmbeddedEngine {
@@ -34,6 +35,9 @@ class EmbeddedEngine {
   static absl::StatusOr<std::unique_ptr<EmbeddedEngine>> Create(const ParsedArgs& args,
                                                                 bool use_cache);
   int threads() const { return threads_; }
+  // InArena() runs `fn` on the engine's arena (parallel loops inside it use
+  // the engine's threads) and returns when it is done.
+  void InArena(const std::function<void()>& fn);
   bool cached() const { return cache_ != nullptr; }
 
   // Extract() calls `on_block(block, total_windows)` for each block of rows

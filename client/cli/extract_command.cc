@@ -10,6 +10,7 @@
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
 #include "client/cli/dataset_extract.h"
+#include "client/cli/dataset_plan.h"
 #include "client/cli/embedded.h"
 #include "client/cli/outputs.h"
 #include "client/cli/progress.h"
@@ -23,10 +24,6 @@ namespace {
 
 std::vector<FlagSpec> Flags() {
   std::vector<FlagSpec> flags = {
-      {"manifest", true,
-       "recordings.csv: a dataset, one recording per line (columns input or remote_path; "
-       "optional fs, channels, highpass, lowpass, name; any other column is description). "
-       "Writes one CSV table"},
       {"input", true,
        "X.npy: (n_windows, channels, n_times) epochs, or (frames, channels) continuous "
        "traces with a `window` in the pipeline"},
@@ -48,6 +45,7 @@ std::vector<FlagSpec> Flags() {
       {"quiet", false, "print no summary"},
       {"help", false, "show this help"}};
   for (FlagSpec& f : RemoteFlags()) flags.push_back(std::move(f));
+  for (FlagSpec& f : DatasetFlags()) flags.push_back(std::move(f));
   return flags;
 }
 
@@ -124,8 +122,8 @@ void PrintSummary(const ParsedArgs& args, const Summary& s) {
   }
 }
 
-int RunManifest(const ParsedArgs& args) {
-  absl::StatusOr<DatasetSummary> s = RunManifestExtract(args);
+int RunDataset(const ParsedArgs& args) {
+  absl::StatusOr<DatasetSummary> s = RunDatasetExtract(args);
   if (!s.ok()) return ReportCommandError("extract", ForFlags(s.status()));
   if (!args.Has("quiet")) {
     std::printf(
@@ -133,6 +131,10 @@ int RunManifest(const ParsedArgs& args) {
         "time\n  output: %s\n",
         static_cast<long long>(s->recordings), static_cast<long long>(s->windows),
         static_cast<long long>(s->columns), s->seconds, s->workers, args.Get("output").c_str());
+    if (s->skipped > 0) {
+      std::printf("  skipped %lld recordings (--on-error skip): listed in %s\n",
+                  static_cast<long long>(s->skipped), s->skipped_file.c_str());
+    }
   }
   return 0;
 }
@@ -143,7 +145,7 @@ int RunExtractCommand(int argc, char** argv) {
   int exit_code = 0;
   std::optional<ParsedArgs> args = ParseCommandArgs(Parser(), "extract", argc, argv, &exit_code);
   if (!args) return exit_code;
-  if (args->Has("manifest")) return RunManifest(*args);
+  if (args->Has("manifest") || args->Has("bids")) return RunDataset(*args);
   absl::StatusOr<Summary> s = Run(*args);
   if (!s.ok()) return ReportCommandError("extract", ForFlags(s.status()));
   if (!args->Has("quiet")) PrintSummary(*args, *s);

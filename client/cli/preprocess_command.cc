@@ -20,8 +20,12 @@ namespace {
 
 std::vector<FlagSpec> Flags() {
   std::vector<FlagSpec> flags = {
-      {"input", true, "IN.npy: (frames, channels) int16/float32/float64, C order"},
-      {"fs", true, "sampling rate in Hz"},
+      {"input", true,
+       "IN: a recording in any format read (npy, SpikeGLX .bin, Open Ephys .oebin, EDF/BDF, "
+       "BrainVision .vhdr, EEGLAB .set, FIF, NWB; detected from the name and content)"},
+      {"format", true, "the input's format, if not detected: npy, raw, spikeglx, openephys, "
+                       "edf, brainvision, eeglab, fif, nwb"},
+      {"fs", true, "sampling rate in Hz (default: the file's; must agree with it)"},
       {"pipeline", true, "P.json: the pipeline (its preprocess list is applied)"},
       {"output", true, "OUT.npy: written as (frames, channels)"},
       {"start", true, "first frame (a frame number, or a time such as 60s). Default 0"},
@@ -48,25 +52,27 @@ const ArgParser& Parser() {
 
 struct Summary {
   double seconds = 0;
+  double fs = 0;  // the recording's rate (0: unknown)
   int threads = 0;
   std::string digest;                   // remote runs
   std::optional<EmbeddedRun> embedded;  // embedded runs
 };
 
 absl::StatusOr<Summary> Run(const ParsedArgs& args, TraceFile& out) {
+  Summary s;
   NF_RETURN_IF_ERROR(CheckRemoteFlags(args));
   const bool remote = args.Has("server");
   if (!remote || !args.Has("remote-path")) NF_RETURN_IF_ERROR(args.Required("input").status());
   NF_RETURN_IF_ERROR(CheckRateGiven(args));
   NF_RETURN_IF_ERROR(args.Required("output").status());
   NF_ASSIGN_OR_RETURN(v1::PreprocessRequest request, PreprocessRequestFromFlags(args));
+  s.fs = request.recording().sampling_rate_hz();
   if (request.pipeline().features_size() > 0 || request.pipeline().has_window()) {
     std::fprintf(stderr,
                  "neurofeat preprocess: note: the pipeline's window and features are not used by "
                  "'preprocess' (use 'extract')\n");
   }
   const auto t0 = std::chrono::steady_clock::now();
-  Summary s;
   if (remote) {
     NF_ASSIGN_OR_RETURN(s.digest, RunRemotePreprocess(std::move(request), args, out));
   } else {
@@ -77,6 +83,7 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args, TraceFile& out) {
                         engine->Preprocess(request, out, [&](int64_t done, int64_t total) {
                           bar.Update(done, total);
                         }));
+    s.fs = s.embedded->fs;
     bar.Finish();
     NF_RETURN_IF_ERROR(out.Finish());
   }
@@ -85,8 +92,7 @@ absl::StatusOr<Summary> Run(const ParsedArgs& args, TraceFile& out) {
 }
 
 void PrintSummary(const ParsedArgs& args, const Summary& s, const TraceFile& out) {
-  const double fs = *args.GetDouble("fs").value_or(std::optional<double>(1.0));
-  const double rec_s = static_cast<double>(out.frames()) / fs;
+  const double rec_s = s.fs > 0 ? static_cast<double>(out.frames()) / s.fs : 0.0;
   if (!s.embedded.has_value()) {
     std::printf(
         "preprocessed %lld frames x %lld channels in %.3f s on %s, pipeline digest %s\n"
@@ -97,9 +103,9 @@ void PrintSummary(const ParsedArgs& args, const Summary& s, const TraceFile& out
   }
   const double mb = static_cast<double>(out.frames() * out.row_bytes()) / 1e6;
   std::printf(
-      "preprocessed %lld frames x %lld channels (%.3f s of recording) in %.3f s on %d threads "
-      "(%.1fx real time, %.0f MB/s out)\n  chain: %s\n  output: %s (%s)\n",
-      static_cast<long long>(out.frames()), static_cast<long long>(out.channels()), rec_s,
+      "preprocessed %lld frames x %lld channels (%.3f s of recording at %g Hz) in %.3f s on %d "
+      "threads (%.1fx real time, %.0f MB/s out)\n  chain: %s\n  output: %s (%s)\n",
+      static_cast<long long>(out.frames()), static_cast<long long>(out.channels()), rec_s, s.fs,
       s.seconds, s.threads, rec_s / s.seconds, mb / s.seconds, s.embedded->chain.c_str(),
       args.Get("output").c_str(), SampleTypeName(out.type()));
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/dtype_convert.h"
 #include "client/cli/progress.h"
+#include "client/lib/request_samples.h"
 #include "core/io/recording_readers.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
@@ -28,26 +29,26 @@ bool ShowProgress(const ParsedArgs& args) {
 }
 
 // The samples of a remote request: --remote-path (and --format), or an
-// upload of --input; the recording's metadata stays as the flags set it.
+// upload of --input (any format; see request_samples.h).
 absl::Status SetRemoteSamples(const ParsedArgs& args, NeurofeatClient& client, v1::Recording* rec) {
+  NF_ASSIGN_OR_RETURN(RecordingFormat format,
+                      ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
+  RequestSamples samples;
   if (auto remote = args.GetOptional("remote-path")) {
     if (args.Has("input")) {
       return absl::InvalidArgumentError("give --input (uploaded) or --remote-path, not both");
     }
-    NF_ASSIGN_OR_RETURN(RecordingFormat format,
-                        ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
-    rec->mutable_path()->set_path(*remote);
-    rec->mutable_path()->set_format(api::ToProtoFormat(format));
-    return absl::OkStatus();
+    samples.remote_path = *remote;
+    samples.remote_format = api::ToProtoFormat(format);
+  } else {
+    NF_ASSIGN_OR_RETURN(samples.local_path, args.Required("input"));
+    samples.local_format = format;
   }
-  NF_ASSIGN_OR_RETURN(std::string input, args.Required("input"));
-  ProgressBar bar("upload", ShowProgress(args));
-  NF_ASSIGN_OR_RETURN(std::string id,
-                      client.UploadNpy(input, int64_t{1} << 20, [&](int64_t done, int64_t total) {
-                        bar.Update(done, total);
-                      }));
+  ProgressBar bar("upload", ShowProgress(args) && samples.remote_path.empty());
+  NF_RETURN_IF_ERROR(AttachSamples(client, samples, rec, [&](int64_t done, int64_t total) {
+    bar.Update(done, total);
+  }));
   bar.Finish();
-  rec->set_upload_id(id);
   return absl::OkStatus();
 }
 
@@ -59,8 +60,8 @@ std::vector<FlagSpec> RemoteFlags() {
            "replicas used in turn, a refusal retried on the next): run there, not in-process"},
           {"remote-path", true, "with --server: a file the server reads, under its data roots"},
           {"format", true,
-           "--remote-path, or --input without --server: auto|npy|raw|spikeglx|openephys|edf. "
-           "Default auto (remote), npy (--input)"},
+           "the file's format when it is not detected from its name and content: npy, raw, "
+           "spikeglx, openephys, edf, brainvision, eeglab, fif, nwb. Default auto"},
           {"tls-ca", true, "PEM CA of the server's certificate (enables TLS)"},
           {"tls-cert", true, "PEM client certificate (mutual TLS)"},
           {"tls-key", true, "PEM client key (mutual TLS)"},
@@ -71,12 +72,6 @@ absl::Status CheckRemoteFlags(const ParsedArgs& args) {
   if (!args.Has("server") &&
       (args.Has("remote-path") || args.Has("tls-ca") || args.Has("timeout"))) {
     return absl::InvalidArgumentError("--remote-path, --tls-* and --timeout need --server");
-  }
-  if (args.Has("server") && args.Has("input") && args.Has("format") &&
-      args.Get("format") != "npy") {
-    return absl::InvalidArgumentError(
-        "--format: an --input sent to a server is uploaded as .npy; name a file the server "
-        "reads with --remote-path instead");
   }
   if (args.Has("server") && args.Has("threads")) {
     return absl::InvalidArgumentError("--threads: the server decides its threads; drop the flag");

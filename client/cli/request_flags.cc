@@ -11,6 +11,7 @@
 #include "core/checked_math.h"
 #include "core/io/npy.h"
 #include "core/io/recording_readers.h"
+#include "core/job/open_recording.h"
 #include "core/status_macros.h"
 
 namespace neurofeat::client {
@@ -41,19 +42,31 @@ absl::Status ReadLocations(const std::string& path, v1::Recording* recording) {
   return absl::OkStatus();
 }
 
-// The recording's metadata and, unless remote with --remote-path, --input as
-// a local .npy.
+// The rate a local --input states in its header (EDF, BrainVision, ...), so
+// that times (--start 60s, --chunk-duration) convert to frames without
+// --fs; nullopt when it states none or cannot be opened (the request then
+// reports why).
+std::optional<double> HeaderRate(const ParsedArgs& args, RecordingFormat format) {
+  if (!args.Has("input") || args.Has("fs")) return std::nullopt;
+  RecordingRequest request;
+  request.file = RecordingRequest::File{args.Get("input"), format};
+  absl::StatusOr<RecordingInput> input = OpenRecording(request, RecordingFiles{});
+  if (!input.ok() || !(input->signal.fs > 0)) return std::nullopt;
+  return input->signal.fs;
+}
+
+// The recording's metadata and, unless remote with --remote-path, --input
+// (a local file in any format, detected by default).
 absl::StatusOr<v1::Recording> RecordingFromFlags(const ParsedArgs& args) {
   v1::Recording r;
+  NF_ASSIGN_OR_RETURN(RecordingFormat format,
+                      ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
   if (args.Has("input")) {
     r.mutable_path()->set_path(args.Get("input"));
-    // Embedded, --format reads SpikeGLX, Open Ephys, EDF or raw files in
-    // place; uploads (--server) are .npy.
-    NF_ASSIGN_OR_RETURN(RecordingFormat format,
-                        ParseRecordingFormat(args.GetOptional("format").value_or("npy")));
     r.mutable_path()->set_format(api::ToProtoFormat(format));
   }
   NF_ASSIGN_OR_RETURN(std::optional<double> fs, PositiveFlag(args, "fs"));
+  if (!fs.has_value()) fs = HeaderRate(args, format);
   if (fs.has_value()) r.set_sampling_rate_hz(*fs);
   if (auto ch = args.GetOptional("channels")) {
     for (const auto& name : absl::StrSplit(*ch, ',')) r.add_channel_names(std::string(name));
@@ -68,16 +81,20 @@ absl::StatusOr<v1::Recording> RecordingFromFlags(const ParsedArgs& args) {
   return r;
 }
 
-// --chunk-duration in frames at --fs; 0 (the server's default, one second)
-// without --fs.
-absl::StatusOr<int64_t> ChunkFrames(const ParsedArgs& args) {
+// --chunk-duration in frames at the rate (--fs or the file's); 0 (the
+// engine's default, one second) when neither is known and no duration is
+// given.
+absl::StatusOr<int64_t> ChunkFrames(const ParsedArgs& args, double fs) {
   double chunk_s = 1.0;
   if (auto c = args.GetOptional("chunk-duration")) {
     NF_ASSIGN_OR_RETURN(chunk_s, ParseDurationSeconds(*c, "chunk-duration"));
+    if (!(fs > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--chunk-duration=", *c, " needs the sampling rate: give --fs (the file states none)"));
+    }
   }
-  NF_ASSIGN_OR_RETURN(std::optional<double> fs, args.GetDouble("fs"));
-  if (!fs.has_value()) return 0;
-  NF_ASSIGN_OR_RETURN(int64_t frames, DoubleToCount(chunk_s * *fs, "--chunk-duration"));
+  if (!(fs > 0)) return 0;
+  NF_ASSIGN_OR_RETURN(int64_t frames, DoubleToCount(chunk_s * fs, "--chunk-duration"));
   return std::max<int64_t>(1, frames);
 }
 
@@ -86,7 +103,7 @@ template <typename Request>
 absl::Status FillCommon(const ParsedArgs& args, Request* request) {
   NF_ASSIGN_OR_RETURN(*request->mutable_pipeline(), PipelineFromFlag(args));
   NF_ASSIGN_OR_RETURN(*request->mutable_recording(), RecordingFromFlags(args));
-  NF_ASSIGN_OR_RETURN(int64_t chunk, ChunkFrames(args));
+  NF_ASSIGN_OR_RETURN(int64_t chunk, ChunkFrames(args, request->recording().sampling_rate_hz()));
   request->set_chunk_frames(chunk);
   return absl::OkStatus();
 }
@@ -160,7 +177,7 @@ std::string RecordingName(const ParsedArgs& args) {
 }
 
 absl::Status CheckRateGiven(const ParsedArgs& args) {
-  const bool npy_input = args.Has("input") && args.GetOptional("format").value_or("npy") == "npy";
+  const bool npy_input = args.Has("input") && args.GetOptional("format") == "npy";
   if (npy_input) return args.Required("fs").status();
   return absl::OkStatus();
 }

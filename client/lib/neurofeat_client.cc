@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/dtype_convert.h"
 #include "api/status_convert.h"
+#include "core/checked_math.h"
 #include "core/io/npy.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
@@ -61,6 +62,15 @@ absl::StatusOr<v1::FeatureCatalogue> NeurofeatClient::Features() {
   return catalogue;
 }
 
+absl::StatusOr<v1::PlanBidsResponse> NeurofeatClient::PlanBids(
+    const v1::PlanBidsRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::PlanBidsResponse response;
+  NF_RETURN_IF_ERROR(ToAbsl(stub_->PlanBids(&context, request, &response)));
+  return response;
+}
+
 absl::StatusOr<std::string> NeurofeatClient::Health() {
   grpc::ClientContext context;
   Prepare(&context);
@@ -68,6 +78,37 @@ absl::StatusOr<std::string> NeurofeatClient::Health() {
   grpc::health::v1::HealthCheckResponse response;
   NF_RETURN_IF_ERROR(ToAbsl(health_->Check(&context, request, &response)));
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+absl::StatusOr<std::string> NeurofeatClient::Upload(const v1::UploadChunk& header,
+                                                    int64_t total_bytes,
+                                                    const UploadProducer& next_chunk) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::UploadResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::UploadChunk>> writer = stub_->Upload(&context, &response);
+  bool ok = writer->Write(header);
+  int64_t sent = 0;
+  absl::Status read_status;
+  while (ok && sent < total_bytes) {
+    v1::UploadChunk chunk;
+    read_status = next_chunk(sent, chunk.mutable_data());
+    if (!read_status.ok()) break;
+    if (chunk.data().empty()) {
+      read_status = absl::InternalError("an upload chunk was empty");
+      break;
+    }
+    sent += static_cast<int64_t>(chunk.data().size());
+    ok = writer->Write(chunk);
+  }
+  if (!read_status.ok()) {
+    context.TryCancel();
+    writer->Finish();
+    return read_status;
+  }
+  writer->WritesDone();
+  NF_RETURN_IF_ERROR(ToAbsl(writer->Finish()));
+  return response.upload_id();
 }
 
 absl::StatusOr<std::string> NeurofeatClient::UploadNpy(
@@ -81,34 +122,36 @@ absl::StatusOr<std::string> NeurofeatClient::UploadNpy(
   NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
   // The header was checked against the file's size: the data are there.
   const int64_t total = file.size - header.data_offset;
-  const int fd = file.fd.get();
-  grpc::ClientContext context;
-  Prepare(&context);
-  v1::UploadResponse response;
-  std::unique_ptr<grpc::ClientWriter<v1::UploadChunk>> writer = stub_->Upload(&context, &response);
-  bool ok = writer->Write(first);
-  std::vector<char> buf(static_cast<size_t>(std::max<int64_t>(1, chunk_bytes)));
-  int64_t sent = 0;
-  absl::Status read_status;
-  while (ok && sent < total) {
-    const int64_t want = std::min<int64_t>(static_cast<int64_t>(buf.size()), total - sent);
-    read_status =
-        PreadFully(fd, buf.data(), static_cast<size_t>(want), header.data_offset + sent, path);
-    if (!read_status.ok()) break;
-    v1::UploadChunk chunk;
-    chunk.set_data(buf.data(), static_cast<size_t>(want));
-    ok = writer->Write(chunk);
-    sent += want;
-    if (progress) progress(sent, total);
-  }
-  if (!read_status.ok()) {
-    context.TryCancel();
-    writer->Finish();
-    return read_status;
-  }
-  writer->WritesDone();
-  NF_RETURN_IF_ERROR(ToAbsl(writer->Finish()));
-  return response.upload_id();
+  const int64_t step = std::max<int64_t>(1, chunk_bytes);
+  return Upload(first, total, [&](int64_t sent, std::string* data) -> absl::Status {
+    data->resize(static_cast<size_t>(std::min<int64_t>(step, total - sent)));
+    NF_RETURN_IF_ERROR(
+        PreadFully(file.fd.get(), data->data(), data->size(), header.data_offset + sent, path));
+    if (progress) progress(sent + static_cast<int64_t>(data->size()), total);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::string> NeurofeatClient::UploadTraces(
+    const TraceSource& source, int64_t chunk_bytes,
+    const std::function<void(int64_t, int64_t)>& progress) {
+  v1::UploadChunk first;
+  first.mutable_header()->set_dtype(api::ToProtoDtype(source.sample_type()));
+  first.mutable_header()->add_shape(source.num_frames());
+  first.mutable_header()->add_shape(source.num_channels());
+  const int64_t frame_bytes =
+      source.num_channels() * static_cast<int64_t>(SampleTypeSize(source.sample_type()));
+  NF_ASSIGN_OR_RETURN(const int64_t total,
+                      CheckedMul(source.num_frames(), frame_bytes, "upload size"));
+  const int64_t frames_per_chunk = std::max<int64_t>(1, chunk_bytes / frame_bytes);
+  return Upload(first, total, [&](int64_t sent, std::string* data) -> absl::Status {
+    const int64_t start = sent / frame_bytes;
+    const int64_t end = std::min(source.num_frames(), start + frames_per_chunk);
+    NF_ASSIGN_OR_RETURN(Traces t, source.GetTraces(start, end));
+    data->assign(reinterpret_cast<const char*>(t.bytes()), t.size_bytes());
+    if (progress) progress(sent + static_cast<int64_t>(data->size()), total);
+    return absl::OkStatus();
+  });
 }
 
 namespace {

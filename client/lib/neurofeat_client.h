@@ -23,6 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/source/trace_source.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "neurofeat/v1/service.grpc.pb.h"
 
@@ -54,6 +55,8 @@ class NeurofeatClient {
 
   absl::StatusOr<v1::ServerInfo> Info();
   absl::StatusOr<v1::FeatureCatalogue> Features();
+  // PlanBids() asks the server to plan a BIDS dataset under its data roots.
+  absl::StatusOr<v1::PlanBidsResponse> PlanBids(const v1::PlanBidsRequest& request);
   // "SERVING", "NOT_SERVING" (draining) or an error (unreachable).
   absl::StatusOr<std::string> Health();
 
@@ -62,6 +65,11 @@ class NeurofeatClient {
   // `progress(bytes sent, total)` may be empty.
   absl::StatusOr<std::string> UploadNpy(const std::string& path, int64_t chunk_bytes,
                                         const std::function<void(int64_t, int64_t)>& progress);
+  // UploadTraces() sends every frame of `source` (a local recording in any
+  // format the engine reads) as a (frames, channels) array of its sample
+  // type, in chunks of about `chunk_bytes`; returns the upload id.
+  absl::StatusOr<std::string> UploadTraces(const TraceSource& source, int64_t chunk_bytes,
+                                           const std::function<void(int64_t, int64_t)>& progress);
 
   // Extract()/Preprocess() call `on_message` for every response in order;
   // an error it returns cancels the call and is returned.
@@ -76,6 +84,12 @@ class NeurofeatClient {
       CallDetails* details = nullptr);
 
  private:
+  // Fills `data` with the upload's bytes from offset `sent` on (at least
+  // one byte).
+  using UploadProducer = std::function<absl::Status(int64_t sent, std::string* data)>;
+  absl::StatusOr<std::string> Upload(const v1::UploadChunk& header, int64_t total_bytes,
+                                     const UploadProducer& next_chunk);
+
   explicit NeurofeatClient(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
   void Prepare(grpc::ClientContext* context) const;
 

@@ -21,7 +21,9 @@ ALLOWED = {
     "preprocess": {"base", "util", "exec", "source", "dsp"},
     "features": {"base", "util", "exec", "source", "dsp", "io", "preprocess"},
     "cache": {"base", "util", "exec", "source", "io"},
-    "job": {"base", "util", "exec", "source", "dsp", "io", "preprocess", "features", "cache"},
+    "dataset": {"base", "util", "exec", "source", "io"},
+    "job": {"base", "util", "exec", "source", "dsp", "io", "preprocess", "features", "cache",
+            "dataset"},
 }
 FORBIDDEN = re.compile(
     r'#include\s+[<"](google/protobuf|grpc|grpcpp|neurofeat/v1|api/|server/|client/|cmdline/)')
