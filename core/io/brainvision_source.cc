@@ -37,12 +37,11 @@ static_assert(std::endian::native == std::endian::little,
 // million markers.
 constexpr int64_t kMaxHeaderBytes = int64_t{64} << 20;
 constexpr int64_t kMaxMarkerBytes = int64_t{64} << 20;
-// Default read blocks: MULTIPLEXED ranges are read ~1 MiB of file at a
-// time (the buffer stays in cache while it is converted); VECTORIZED ones
-// fill ~2 MiB of output per block, so the per-channel column writes stay
-// in cache and each pread is still several KiB.
-constexpr int64_t kMultiplexedBlockBytes = int64_t{1} << 20;
-constexpr int64_t kVectorizedBlockOutputBytes = int64_t{2} << 20;
+// Default read blocks: ~1 MiB of file at a time, so the buffer is still
+// in cache while it is converted. A VECTORIZED block holds every channel's
+// samples for its frames, at least 1024 frames, so each per-channel pread
+// is at least a few KiB.
+constexpr int64_t kReadBlockBytes = int64_t{1} << 20;
 constexpr int64_t kMinVectorizedBlockFrames = 1024;
 // Marker positions and sizes are clamped here: any value beyond it is past
 // every recording's end, and sums of two stay far from int64 overflow.
@@ -1050,11 +1049,21 @@ void ScaleFrames(const T* __restrict in, int64_t frames, int64_t channels,
   }
 }
 
-// ScaleColumn() converts one channel's samples into a column of `out`.
+// ScaleChannelBlock() converts `frames` frames of channel-major samples
+// (channel c's at in + c * in_stride) into frame-major rows of `out`. The
+// output is written row after row, in order (streams well to memory); the
+// reads walk all channels' rows side by side, one cache line of each at a
+// time, which stay in L1 while they serve the next frames.
 template <typename T>
-void ScaleColumn(const T* __restrict in, int64_t frames, double factor, double* __restrict out,
-                 int64_t stride) {
-  for (int64_t f = 0; f < frames; ++f) out[f * stride] = static_cast<double>(in[f]) * factor;
+void ScaleChannelBlock(const T* __restrict in, int64_t in_stride, int64_t frames, int64_t channels,
+                       const double* __restrict factors, double* __restrict out) {
+  for (int64_t f = 0; f < frames; ++f) {
+    double* __restrict row = out + f * channels;
+    const T* __restrict src = in + f;
+    for (int64_t c = 0; c < channels; ++c) {
+      row[c] = static_cast<double>(src[c * in_stride]) * factors[c];
+    }
+  }
 }
 
 class BrainVisionSource final : public TraceSource {
@@ -1112,18 +1121,23 @@ class BrainVisionSource final : public TraceSource {
       }
       return absl::OkStatus();
     }
-    // Each channel's samples are contiguous: one read per channel and block.
-    auto buf = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(block));
+    // Each channel's samples are contiguous: one read per channel and
+    // block, then one pass that interleaves the block's channels. Channel
+    // rows in the buffer are one cache line longer than the block: at a
+    // power-of-two stride they would all fall into the same L1 sets and
+    // evict each other during the interleaving pass.
+    const int64_t stride = block + 64 / static_cast<int64_t>(sizeof(T));
+    auto buf = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(stride * channels));
     for (int64_t f = start; f < end; f += block) {
       const int64_t n = std::min(block, end - f);
       for (int64_t c = 0; c < channels; ++c) {
         const int64_t offset = (c * frames_ + f) * static_cast<int64_t>(sizeof(T));
-        absl::Status s =
-            PreadFully(fd_.get(), buf.get(), static_cast<size_t>(n) * sizeof(T), offset, path_);
+        absl::Status s = PreadFully(fd_.get(), buf.get() + c * stride,
+                                    static_cast<size_t>(n) * sizeof(T), offset, path_);
         if (!s.ok()) return ReadError(s, f, c);
-        ScaleColumn(buf.get(), n, factors_[static_cast<size_t>(c)], out->row<double>(f - start) + c,
-                    channels);
       }
+      ScaleChannelBlock(buf.get(), stride, n, channels, factors_.data(),
+                        out->row<double>(f - start));
     }
     return absl::OkStatus();
   }
@@ -1374,9 +1388,8 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
                       ParseMarkers(*marker_bytes, frames, marker_path));
 
   if (block_frames <= 0) {
-    block_frames = vectorized ? std::max(kMinVectorizedBlockFrames,
-                                         kVectorizedBlockOutputBytes / (*channels * 8))
-                              : std::max<int64_t>(1, kMultiplexedBlockBytes / frame_bytes);
+    block_frames = vectorized ? std::max(kMinVectorizedBlockFrames, kReadBlockBytes / frame_bytes)
+                              : std::max<int64_t>(1, kReadBlockBytes / frame_bytes);
   }
   OpenedRecording out;
   out.source =
