@@ -11,6 +11,7 @@
 #include <numbers>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -216,6 +217,18 @@ std::vector<absl::string_view> PySplitSpace(absl::string_view s, size_t min_run)
 
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
+// AsciiLower() lower-cases ASCII letters (configparser's optionxform is
+// str.lower(); the keys that matter are ASCII).
+char AsciiLowerChar(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string AsciiLower(absl::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLowerChar(c);
+  return out;
+}
+
 // DigitPart() checks Python's digitpart (digits, single '_' between
 // digits) at s[*i] and appends the digits to `out`.
 bool DigitPart(absl::string_view s, size_t* i, std::string* out) {
@@ -247,7 +260,8 @@ std::optional<int64_t> PyInt(absl::string_view text) {
   if (!DigitPart(s, &i, &digits) || i != s.size()) return std::nullopt;
   int64_t value = 0;
   for (char c : digits) {
-    value = std::min(kMarkerClamp, value * 10 + (c - '0'));
+    value =
+        value >= kMarkerClamp / 10 ? kMarkerClamp : std::min(kMarkerClamp, value * 10 + (c - '0'));
   }
   return negative ? -value : value;
 }
@@ -262,8 +276,7 @@ std::optional<double> PyFloat(absl::string_view text) {
     negative = s[0] == '-';
     s.remove_prefix(1);
   }
-  std::string lower(s);
-  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  const std::string lower = AsciiLower(s);
   if (lower == "inf" || lower == "infinity") {
     return negative ? -std::numeric_limits<double>::infinity()
                     : std::numeric_limits<double>::infinity();
@@ -294,14 +307,6 @@ std::optional<double> PyFloat(absl::string_view text) {
     value = std::numeric_limits<double>::infinity();
   }
   return negative ? -value : value;
-}
-
-// AsciiLower() lower-cases ASCII letters (configparser's optionxform is
-// str.lower(); the keys that matter are ASCII).
-std::string AsciiLower(absl::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -580,13 +585,16 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Ini::Items(
     absl::string_view section) const {
   std::vector<std::pair<std::string, std::string>> items = defaults_.options;
   if (const Section* s = FindSection(section)) {
-    for (const auto& [k, v] : s->options) {
-      auto it =
-          std::find_if(items.begin(), items.end(), [&](const auto& p) { return p.first == k; });
-      if (it != items.end()) {
-        it->second = v;
+    // Keys are unique within a section (strict mode): only a [DEFAULT] key
+    // can be replaced.
+    std::unordered_map<std::string, size_t> default_at;
+    for (size_t k = 0; k < items.size(); ++k) default_at.emplace(items[k].first, k);
+    for (const auto& option : s->options) {
+      auto it = default_at.find(option.first);
+      if (it != default_at.end()) {
+        items[it->second].second = option.second;
       } else {
-        items.emplace_back(k, v);
+        items.push_back(option);
       }
     }
   }
@@ -758,11 +766,14 @@ absl::StatusOr<std::set<std::string>> ZeroRadiusChannels(const Ini& ini,
   std::set<std::string> out;
   if (!ini.HasSection("Coordinates")) return out;
   NF_ASSIGN_OR_RETURN(const auto items, ini.Items("Coordinates"));
-  for (const auto& [key, value] : items) {
+  std::unordered_map<std::string, const ChannelSpec*> by_key;
+  for (const ChannelSpec& c : channels) by_key.emplace(c.key, &c);
+  for (const auto& item : items) {
+    const std::string& key = item.first;
+    const std::string& value = item.second;
     const std::string field = absl::StrCat(path, ": [Coordinates] ", key, "=", value);
-    auto it = std::find_if(channels.begin(), channels.end(),
-                           [&](const ChannelSpec& c) { return c.key == key; });
-    if (it == channels.end()) {
+    auto it = by_key.find(key);
+    if (it == by_key.end()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": not a [Channel Infos] key"));
     }
     const std::vector<absl::string_view> parts = absl::StrSplit(value, ',');
@@ -776,7 +787,7 @@ absl::StatusOr<std::set<std::string>> ZeroRadiusChannels(const Ini& ini,
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": expected <radius>,<theta>,<phi> (three numbers)"));
     }
-    if (numbers[0] == 0) out.insert(it->name);
+    if (numbers[0] == 0) out.insert(it->second->name);
   }
   return out;
 }
@@ -972,9 +983,8 @@ absl::StatusOr<std::vector<RecordingEvent>> ParseMarkers(absl::string_view bytes
                                                          const std::string& path) {
   NF_ASSIGN_OR_RETURN(const std::string text, DecodeText(bytes, path));
   constexpr absl::string_view kSection = "[marker infos]";
-  const auto it =
-      std::search(text.begin(), text.end(), kSection.begin(), kSection.end(),
-                  [](char a, char b) { return AsciiLower(absl::string_view(&a, 1))[0] == b; });
+  const auto it = std::search(text.begin(), text.end(), kSection.begin(), kSection.end(),
+                              [](char a, char b) { return AsciiLowerChar(a) == b; });
   std::vector<RecordingEvent> events;
   if (it == text.end()) return events;
   const absl::string_view rest =
