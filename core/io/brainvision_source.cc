@@ -792,6 +792,13 @@ absl::StatusOr<std::set<std::string>> ZeroRadiusChannels(const Ini& ini,
   return out;
 }
 
+// Contains() is `needle in haystack` in linear time (glibc's memmem is the
+// two-way algorithm; a naive search is quadratic on crafted names).
+bool Contains(absl::string_view haystack, absl::string_view needle) {
+  if (needle.empty()) return true;
+  return ::memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
+}
+
 // ParseBand() derives info["highpass"] / info["lowpass"] from the channel
 // table in [Comment], line for line as MNE 1.3's _get_hdr_info(): the
 // amplifier table after a "Channels" line (its "# Name ..." header gives
@@ -871,7 +878,7 @@ absl::StatusOr<Band> ParseBand(absl::string_view comment, const std::vector<std:
     if (amp_at >= s.size() || row_at >= s.size()) {
       return error(absl::StrCat("no row for channel ", i, " (", ch, ")"));
     }
-    if (s[amp_at].find(ch) == absl::string_view::npos) {
+    if (!Contains(s[amp_at], ch)) {
       return error(absl::StrCat("row '", s[amp_at], "' is not channel ", i, " (", ch, ")"));
     }
     const int64_t real_shift =

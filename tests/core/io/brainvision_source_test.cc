@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -443,6 +444,46 @@ TEST(BrainVisionSourceTest, ChannelTypesFollowMne) {
   absl::StatusOr<Traces> t = rec->source->GetTraces(1, 2);
   ASSERT_THAT(t, IsOk());
   EXPECT_EQ(t->row<double>(0)[2], 12.0 * 2);
+}
+
+// The most channels a header may have, with coordinates and a filter
+// table: every per-channel lookup is linear, so Open stays quick.
+TEST(BrainVisionSourceTest, MaximumChannelCountOpensQuickly) {
+  TempDir dir;
+  constexpr int kMany = 65536;
+  std::string h =
+      "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nDataFile=x.eeg\n"
+      "MarkerFile=x.vmrk\nDataFormat=BINARY\nDataOrientation=VECTORIZED\n"
+      "NumberOfChannels=65536\nSamplingInterval=1000\n[Binary Infos]\nBinaryFormat=INT_16\n"
+      "[Channel Infos]\n";
+  for (int c = 1; c <= kMany; ++c) absl::StrAppend(&h, "Ch", c, "=E", c, ",,0.5,µV\n");
+  absl::StrAppend(&h, "[Coordinates]\n");
+  for (int c = 1; c <= kMany; ++c) absl::StrAppend(&h, "Ch", c, "=", c % 2, ",90,0\n");
+  absl::StrAppend(&h, "[Comment]\nChannels\n--------\n",
+                  "#  Name  Phys. Chn.  Resolution / Unit  Low Cutoff [s]  High Cutoff [Hz]\n");
+  for (int c = 1; c <= kMany; ++c)
+    absl::StrAppend(&h, c, "  E", c, "  ", c, "  0.5 µV  10  1000\n");
+  const std::string eeg = RampBytes(3, kMany);  // 3 frames of each channel, channel-major
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<OpenedRecording> rec = OpenBrainVision(WriteSet(dir, h, eeg), {});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_THAT(rec, IsOk());
+  EXPECT_LT(seconds, 5.0 * testing::TimeScale());
+  const TraceSource& s = *rec->source;
+  EXPECT_EQ(s.num_channels(), kMany);
+  EXPECT_EQ(s.num_frames(), 3);
+  EXPECT_EQ(s.info().channel_ids[kMany - 1], "E65536");
+  EXPECT_EQ(s.info().channel_types[0], "eeg");
+  EXPECT_EQ(s.info().channel_types[1], "misc");  // radius 0
+  EXPECT_DOUBLE_EQ(*s.info().lowpass_hz, 1000.0);
+  absl::StatusOr<Traces> t = s.GetTraces(1, 3);
+  ASSERT_THAT(t, IsOk());
+  // Sample k of the file is RampBytes' (frame k / kMany, channel k % kMany);
+  // the header reads it channel-major: channel c's frame f is k = 3c + f.
+  const int64_t k = int64_t{40000} * 3 + 2;
+  EXPECT_EQ(t->row<double>(1)[40000],
+            static_cast<int16_t>(10 * (k / kMany) + k % kMany) * (0.5 * 1e-6));
 }
 
 // DataPoints beyond the file is DataLoss at Open naming the first missing
