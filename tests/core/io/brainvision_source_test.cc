@@ -334,6 +334,69 @@ TEST(BrainVisionSourceTest, AnsiCodepageIsCp1252) {
   EXPECT_EQ(rec->source->info().channel_ids[0], "A\u0081");
 }
 
+// configparser's rules (keys in any case, ':' as delimiter, indented
+// comments, "%%", spaces around values), NeurOne's "Common infos", units
+// MNE does not know (a Greek mu) and marker fields with spaces or leading
+// zeros. The expected values are mne 1.3's reading of these files.
+TEST(BrainVisionSourceTest, ConfigparserAndMarkerRulesFollowMne) {
+  TempDir dir;
+  WriteFile(dir.File("x.vhdr"),
+            "Brain Vision Data Exchange Header File Version 1.0\n"
+            "[Common infos]\n"
+            "MarkerFile = x.vmrk\n"
+            "  ; an indented comment\n"
+            "DATAFILE : x.eeg\n"
+            "DataFormat=BINARY\n"
+            "DataOrientation=MULTIPLEXED\n"
+            "NumberOfChannels=3\n"
+            "SamplingInterval=250\n"
+            "DataPoints=   10\n"
+            "\n"
+            "[Binary Infos]\n"
+            "BinaryFormat=INT_16\n"
+            "[Channel Infos]\n"
+            "Ch1=A%%B,,0.5,µV\n"
+            "Ch02=B C,,2,\u03bcV\n"
+            "ch3=STI 014,,1,V\n"
+            "[Comment]\n"
+            "Channels\n"
+            "#   Name     Phys. Chn.    Resolution / Unit   Low Cutoff [s]   High Cutoff [Hz]\n"
+            "1   A%B      1             0.5 µV              10               Off\n"
+            "2   B C      2             2 µV                NaN              Off\n"
+            "3   STI 014  3             1 V                 10               Off\n");
+  WriteFile(dir.File("x.vmrk"),
+            "Brain Vision Data Exchange Marker File, Version 1.0\n[marker infos]\n"
+            "Mk1=Stimulus,S  1,1,1\nMk2=Stimulus,S  2, 3 ,0005,0\nMk10=A,B\\1C,5,abc,0\n");
+  std::vector<int16_t> samples(30);
+  for (int k = 0; k < 30; ++k) samples[k] = static_cast<int16_t>(k);
+  WriteFile(dir.File("x.eeg"), std::string(reinterpret_cast<const char*>(samples.data()), 60));
+  absl::StatusOr<OpenedRecording> rec = OpenBrainVision(dir.File("x.vhdr"), {});
+  ASSERT_THAT(rec, IsOk());
+  const TraceSource& s = *rec->source;
+  EXPECT_THAT(s.info().channel_ids, ElementsAre("A%B", "B C", "STI 014"));
+  EXPECT_THAT(s.info().channel_types, ElementsAre("eeg", "misc", "stim"));
+  EXPECT_EQ(s.info().sampling_rate_hz, 4000.0);
+  // MNE skips a table whose "# Name" line directly follows "Channels" (its
+  // index is 0, which Python takes for false): MNE's defaults, no band.
+  EXPECT_FALSE(s.info().highpass_hz.has_value());
+  EXPECT_FALSE(s.info().lowpass_hz.has_value());
+  EXPECT_EQ(s.num_frames(), 10);
+  ASSERT_EQ(rec->events.size(), 3u);
+  EXPECT_EQ(rec->events[0].onset_frame, 0);
+  EXPECT_EQ(rec->events[0].duration_frames, 1);
+  EXPECT_EQ(rec->events[1].onset_frame, 2);
+  EXPECT_EQ(rec->events[1].duration_frames, 5);
+  EXPECT_EQ(rec->events[2].onset_frame, 4);
+  EXPECT_EQ(rec->events[2].duration_frames, 0);
+  EXPECT_EQ(rec->events[2].description, "A/B,C");
+  absl::StatusOr<Traces> t = s.GetTraces(0, 3);
+  ASSERT_THAT(t, IsOk());
+  // MNE: [[0, 1.5e-06, 3e-06], [2, 8, 14], [2, 5, 8]] (channels x frames).
+  EXPECT_EQ(t->row<double>(1)[0], 3 * (1e-6 * 0.5));
+  EXPECT_EQ(t->row<double>(2)[1], 14.0);
+  EXPECT_EQ(t->row<double>(2)[2], 8.0);
+}
+
 // Each case breaks one thing; the error has the code and names the field.
 TEST(BrainVisionSourceTest, MalformedHeadersNameTheField) {
   struct Case {

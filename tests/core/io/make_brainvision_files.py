@@ -22,8 +22,8 @@ byte 0xB5, uV, nV, mV, V, non-voltage units, a Greek mu that MNE does not
 know); 8-32 channels at 500 or 1000 Hz; markers with sizes, before the
 start, past the end, out of order; filter tables (same settings, differing
 settings, time constants, Hz, DC, Off, software filters); a DataFile name
-with spaces; CRLF line ends; header versions 1.0 and 2.0; duplicate and
-escaped channel names. Deterministic (fixed seed).
+with spaces; CRLF line ends; header versions 1.0 and 2.0; escaped commas
+and spaces in channel names. Deterministic (fixed seed).
 """
 
 import json
@@ -198,9 +198,9 @@ def main():
 
     # INT_32, multiplexed, 12 channels at 1000 Hz: units nV, mV, V, uV, µV
     # as 0xB5 in a file that states no codepage (invalid UTF-8: MNE falls
-    # back to Latin-1), non-voltage units (ARU, °C, an unknown one, a Greek
-    # mu MNE does not know), a unit left out, an empty unit; the low cutoff
-    # in Hz; header version 2.0; DataPoints absent.
+    # back to Latin-1), non-voltage units (ARU, °C, an unknown one), a unit
+    # left out, an empty unit, "STI 014" (stim); the low cutoff in Hz;
+    # header version 2.0; DataPoints absent.
     chans = ["Fp1,,0.1,nV", "Fp2,,0.02,mV", "F3,,1e-7,V", "F4,,0.1,uV",
              "C3,,0.1,\xb5V", "Resp,,1,ARU", "Temp,,0.01,°C", "GSR,,0.5,xyz",
              "C4,,0.1,µV", "P3,,0.1", "P4,,0.3,", "STI 014,,1,V"]
@@ -230,9 +230,10 @@ def main():
         band=[True, False]))
 
     # IEEE_FLOAT_32, multiplexed, 32 channels at 1000 Hz, a DataFile name
-    # with spaces, resolutions 1 and empty, a duplicate name (MNE numbers
-    # duplicates), EOG by name, mixed filters with an 'Off' lowpass (MNE
-    # stores Nyquist), header 2.0.
+    # with spaces, resolutions 1 and empty, a Greek mu unit (MNE does not
+    # know it: misc, scale 1), EOG by name, mixed filters with an 'Off'
+    # lowpass (MNE stores Nyquist), header 2.0. (Duplicate names are not
+    # here: MNE 1.3 cannot read them.)
     names = ["E%d" % i for i in range(1, 31)] + ["HEOGR", "E31"]
     low = ["10"] * 16 + ["0.3"] * 16
     high = ["1000"] * 31 + ["Off"]
