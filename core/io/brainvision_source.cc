@@ -54,6 +54,16 @@ absl::Status WithContext(const absl::Status& status, absl::string_view context) 
   return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
 }
 
+// Snippet() is header text quoted in an error: at most ~100 bytes (cut at
+// a UTF-8 boundary), so a crafted 60 MB line does not become the message.
+std::string Snippet(absl::string_view s) {
+  constexpr size_t kMax = 100;
+  if (s.size() <= kMax) return std::string(s);
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(s.substr(0, cut), "...");
+}
+
 // ---------------------------------------------------------------------------
 // Text as Python sees it. MNE works on Python str: strip(), splitlines(),
 // re's \s and int()/float() follow Unicode rules, and these do the same on
@@ -359,8 +369,8 @@ absl::StatusOr<Codepage> FindCodepage(absl::string_view bytes, const std::string
     if (kUtf8.count(norm)) return Codepage::kUtf8;
     if (kLatin1.count(norm)) return Codepage::kLatin1;
     if (kCp1252.count(norm)) return Codepage::kCp1252;
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": Codepage=", value, " is not supported (UTF-8, Latin-1 or ANSI)"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": Codepage=", Snippet(value),
+                                                   " is not supported (UTF-8, Latin-1 or ANSI)"));
   }
   return Codepage::kUtf8;
 }
@@ -513,17 +523,17 @@ absl::StatusOr<Ini> Ini::Parse(absl::string_view text, int first_line, const std
     }
     if (current == -2) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where(line_no), ": '", value.substr(0, 80), "' comes before any [section]"));
+          absl::StrCat(where(line_no), ": '", Snippet(value), "' comes before any [section]"));
     }
     const size_t delim = value.find_first_of("=:");
     if (delim == absl::string_view::npos || delim == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(where(line_no), ": '", value.substr(0, 80),
+      return absl::InvalidArgumentError(absl::StrCat(where(line_no), ": '", Snippet(value),
                                                      "' is neither a [section] nor key=value"));
     }
     std::string key = AsciiLower(PyRstrip(value.substr(0, delim)));
     if (key.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where(line_no), ": '", value.substr(0, 80), "' has no key"));
+          absl::StrCat(where(line_no), ": '", Snippet(value), "' has no key"));
     }
     if (!options_added.insert({current_name, key}).second) {
       return absl::InvalidArgumentError(
@@ -557,7 +567,7 @@ absl::StatusOr<std::string> Ini::Interpolate(absl::string_view section, absl::st
       ++i;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat(path_, ": [", section, "] ", key, "=", value,
+          absl::StrCat(path_, ": [", section, "] ", Snippet(key), "=", Snippet(value),
                        ": '%' must be written '%%' (configparser interpolation is not supported)"));
     }
   }
@@ -690,7 +700,8 @@ absl::StatusOr<std::vector<ChannelSpec>> ParseChannels(const Ini& ini, int64_t c
   NF_ASSIGN_OR_RETURN(const auto items, ini.Items(section));
   std::vector<std::optional<ChannelSpec>> specs(static_cast<size_t>(channels));
   for (const auto& [key, value] : items) {
-    const std::string field = absl::StrCat(path, ": [Channel Infos] ", key, "=", value);
+    const std::string field =
+        absl::StrCat(path, ": [Channel Infos] ", Snippet(key), "=", Snippet(value));
     // MNE takes the digits of the first "ch<digits>" in the (lower-cased)
     // key: re.findall(r'ch(\d+)', key)[0].
     size_t ch = key.find("ch");
@@ -726,7 +737,7 @@ absl::StatusOr<std::vector<ChannelSpec>> ParseChannels(const Ini& ini, int64_t c
       const std::optional<double> r = PyFloat(props[2]);
       if (!r) {
         return absl::InvalidArgumentError(
-            absl::StrCat(field, ": resolution '", props[2], "' is not a number"));
+            absl::StrCat(field, ": resolution '", Snippet(props[2]), "' is not a number"));
       }
       resolution = *r;
     }
@@ -741,8 +752,9 @@ absl::StatusOr<std::vector<ChannelSpec>> ParseChannels(const Ini& ini, int64_t c
     // MNE refuses a zero product ("Bad cals") and a NaN resolution
     // ("Missing channel units"); an infinite one would only give inf.
     if (!std::isfinite(c.factor) || c.factor == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": resolution ", props[2], " x unit ",
-                                                     unit, " is not a finite non-zero scale"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ": resolution ", Snippet(props[2]),
+                                                     " x unit ", Snippet(unit),
+                                                     " is not a finite non-zero scale"));
     }
     spec = std::move(c);
   }
@@ -771,7 +783,8 @@ absl::StatusOr<std::set<std::string>> ZeroRadiusChannels(const Ini& ini,
   for (const auto& item : items) {
     const std::string& key = item.first;
     const std::string& value = item.second;
-    const std::string field = absl::StrCat(path, ": [Coordinates] ", key, "=", value);
+    const std::string field =
+        absl::StrCat(path, ": [Coordinates] ", Snippet(key), "=", Snippet(value));
     auto it = by_key.find(key);
     if (it == by_key.end()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": not a [Channel Infos] key"));
@@ -864,8 +877,8 @@ absl::StatusOr<Band> ParseBand(absl::string_view comment, const std::vector<std:
   const int64_t shift = absl::StrContains(s[head_at], "Resolution / Unit") ? 1 : 0;
   const std::vector<absl::string_view> header = PySplitSpace(s[head_at], 2);
   if (static_cast<size_t>(std::max(hp_col, lp_col)) >= header.size()) {
-    return error(
-        absl::StrCat("the header '", s[head_at], "' has no column ", std::max(hp_col, lp_col)));
+    return error(absl::StrCat("the header '", Snippet(s[head_at]), "' has no column ",
+                              std::max(hp_col, lp_col)));
   }
   const bool hp_s = absl::StrContains(header[static_cast<size_t>(hp_col)], "[s]");
   const bool lp_s = absl::StrContains(header[static_cast<size_t>(lp_col)], "[s]");
@@ -876,10 +889,11 @@ absl::StatusOr<Band> ParseBand(absl::string_view comment, const std::vector<std:
     const size_t amp_at = static_cast<size_t>(*idx == *idx_amp ? *idx : *idx_amp) + i;
     const size_t row_at = head_at + i;
     if (amp_at >= s.size() || row_at >= s.size()) {
-      return error(absl::StrCat("no row for channel ", i, " (", ch, ")"));
+      return error(absl::StrCat("no row for channel ", i, " (", Snippet(ch), ")"));
     }
     if (!Contains(s[amp_at], ch)) {
-      return error(absl::StrCat("row '", s[amp_at], "' is not channel ", i, " (", ch, ")"));
+      return error(absl::StrCat("row '", Snippet(s[amp_at]), "' is not channel ", i, " (",
+                                Snippet(ch), ")"));
     }
     const int64_t real_shift =
         list_has_names ? shift + static_cast<int64_t>(PySplitSpace(ch, 1).size()) - 1 : shift;
@@ -887,7 +901,7 @@ absl::StatusOr<Band> ParseBand(absl::string_view comment, const std::vector<std:
     const size_t hp_at = static_cast<size_t>(hp_col + real_shift);
     const size_t lp_at = static_cast<size_t>(lp_col + real_shift);
     if (hp_at >= line.size() || lp_at >= line.size()) {
-      return error(absl::StrCat("row '", s[row_at], "' has too few columns"));
+      return error(absl::StrCat("row '", Snippet(s[row_at]), "' has too few columns"));
     }
     highpass.emplace_back(line[hp_at]);
     lowpass.emplace_back(line[lp_at]);
@@ -895,7 +909,7 @@ absl::StatusOr<Band> ParseBand(absl::string_view comment, const std::vector<std:
   const double two_pi = 2 * std::numbers::pi;
   const auto number = [&](const std::string& v) -> absl::StatusOr<double> {
     const std::optional<double> d = PyFloat(v);
-    if (!d) return error(absl::StrCat("'", v, "' is not a filter setting"));
+    if (!d) return error(absl::StrCat("'", Snippet(v), "' is not a filter setting"));
     return *d;
   };
   // np.max / np.min: NaN wins.
@@ -921,7 +935,7 @@ absl::StatusOr<Band> ParseBand(absl::string_view comment, const std::vector<std:
       NF_ASSIGN_OR_RETURN(double d, number(v));
       if (hp_s) {
         // Python float division: a zero time constant raises.
-        if (d == 0) return error(absl::StrCat("time constant '", v, "' is zero"));
+        if (d == 0) return error(absl::StrCat("time constant '", Snippet(v), "' is zero"));
         d = 1.0 / (two_pi * d);
       }
       hp = d;
@@ -944,7 +958,7 @@ absl::StatusOr<Band> ParseBand(absl::string_view comment, const std::vector<std:
     if (v != "NaN" && v != "Off" && v != "0") {
       NF_ASSIGN_OR_RETURN(double d, number(v));
       if (lp_s) {
-        if (d == 0) return error(absl::StrCat("time constant '", v, "' is zero"));
+        if (d == 0) return error(absl::StrCat("time constant '", Snippet(v), "' is zero"));
         d = 1.0 / (two_pi * d);
       }
       lp = d;
@@ -997,13 +1011,11 @@ absl::StatusOr<std::vector<RecordingEvent>> ParseMarkers(absl::string_view bytes
   const absl::string_view rest =
       absl::string_view(text).substr(static_cast<size_t>(it - text.begin()) + kSection.size());
   size_t pos = 0;
-  int64_t line_index = 0;
   while (pos <= rest.size()) {
     const size_t nl = rest.find('\n', pos);
     const absl::string_view line =
         rest.substr(pos, nl == absl::string_view::npos ? absl::string_view::npos : nl - pos);
     pos = nl == absl::string_view::npos ? rest.size() + 1 : nl + 1;
-    ++line_index;
     // re.findall(r"^Mk\d+=(.*)", ..., re.MULTILINE)
     if (!absl::StartsWith(line, "Mk")) continue;
     size_t k = 2;
@@ -1011,15 +1023,16 @@ absl::StatusOr<std::vector<RecordingEvent>> ParseMarkers(absl::string_view bytes
     if (k == 2 || k >= line.size() || line[k] != '=') continue;
     const absl::string_view info = line.substr(k + 1);
     const std::vector<absl::string_view> fields = absl::StrSplit(info, ',');
-    const std::string field = absl::StrCat(path, ": [Marker Infos] ", line.substr(0, k));
+    const std::string field = absl::StrCat(path, ": [Marker Infos] ", Snippet(line.substr(0, k)));
     if (fields.size() < 4) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, "=", info, ": expected <type>,<description>,<position>,<size>[,<channel>]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "=", Snippet(info),
+                       ": expected <type>,<description>,<position>,<size>[,<channel>]"));
     }
     const std::optional<int64_t> position = PyInt(fields[2]);
     if (!position) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ": position '", fields[2], "' is not an integer"));
+          absl::StrCat(field, ": position '", Snippet(fields[2]), "' is not an integer"));
     }
     // str.isdigit(): a size with anything but digits (even a trailing
     // '\r' when it is the last field) is 0.
@@ -1228,7 +1241,7 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
       absl::string_view(bytes).substr(0, first_nl == std::string::npos ? bytes.size() : first_nl);
   if (!IsHeaderVersionLine(first_line)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not a BrainVision header: the first line '", first_line.substr(0, 80),
+        path, ": not a BrainVision header: the first line '", Snippet(first_line),
         "' is not \"Brain Vision Data Exchange Header File Version 1.0\" or a later version"));
   }
   const absl::string_view rest_bytes = first_nl == std::string::npos
@@ -1269,14 +1282,15 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
   if (!interval_us || !(*interval_us > 0) || !std::isfinite(sfreq) || !(sfreq > 0) ||
       sfreq > kMaxSamplingRateHz) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field_name("SamplingInterval"), "=", interval_text,
+        absl::StrCat(field_name("SamplingInterval"), "=", Snippet(interval_text),
                      " is not a sampling interval in µs (a number > 0 giving at most ",
                      kMaxSamplingRateHz, " Hz)"));
   }
 
   NF_ASSIGN_OR_RETURN(const std::string orientation, required("DataOrientation"));
   if (orientation != "MULTIPLEXED" && orientation != "VECTORIZED") {
-    return absl::InvalidArgumentError(absl::StrCat(field_name("DataOrientation"), "=", orientation,
+    return absl::InvalidArgumentError(absl::StrCat(field_name("DataOrientation"), "=",
+                                                   Snippet(orientation),
                                                    " is not supported (MULTIPLEXED, VECTORIZED)"));
   }
   const bool vectorized = orientation == "VECTORIZED";
@@ -1284,7 +1298,7 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
   NF_ASSIGN_OR_RETURN(const std::string data_format, required("DataFormat"));
   if (data_format != "BINARY") {
     return absl::InvalidArgumentError(
-        absl::StrCat(field_name("DataFormat"), "=", data_format,
+        absl::StrCat(field_name("DataFormat"), "=", Snippet(data_format),
                      " is not supported: only BINARY data is read (not ASCII)"));
   }
   NF_ASSIGN_OR_RETURN(const std::optional<std::string> binary_format,
@@ -1302,24 +1316,33 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
     type = StoredType::kFloat32;
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": [Binary Infos] BinaryFormat=", *binary_format,
+        absl::StrCat(path, ": [Binary Infos] BinaryFormat=", Snippet(*binary_format),
                      " is not supported (INT_16, INT_32, IEEE_FLOAT_32)"));
   }
 
   NF_ASSIGN_OR_RETURN(const std::string data_file, required("DataFile"));
   NF_ASSIGN_OR_RETURN(const std::string marker_file, required("MarkerFile"));
+  for (const auto& [key, value] :
+       {std::pair{"DataFile", &data_file}, {"MarkerFile", &marker_file}}) {
+    if (value->size() > 4096) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field_name(key), "=", Snippet(*value), " is longer than a path may be"));
+    }
+  }
   // MNE reads markers through read_annotations(), which knows a marker file
   // by its name.
   if (!absl::EndsWith(marker_file, "vmrk") && !absl::EndsWith(marker_file, "amrk")) {
-    return absl::InvalidArgumentError(absl::StrCat(field_name("MarkerFile"), "=", marker_file,
+    return absl::InvalidArgumentError(absl::StrCat(field_name("MarkerFile"), "=",
+                                                   Snippet(marker_file),
                                                    ": a marker file's name ends in .vmrk"));
   }
 
   NF_ASSIGN_OR_RETURN(const std::string channels_text, required("NumberOfChannels"));
   const std::optional<int64_t> channels = PyInt(channels_text);
   if (!channels || *channels < 1 || *channels > kMaxChannels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field_name("NumberOfChannels"), "=", channels_text, " is not in [1, ", kMaxChannels, "]"));
+    return absl::InvalidArgumentError(absl::StrCat(field_name("NumberOfChannels"), "=",
+                                                   Snippet(channels_text), " is not in [1, ",
+                                                   kMaxChannels, "]"));
   }
   NF_ASSIGN_OR_RETURN(const std::optional<std::string> data_points_text,
                       ini.Get(common, "DataPoints", "DataPoints"));
@@ -1327,8 +1350,9 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
   if (data_points_text) {
     data_points = PyInt(*data_points_text);
     if (!data_points || *data_points < 0 || *data_points > kMaxCount) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field_name("DataPoints"), "=", *data_points_text, " is not in [0, ", kMaxCount, "]"));
+      return absl::InvalidArgumentError(absl::StrCat(field_name("DataPoints"), "=",
+                                                     Snippet(*data_points_text), " is not in [0, ",
+                                                     kMaxCount, "]"));
     }
   }
 
@@ -1348,7 +1372,7 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
   for (const ChannelSpec& c : specs) {
     if (!seen.insert(c.name).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": [Channel Infos] ", c.key, ": channel name '", c.name,
+          absl::StrCat(path, ": [Channel Infos] ", c.key, ": channel name '", Snippet(c.name),
                        "' is used twice (MNE cannot read such a header)"));
     }
     info.channel_ids.push_back(c.name);
@@ -1375,7 +1399,7 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
   absl::StatusOr<std::string> marker_bytes = ReadSmallFile(marker_path, kMaxMarkerBytes);
   if (!marker_bytes.ok()) {
     return WithContext(marker_bytes.status(),
-                       absl::StrCat(field_name("MarkerFile"), "=", marker_file));
+                       absl::StrCat(field_name("MarkerFile"), "=", Snippet(marker_file)));
   }
   NF_ASSIGN_OR_RETURN(const std::string data_path, Companion(path, data_file, options, "DataFile"));
   absl::StatusOr<OpenedFile> data = OpenRegularFile(data_path);
