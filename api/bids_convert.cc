@@ -49,8 +49,8 @@ absl::StatusOr<BidsPlanOptions> ToBidsPlanOptions(const v1::PlanBidsRequest& r) 
   o.trial_stop_offset_s = r.trial_stop_offset_s();
   o.drop_last = r.drop_last();
   if (r.pipeline_window_frames() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("pipeline_window_frames: must be >= 0, got ",
-                                                   r.pipeline_window_frames()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pipeline_window_frames: must be >= 0, got ", r.pipeline_window_frames()));
   }
   o.pipeline_window_frames = r.pipeline_window_frames();
   return o;

@@ -14,12 +14,12 @@
 #include "absl/strings/str_join.h"
 #include "api/dtype_convert.h"
 #include "api/response_convert.h"
-#include "client/cli/embedded.h"
 #include "client/cli/dataset_plan.h"
+#include "client/cli/embedded.h"
 #include "client/cli/progress.h"
 #include "client/cli/remote.h"
-#include "client/lib/request_samples.h"
 #include "client/cli/request_flags.h"
+#include "client/lib/request_samples.h"
 #include "core/features/table_csv.h"
 #include "core/io/recording_readers.h"
 #include "core/mutex.h"
@@ -66,19 +66,19 @@ absl::Status CheckAllWindows(const FeatureTable& table, int64_t announced) {
 
 RunOne EmbeddedRunner(EmbeddedEngine* engine) {
   return [engine](const DatasetEntry& e) -> absl::StatusOr<FeatureTable> {
-        FeatureTable table;
-        int64_t announced = 0;
-        NF_RETURN_IF_ERROR(engine
-                               ->Extract(e.request,
-                                         [&](const FeatureTable& block, int64_t total) {
-                                           announced = total;
-                                           AppendRows(block, &table);
-                                           return absl::OkStatus();
-                                         })
-                               .status());
-        NF_RETURN_IF_ERROR(CheckAllWindows(table, announced));
-        return table;
-      };
+    FeatureTable table;
+    int64_t announced = 0;
+    NF_RETURN_IF_ERROR(engine
+                           ->Extract(e.request,
+                                     [&](const FeatureTable& block, int64_t total) {
+                                       announced = total;
+                                       AppendRows(block, &table);
+                                       return absl::OkStatus();
+                                     })
+                           .status());
+    NF_RETURN_IF_ERROR(CheckAllWindows(table, announced));
+    return table;
+  };
 }
 
 // One recording on the replicas: its upload (if any) and its extract go
@@ -183,9 +183,10 @@ class DatasetTableWriter {
         result = ColumnsDiffer(result->columns);
       }
     }
-    if (result.ok() && !e.targets.empty() && static_cast<int64_t>(e.targets.size()) != result->rows) {
-      result = absl::InternalError(absl::StrCat(e.targets.size(), " targets for ", result->rows,
-                                                " windows"));
+    if (result.ok() && !e.targets.empty() &&
+        static_cast<int64_t>(e.targets.size()) != result->rows) {
+      result = absl::InternalError(
+          absl::StrCat(e.targets.size(), " targets for ", result->rows, " windows"));
     }
     if (!result.ok()) {
       failures_.push_back({e, ForFlags(result.status())});
@@ -208,8 +209,8 @@ class DatasetTableWriter {
     }
     NF_RETURN_IF_ERROR(write_status_);
     if (writer_ == nullptr) {
-      return absl::AbortedError(absl::StrCat("every recording failed; no table was written:\n  ",
-                                             FailureList("\n  ")));
+      return absl::AbortedError(
+          absl::StrCat("every recording failed; no table was written:\n  ", FailureList("\n  ")));
     }
     NF_RETURN_IF_ERROR(writer_->Finish());
     if (skip_) NF_RETURN_IF_ERROR(WriteSkipped());

@@ -17,8 +17,8 @@ namespace neurofeat::client {
 namespace {
 
 // The base request with a manifest entry's recording and metadata.
-DatasetEntry ManifestEntryOf(const v1::ExtractRequest& base, const ManifestEntry& e,
-                             bool upload, v1::FileFormat format) {
+DatasetEntry ManifestEntryOf(const v1::ExtractRequest& base, const ManifestEntry& e, bool upload,
+                             v1::FileFormat format) {
   DatasetEntry out;
   out.label = absl::StrCat("line ", e.line);
   out.name = e.name;
@@ -102,8 +102,8 @@ absl::StatusOr<BidsPlanOptions> BidsOptionsFromFlags(const ParsedArgs& args,
     return absl::InvalidArgumentError(
         absl::StrCat("--windows=", windows, " is not fixed or events"));
   }
-  o.windows = windows == "events" ? BidsPlanOptions::Windows::kEvents
-                                  : BidsPlanOptions::Windows::kFixed;
+  o.windows =
+      windows == "events" ? BidsPlanOptions::Windows::kEvents : BidsPlanOptions::Windows::kFixed;
   for (const char* flag : {"window-duration", "window-stride", "trial-start-offset",
                            "trial-stop-offset", "drop-last-window"}) {
     if (args.Has(flag) && o.windows != BidsPlanOptions::Windows::kEvents) {
@@ -118,7 +118,8 @@ absl::StatusOr<BidsPlanOptions> BidsOptionsFromFlags(const ParsedArgs& args,
   o.trial_start_offset_s = start.value_or(0);
   o.trial_stop_offset_s = stop.value_or(0);
   o.drop_last = args.Has("drop-last-window");
-  if (base.pipeline().has_window()) o.pipeline_window_frames = base.pipeline().window().size_samples();
+  if (base.pipeline().has_window())
+    o.pipeline_window_frames = base.pipeline().window().size_samples();
   return o;
 }
 
@@ -206,8 +207,7 @@ std::vector<FlagSpec> DatasetFlags() {
       {"windows", true,
        "BIDS: fixed (the pipeline's window, default) or events (windows around *_events.tsv "
        "rows, braindecode's create_windows_from_events; trial_type becomes `target`)"},
-      {"window-duration", true,
-       "events: window length (e.g. 2s); default each event's duration"},
+      {"window-duration", true, "events: window length (e.g. 2s); default each event's duration"},
       {"window-stride", true, "events: stride between windows inside an event; default the length"},
       {"trial-start-offset", true, "events: added to each onset (e.g. -0.5s). Default 0"},
       {"trial-stop-offset", true, "events: added to each onset + duration. Default 0"},
@@ -224,8 +224,8 @@ absl::StatusOr<DatasetPlan> PlanFromFlags(const ParsedArgs& args, const v1::Extr
     return absl::InvalidArgumentError("--manifest and --bids: give one");
   }
   if (args.Has("bids")) return PlanBids(args, base, replicas);
-  for (const char* flag : {"task", "subjects", "sessions", "runs", "datatype",
-                           "keep-bad-channels", "windows"}) {
+  for (const char* flag :
+       {"task", "subjects", "sessions", "runs", "datatype", "keep-bad-channels", "windows"}) {
     if (args.Has(flag)) {
       return absl::InvalidArgumentError(absl::StrCat("--", flag, " goes with --bids"));
     }

@@ -23,8 +23,9 @@ std::vector<FlagSpec> Flags() {
       {"input", true,
        "IN: a recording in any format read (npy, SpikeGLX .bin, Open Ephys .oebin, EDF/BDF, "
        "BrainVision .vhdr, EEGLAB .set, FIF, NWB; detected from the name and content)"},
-      {"format", true, "the input's format, if not detected: npy, raw, spikeglx, openephys, "
-                       "edf, brainvision, eeglab, fif, nwb"},
+      {"format", true,
+       "the input's format, if not detected: npy, raw, spikeglx, openephys, "
+       "edf, brainvision, eeglab, fif, nwb"},
       {"fs", true, "sampling rate in Hz (default: the file's; must agree with it)"},
       {"pipeline", true, "P.json: the pipeline (its preprocess list is applied)"},
       {"output", true, "OUT.npy: written as (frames, channels)"},

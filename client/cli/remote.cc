@@ -45,9 +45,8 @@ absl::Status SetRemoteSamples(const ParsedArgs& args, NeurofeatClient& client, v
     samples.local_format = format;
   }
   ProgressBar bar("upload", ShowProgress(args) && samples.remote_path.empty());
-  NF_RETURN_IF_ERROR(AttachSamples(client, samples, rec, [&](int64_t done, int64_t total) {
-    bar.Update(done, total);
-  }));
+  NF_RETURN_IF_ERROR(AttachSamples(client, samples, rec,
+                                   [&](int64_t done, int64_t total) { bar.Update(done, total); }));
   bar.Finish();
   return absl::OkStatus();
 }

@@ -177,8 +177,13 @@ std::string RecordingName(const ParsedArgs& args) {
 }
 
 absl::Status CheckRateGiven(const ParsedArgs& args) {
-  const bool npy_input = args.Has("input") && args.GetOptional("format") == "npy";
-  if (npy_input) return args.Required("fs").status();
+  if (!args.Has("input") || args.Has("fs")) return absl::OkStatus();
+  bool npy = args.GetOptional("format") == "npy";
+  if (!args.Has("format")) {
+    absl::StatusOr<RecordingFormat> detected = DetectRecordingFormat(args.Get("input"));
+    npy = detected.ok() && *detected == RecordingFormat::kNpy;
+  }
+  if (npy) return args.Required("fs").status();
   return absl::OkStatus();
 }
 

@@ -38,8 +38,8 @@ absl::Status ForFlags(const absl::Status& status);
 std::string RecordingName(const ParsedArgs& args);
 
 // CheckRateGiven(): --fs is required for an --input .npy (which carries no
-// sampling rate); SpikeGLX, Open Ephys and EDF files carry their own, and a
-// server reading --remote-path says what it is missing.
+// sampling rate); every other format carries its own, and a server reading
+// --remote-path says what it is missing.
 absl::Status CheckRateGiven(const ParsedArgs& args);
 
 }  // namespace neurofeat::client

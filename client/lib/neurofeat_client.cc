@@ -62,8 +62,7 @@ absl::StatusOr<v1::FeatureCatalogue> NeurofeatClient::Features() {
   return catalogue;
 }
 
-absl::StatusOr<v1::PlanBidsResponse> NeurofeatClient::PlanBids(
-    const v1::PlanBidsRequest& request) {
+absl::StatusOr<v1::PlanBidsResponse> NeurofeatClient::PlanBids(const v1::PlanBidsRequest& request) {
   grpc::ClientContext context;
   Prepare(&context);
   v1::PlanBidsResponse response;

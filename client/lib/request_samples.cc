@@ -43,8 +43,7 @@ absl::Status UploadLocalRecording(NeurofeatClient& client, const RequestSamples&
 
 }  // namespace
 
-absl::Status AttachSamples(NeurofeatClient& client, const RequestSamples& samples,
-                           v1::Recording* r,
+absl::Status AttachSamples(NeurofeatClient& client, const RequestSamples& samples, v1::Recording* r,
                            const std::function<void(int64_t, int64_t)>& progress) {
   if (!samples.remote_path.empty()) {
     r->mutable_path()->set_path(samples.remote_path);

@@ -170,8 +170,8 @@ absl::Status ReadChannels(Listings& listings, const std::string& path, BidsRecor
     if (s == "bad") {
       r->bad_channels.push_back(t.rows[i][*name]);
     } else if (s != "good" && !IsMissing(s)) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", t.lines[i], ": status \"", s,
-                                                     "\" is not good, bad or n/a"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", t.lines[i], ": status \"", s, "\" is not good, bad or n/a"));
     }
   }
   return absl::OkStatus();
@@ -198,10 +198,9 @@ absl::Status ReadEvents(Listings& listings, const std::string& path, BidsRecordi
     }
     const std::string& d = t.rows[i][*duration];
     if (!IsMissing(d) &&
-        (!absl::SimpleAtod(d, &e.duration_s) || !std::isfinite(e.duration_s) ||
-         e.duration_s < 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", e.line, ": duration \"", d, "\" is not a non-negative number of seconds"));
+        (!absl::SimpleAtod(d, &e.duration_s) || !std::isfinite(e.duration_s) || e.duration_s < 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", e.line, ": duration \"", d,
+                                                     "\" is not a non-negative number of seconds"));
     }
     if (trial_type.has_value() && !IsMissing(t.rows[i][*trial_type])) {
       e.trial_type = t.rows[i][*trial_type];
@@ -212,8 +211,7 @@ absl::Status ReadEvents(Listings& listings, const std::string& path, BidsRecordi
   return absl::OkStatus();
 }
 
-absl::Status ReadSamplingFrequency(Listings& listings, const std::string& path,
-                                   BidsRecording* r) {
+absl::Status ReadSamplingFrequency(Listings& listings, const std::string& path, BidsRecording* r) {
   NF_ASSIGN_OR_RETURN(const std::string text, listings.Read(path));
   absl::StatusOr<JsonValue> json = ParseJson(text);
   if (!json.ok()) {
@@ -257,8 +255,8 @@ absl::StatusOr<Participants> ReadParticipants(Listings& listings) {
 }
 
 bool IsRecordingExtension(const std::string& ext) {
-  static const std::set<std::string> kExtensions = {".set", ".vhdr", ".edf", ".bdf", ".fif",
-                                                    ".nwb"};
+  static const std::set<std::string> kExtensions = {".set", ".vhdr", ".edf",
+                                                    ".bdf", ".fif",  ".nwb"};
   return kExtensions.count(ext) > 0;
 }
 
@@ -301,8 +299,8 @@ BidsRecording Describe(Listings& listings, const BidsName& n, const std::string&
   r.task = n.Get("task");
   r.acquisition = n.Get("acq");
   r.run = n.Get("run");
-  r.description = {{"subject", r.subject}, {"session", r.session}, {"task", r.task},
-                   {"run", r.run}};
+  r.description = {
+      {"subject", r.subject}, {"session", r.session}, {"task", r.task}, {"run", r.run}};
   auto p = participants.find(absl::StrCat("sub-", r.subject));
   if (p != participants.end()) {
     for (const auto& [column, value] : p->second) {

@@ -47,7 +47,7 @@ struct BidsQuery {
 
 struct BidsEvent {
   double onset_s = 0;
-  double duration_s = 0;  // 0 when "n/a"
+  double duration_s = 0;   // 0 when "n/a"
   std::string trial_type;  // "" when there is no such column or "n/a"
   int64_t line = 0;        // in the events file
 };

@@ -15,14 +15,13 @@ struct Trial {
   int64_t stop = 0;  // exclusive
 };
 
-absl::StatusOr<std::vector<Trial>> Trials(const std::vector<RecordingEvent>& events,
-                                          int64_t frames, const EventWindowOptions& o,
-                                          const std::string& where) {
+absl::StatusOr<std::vector<Trial>> Trials(const std::vector<RecordingEvent>& events, int64_t frames,
+                                          const EventWindowOptions& o, const std::string& where) {
   std::vector<Trial> trials;
   for (size_t i = 0; i < events.size(); ++i) {
     const RecordingEvent& e = events[i];
-    const std::string at = absl::StrCat(where, ": event ", i, " (\"", e.description,
-                                        "\" at frame ", e.onset_frame, ")");
+    const std::string at = absl::StrCat(where, ": event ", i, " (\"", e.description, "\" at frame ",
+                                        e.onset_frame, ")");
     if (e.duration_frames < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(at, " has a negative duration (", e.duration_frames, " frames)"));
@@ -31,8 +30,9 @@ absl::StatusOr<std::vector<Trial>> Trials(const std::vector<RecordingEvent>& eve
     const int64_t length = e.duration_frames > 0 ? e.duration_frames : o.window_frames;
     if (length <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          at, " has no duration; give a window length (--window-duration) to cut windows at "
-              "instantaneous events"));
+          at,
+          " has no duration; give a window length (--window-duration) to cut windows at "
+          "instantaneous events"));
     }
     NF_ASSIGN_OR_RETURN(const int64_t start, CheckedAdd(e.onset_frame, o.trial_start_offset, at));
     NF_ASSIGN_OR_RETURN(int64_t stop, CheckedAdd(e.onset_frame, length, at));
@@ -42,9 +42,8 @@ absl::StatusOr<std::vector<Trial>> Trials(const std::vector<RecordingEvent>& eve
           absl::StrCat(at, ": its trial starts at frame ", start, ", before the recording"));
     }
     if (stop > frames) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ": its trial ends at frame ", stop,
-                                                     ", after the recording (", frames,
-                                                     " frames)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          at, ": its trial ends at frame ", stop, ", after the recording (", frames, " frames)"));
     }
     trials.push_back({start, stop});
   }
@@ -80,9 +79,9 @@ absl::StatusOr<EventWindows> WindowsFromEvents(const std::vector<RecordingEvent>
   for (size_t i = 0; i < trials.size(); ++i) {
     const Trial& t = trials[i];
     if (t.stop - t.start < out.size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": event ", i, "'s trial (", t.stop - t.start, " frames) is shorter than a window (",
-          out.size, " frames)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": event ", i, "'s trial (", t.stop - t.start,
+                       " frames) is shorter than a window (", out.size, " frames)"));
     }
     int64_t last = -1;
     for (int64_t s = t.start; s + out.size <= t.stop; s += stride) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "core/checked_math.h"
 #include "core/io/binary_source.h"
+#include "core/io/brainvision_source.h"
 #include "core/io/edf_source.h"
 #include "core/io/neuropixels.h"
 #include "core/io/npy.h"
@@ -566,6 +567,7 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       return OpenedRecording{std::move(src), RecordingFormat::kEdf, path, {}, std::move(events)};
     }
     case RecordingFormat::kBrainVision:
+      return OpenBrainVision(path, options);
     case RecordingFormat::kEeglab:
     case RecordingFormat::kFif:
     case RecordingFormat::kNwb:

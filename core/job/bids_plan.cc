@@ -54,17 +54,16 @@ absl::Status PlanEventWindows(const BidsPlanOptions& o, const RecordingInput& in
   w.trial_stop_offset = FramesOf(o.trial_stop_offset_s, fs);
   w.drop_last = o.drop_last;
   const std::vector<RecordingEvent> events = EventsAt(*b.events, fs);
-  NF_ASSIGN_OR_RETURN(
-      EventWindows windows,
-      WindowsFromEvents(events, input.source->num_frames(), w, b.events_source));
+  NF_ASSIGN_OR_RETURN(EventWindows windows,
+                      WindowsFromEvents(events, input.source->num_frames(), w, b.events_source));
   p->window_starts = std::move(windows.starts);
   p->window_frames = windows.size;
   for (int64_t e : windows.event) p->targets.push_back(events[static_cast<size_t>(e)].description);
   return absl::OkStatus();
 }
 
-absl::Status PlanOne(const std::string& root, const BidsPlanOptions& o,
-                     const RecordingFiles& files, PlannedRecording* p) {
+absl::Status PlanOne(const std::string& root, const BidsPlanOptions& o, const RecordingFiles& files,
+                     PlannedRecording* p) {
   const BidsRecording& b = p->bids;
   NF_RETURN_IF_ERROR(b.problem);
   RecordingRequest& r = p->request;
@@ -103,9 +102,8 @@ absl::StatusOr<std::vector<PlannedRecording>> PlanBidsDataset(const std::string&
                       ScanBidsDataset(root, options.query, access));
   std::vector<PlannedRecording> plan(recordings.size());
   for (size_t i = 0; i < recordings.size(); ++i) plan[i].bids = std::move(recordings[i]);
-  tbb::parallel_for(size_t{0}, plan.size(), [&](size_t i) {
-    plan[i].status = PlanOne(root, options, files, &plan[i]);
-  });
+  tbb::parallel_for(size_t{0}, plan.size(),
+                    [&](size_t i) { plan[i].status = PlanOne(root, options, files, &plan[i]); });
   return plan;
 }
 
