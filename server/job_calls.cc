@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "absl/strings/str_replace.h"
+
 #include "api/bids_convert.h"
 #include "api/pipeline_convert.h"
 #include "api/request_convert.h"
@@ -150,6 +152,15 @@ absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& requ
   NF_ASSIGN_OR_RETURN(const BidsPlanOptions options, api::ToBidsPlanOptions(request));
   api::FileAccess files = FilesOf(deps);
   files.upload = nullptr;
+  // The root's own errors name the request's field, not a recording's.
+  files.resolve = [paths = deps.paths, root = request.root()](const std::string& p)
+      -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> resolved = paths->Resolve(p);
+    if (resolved.ok() || p != root) return resolved;
+    return absl::Status(resolved.status().code(),
+                        absl::StrReplaceAll(resolved.status().message(),
+                                            {{"recording.path.path", "bids root"}}));
+  };
   NF_ASSIGN_OR_RETURN(std::vector<PlannedRecording> plan,
                       PlanBidsDataset(request.root(), options, files));
   v1::PlanBidsResponse response = api::ToPlanBidsResponse(plan);

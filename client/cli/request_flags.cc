@@ -165,7 +165,8 @@ absl::Status ForFlags(const absl::Status& status) {
       {"recording.lowpass_hz", "--lowpass"},
       {"start_frame/end_frame", "--start/--end"},
       {"output_dtype", "--dtype"},
-      {"chunk_frames", "--chunk-duration"}};
+      {"chunk_frames", "--chunk-duration"},
+      {"bids root", "--bids"}};
   return absl::Status(status.code(), absl::StrReplaceAll(status.message(), kFlags));
 }
 
