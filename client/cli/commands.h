@@ -29,6 +29,14 @@ int RunInfoCommand(int argc, char** argv);
 // neurofeat health --server HOST:PORT: SERVING (exit 0) or not (exit 1).
 int RunHealthCommand(int argc, char** argv);
 
+// neurofeat bids-plan --bids ROOT [--server HOST:PORT] ...: a BIDS dataset's
+// plan (PlanBidsResponse) as JSON.
+int RunBidsPlanCommand(int argc, char** argv);
+
+// neurofeat upload --server HOST:PORT --input X: uploads a local recording
+// (any format) and prints the v1 Recording naming it, as JSON.
+int RunUploadCommand(int argc, char** argv);
+
 }  // namespace neurofeat::client
 
 #endif  // NEUROFEAT_CLIENT_CLI_COMMANDS_H_

@@ -87,7 +87,7 @@ absl::StatusOr<std::optional<double>> SecondsFlag(const ParsedArgs& args, const 
 }
 
 absl::StatusOr<BidsPlanOptions> BidsOptionsFromFlags(const ParsedArgs& args,
-                                                     const v1::ExtractRequest& base) {
+                                                     const v1::Pipeline& pipeline) {
   BidsPlanOptions o;
   NF_ASSIGN_OR_RETURN(o.query.subjects, ListFlag(args, "subjects"));
   NF_ASSIGN_OR_RETURN(o.query.sessions, ListFlag(args, "sessions"));
@@ -118,8 +118,7 @@ absl::StatusOr<BidsPlanOptions> BidsOptionsFromFlags(const ParsedArgs& args,
   o.trial_start_offset_s = start.value_or(0);
   o.trial_stop_offset_s = stop.value_or(0);
   o.drop_last = args.Has("drop-last-window");
-  if (base.pipeline().has_window())
-    o.pipeline_window_frames = base.pipeline().window().size_samples();
+  if (pipeline.has_window()) o.pipeline_window_frames = pipeline.window().size_samples();
   return o;
 }
 
@@ -148,27 +147,10 @@ DatasetEntry BidsEntryOf(const v1::ExtractRequest& base, const PlannedRecording&
 
 absl::StatusOr<DatasetPlan> PlanBids(const ParsedArgs& args, const v1::ExtractRequest& base,
                                      Replicas* replicas) {
-  for (const char* flag : {"fs", "channels"}) {
-    if (args.Has(flag)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, " does not go with --bids: each recording's header and sidecars state it"));
-    }
-  }
-  NF_ASSIGN_OR_RETURN(const BidsPlanOptions options, BidsOptionsFromFlags(args, base));
-  const std::string root = args.Get("bids");
-  std::vector<PlannedRecording> planned;
-  if (replicas == nullptr) {
-    NF_ASSIGN_OR_RETURN(planned, PlanBidsDataset(root, options, RecordingFiles{}));
-  } else {
-    v1::PlanBidsResponse response;
-    NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails*) -> absl::Status {
-      NF_ASSIGN_OR_RETURN(response, client.PlanBids(api::ToPlanBidsRequest(root, options)));
-      return absl::OkStatus();
-    }));
-    planned = api::FromPlanBidsResponse(response);
-  }
+  NF_ASSIGN_OR_RETURN(const std::vector<PlannedRecording> planned,
+                      PlanBidsFromFlags(args, base.pipeline(), replicas));
   DatasetPlan plan;
-  plan.window_targets = options.windows == BidsPlanOptions::Windows::kEvents;
+  plan.window_targets = args.GetOptional("windows") == "events";
   // Every recording has subject, session, task, run and the participants
   // columns, in the order they first appear.
   for (const PlannedRecording& p : planned) {
@@ -187,6 +169,26 @@ absl::StatusOr<DatasetPlan> PlanBids(const ParsedArgs& args, const v1::ExtractRe
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<PlannedRecording>> PlanBidsFromFlags(const ParsedArgs& args,
+                                                                const v1::Pipeline& pipeline,
+                                                                Replicas* replicas) {
+  for (const char* flag : {"fs", "channels"}) {
+    if (args.Has(flag)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", flag, " does not go with --bids: each recording's header and sidecars state it"));
+    }
+  }
+  NF_ASSIGN_OR_RETURN(const BidsPlanOptions options, BidsOptionsFromFlags(args, pipeline));
+  const std::string root = args.Get("bids");
+  if (replicas == nullptr) return PlanBidsDataset(root, options, RecordingFiles{});
+  v1::PlanBidsResponse response;
+  NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails*) -> absl::Status {
+    NF_ASSIGN_OR_RETURN(response, client.PlanBids(api::ToPlanBidsRequest(root, options)));
+    return absl::OkStatus();
+  }));
+  return api::FromPlanBidsResponse(response);
+}
 
 std::vector<FlagSpec> DatasetFlags() {
   return {

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "client/lib/replicas.h"
 #include "cmdline/args.h"
+#include "core/job/bids_plan.h"
 #include "neurofeat/v1/service.pb.h"
 
 namespace neurofeat::client {
@@ -53,6 +54,13 @@ struct DatasetPlan {
   bool window_targets = false;
   std::vector<DatasetEntry> entries;
 };
+
+// PlanBidsFromFlags() plans --bids (the BIDS flags above): here with a null
+// `replicas`, else on a server (PlanBids). `pipeline`'s window sizes
+// windows at events without duration.
+absl::StatusOr<std::vector<PlannedRecording>> PlanBidsFromFlags(const ParsedArgs& args,
+                                                                const v1::Pipeline& pipeline,
+                                                                Replicas* replicas);
 
 // DatasetFlags() are the flags of a dataset run (--manifest, --bids and
 // the BIDS options above).

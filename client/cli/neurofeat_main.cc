@@ -15,14 +15,17 @@ void PrintUsage(FILE* out) {
       out,
       "usage: neurofeat COMMAND [flags]\n\n"
       "commands:\n"
-      "  preprocess   filter / re-reference an .npy recording (chunked) into an .npy file\n"
-      "  extract      compute a feature table (EEGDash names) from windows of an .npy file\n"
+      "  preprocess   filter / re-reference a recording (chunked) into an .npy file\n"
+      "  extract      compute a feature table (EEGDash names) from a recording, a manifest or\n"
+      "               a BIDS dataset (--bids)\n"
       "  fit          fit a pipeline's trainable features (CommonSpatialPattern) on labelled "
       "windows\n"
       "  features     list the feature bank (--server: a server's)\n"
       "  info         a server's version, CPU and memory limits, data roots\n"
       "  health       a server's health (SERVING or not)\n"
-      "  generate     write a synthetic extracellular recording to .npy\n\n"
+      "  generate     write a synthetic extracellular recording to .npy\n"
+      "  bids-plan    a BIDS dataset's recordings, sidecars and windows, as JSON\n"
+      "  upload       send a local recording (any format) to a server; prints its Recording\n\n"
       "'neurofeat COMMAND --help' lists a command's flags.\n");
 }
 
@@ -47,6 +50,8 @@ int main(int argc, char** argv) {
   if (command == "info") return neurofeat::client::RunInfoCommand(argc, argv);
   if (command == "health") return neurofeat::client::RunHealthCommand(argc, argv);
   if (command == "generate") return neurofeat::client::RunGenerateCommand(argc, argv);
+  if (command == "bids-plan") return neurofeat::client::RunBidsPlanCommand(argc, argv);
+  if (command == "upload") return neurofeat::client::RunUploadCommand(argc, argv);
   if (command == "--help" || command == "help" || command == "-h") {
     PrintUsage(stdout);
     return 0;

@@ -15,11 +15,12 @@ from neurofeat._client import Client
 from neurofeat._errors import (Cancelled, DataLoss, DatasetError, DeadlineExceeded, Error,
                                FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
                                ResourceExhausted, Unavailable)
-from neurofeat._inputs import Recording, ServerPath
+from neurofeat._inputs import LocalFile, Recording, ServerPath
 from neurofeat._local import LocalServer, find_neurofeatd
 
 __version__ = "0.1.0"
 
-__all__ = ["Client", "LocalServer", "find_neurofeatd", "Recording", "ServerPath", "Error", "InvalidArgument", "NotFound",
+__all__ = ["Client", "LocalServer", "find_neurofeatd", "Recording", "ServerPath", "LocalFile",
+           "Error", "InvalidArgument", "NotFound",
            "PermissionDenied", "ResourceExhausted", "Unavailable", "DeadlineExceeded",
            "Cancelled", "FailedPrecondition", "DataLoss", "DatasetError"]

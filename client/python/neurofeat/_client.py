@@ -172,10 +172,14 @@ class Client:
         response = self._stub.Upload(_inputs.upload_messages(array), timeout=self.timeout)
         return response.upload_id
 
+    def _upload_file(self, local_file, meta):
+        from neurofeat import _bids  # pylint: disable=import-outside-toplevel
+        return _bids.upload_local(self, local_file, meta)
+
     def _recording(self, data, index=0, **defaults):
         samples, meta, rec = _inputs.resolve(data, **defaults)
         message = self._with_retry(
-            lambda: _inputs.recording_message(samples, meta, self._upload))
+            lambda: _inputs.recording_message(samples, meta, self._upload, self._upload_file))
         name = rec.name if rec.name is not None else _inputs.default_name(samples, index)
         return message, rec, name
 
@@ -266,9 +270,12 @@ class Client:
         message, rec, name = self._recording(recording, index, **defaults)
         request = service_pb2.ExtractRequest(recording=message, pipeline=pipeline,
                                              cache_policy=_CACHE[cache])
+        if rec.window_starts:
+            request.window_starts.extend(int(s) for s in rec.window_starts)
+            request.window_frames = int(rec.window_frames or 0)
 
         def attempt():
-            reader = _table.RowsReader(name, rec.description, on_rows)
+            reader = _table.RowsReader(name, rec.description, on_rows, rec.targets)
             for response in self._stream(self._stub.Extract, request):
                 reader.add(response)
             return reader.finish()
@@ -317,13 +324,27 @@ class Client:
 
         return self._with_retry(attempt)
 
-    def extract_dataset(self, recordings, pipeline, *, sfreq=None, ch_names=None,
-                        highpass=None, lowpass=None, max_in_flight=None, progress=None,
-                        cache="default"):
+    def extract_dataset(self, recordings=None, pipeline=None, *, bids=None, sfreq=None,
+                        ch_names=None, highpass=None, lowpass=None, max_in_flight=None,
+                        progress=None, cache="default", on_error="fail", **bids_options):
         """Features of many recordings, as one DataFrame, rows in input order.
 
         ``recordings``: an iterable of :class:`Recording` (or anything
         ``extract`` takes); each one's own metadata override the call's.
+        Or ``bids``: a BIDS dataset, a :class:`ServerPath` root under the
+        server's data roots (the server plans and reads it) or a local
+        folder (planned and read here by the ``neurofeat`` command-line
+        client, and sent); rows in BIDS order with the columns subject,
+        session, task, run and participants.tsv's, as ``neurofeat extract
+        --bids``. BIDS keywords: ``task``, ``subjects``, ``sessions``,
+        ``runs``, ``datatype`` (a label or a list), ``keep_bad_channels``,
+        ``windows`` ("fixed" or "events": braindecode's
+        create_windows_from_events on *_events.tsv, trial_type as target),
+        ``window_duration``, ``window_stride``, ``trial_start_offset``,
+        ``trial_stop_offset`` (seconds), ``drop_last_window``.
+        ``on_error``: "fail" (raise :class:`DatasetError` listing every
+        unreadable recording) or "skip" (leave them out; the DataFrame's
+        ``attrs["skipped"]`` lists them with the reason).
         ``max_in_flight``: recordings sent at once (default: the server's
         threads); the server's arena decides the cores. Every window each
         recording announced must arrive, or the call raises; a recording that
@@ -338,8 +359,34 @@ class Client:
                 [Recording(x, description={"subject": s, "target": y}) for ...],
                 pipeline, sfreq=256, ch_names=names)
         """
-        from neurofeat import _dataset  # pylint: disable=import-outside-toplevel
+        from neurofeat import _bids, _dataset  # pylint: disable=import-outside-toplevel
 
-        return _dataset.run(self, list(recordings), _pipeline_message(pipeline),
+        if pipeline is None:
+            raise ValueError("pipeline: required")
+        if on_error not in ("fail", "skip"):
+            raise ValueError(f"on_error: {on_error!r} is not 'fail' or 'skip'")
+        message = _pipeline_message(pipeline)
+        failed = []
+        if bids is not None:
+            if recordings is not None:
+                raise ValueError("give recordings or bids, not both")
+            unknown = set(bids_options) - {"task", "subjects", "sessions", "runs", "datatype",
+                                           "keep_bad_channels", "windows", "window_duration",
+                                           "window_stride", "trial_start_offset",
+                                           "trial_stop_offset", "drop_last_window"}
+            if unknown:
+                raise TypeError(f"extract_dataset: unknown keywords {sorted(unknown)}")
+            recordings = []
+            for name, item in _bids.plan(self, bids, message, bids_options):
+                if isinstance(item, _errors.Error):
+                    failed.append((len(recordings) + len(failed), name, item))
+                else:
+                    recordings.append(item)
+        elif bids_options:
+            raise TypeError(f"extract_dataset: {sorted(bids_options)} go with bids=")
+        if recordings is None:
+            raise ValueError("recordings: required (or bids=)")
+        return _dataset.run(self, list(recordings), message,
                             dict(sfreq=sfreq, ch_names=ch_names, highpass=highpass,
-                                 lowpass=lowpass), max_in_flight, progress, cache)
+                                 lowpass=lowpass), max_in_flight, progress, cache,
+                            on_error, failed)

@@ -19,7 +19,9 @@ def _progress_bar(progress, total_known):
     return tqdm(total=total_known, unit="windows", desc="extract")
 
 
-def run(client, recordings, pipeline, defaults, max_in_flight, progress, cache):
+def run(client, recordings, pipeline, defaults, max_in_flight, progress, cache,
+        on_error="fail", failed=()):
+    """`failed`: (index, name, error) of recordings that could not even be planned."""
     if max_in_flight is None:
         max_in_flight = max(1, int(client.info().get("threads", 1)))
     bar = _progress_bar(progress, None)
@@ -53,11 +55,13 @@ def run(client, recordings, pipeline, defaults, max_in_flight, progress, cache):
         pool.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
-    if errors:
-        missing = []
-        for i in sorted(errors):
-            rec = recordings[i]
-            name = getattr(rec, "name", None) or str(i)
-            missing.append((i, name, errors[i]))
-        raise _errors.DatasetError(missing, len(recordings))
-    return _table.frame(results)
+    missing = list(failed)
+    for i in sorted(errors):
+        rec = recordings[i]
+        name = getattr(rec, "name", None) or str(i)
+        missing.append((i, name, errors[i]))
+    if missing and on_error != "skip":
+        raise _errors.DatasetError(missing, len(recordings) + len(failed))
+    df = _table.frame([r for r in results if r is not None])
+    df.attrs["skipped"] = [(name, str(error)) for _, name, error in missing]
+    return df

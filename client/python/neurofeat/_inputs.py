@@ -18,16 +18,21 @@ _DTYPES = {np.dtype("<i2"): service_pb2.INT16, np.dtype("<f4"): service_pb2.FLOA
            np.dtype("<f8"): service_pb2.FLOAT64}
 _FORMATS = {"auto": service_pb2.FILE_FORMAT_AUTO, "npy": service_pb2.NPY,
             "raw": service_pb2.RAW, "spikeglx": service_pb2.SPIKEGLX,
-            "openephys": service_pb2.OPENEPHYS, "edf": service_pb2.EDF, "bdf": service_pb2.EDF}
+            "openephys": service_pb2.OPENEPHYS, "edf": service_pb2.EDF, "bdf": service_pb2.EDF,
+            "brainvision": service_pb2.BRAINVISION, "eeglab": service_pb2.EEGLAB,
+            "fif": service_pb2.FIF, "nwb": service_pb2.NWB}
 
 
 @dataclasses.dataclass(frozen=True)
 class ServerPath:
     """A recording file the server reads, under one of its data roots.
 
-    ``format``: "auto" (from the extension), "npy", "raw", "spikeglx",
-    "openephys", "edf". Raw files also need ``raw_dtype`` ("int16",
-    "float32", "float64") and ``raw_channels``.
+    ``format``: "auto" (from the name and the file's first bytes), "npy",
+    "raw", "spikeglx", "openephys", "edf", "brainvision", "eeglab", "fif",
+    "nwb". Raw files also need ``raw_dtype`` ("int16", "float32",
+    "float64") and ``raw_channels``; ``nwb_series`` picks an
+    ElectricalSeries of an NWB file with several. EEG formats give volts,
+    as MNE's ``get_data()``.
 
     Example::
 
@@ -40,6 +45,23 @@ class ServerPath:
     raw_channels: int = 0
     raw_header_bytes: int = 0
     stream_index: int = 0
+    nwb_series: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalFile:
+    """A recording file on this machine in any format neurofeat reads, sent to
+    the server as its samples by the ``neurofeat`` command-line client (which
+    reads it exactly as the server would). BIDS datasets on this machine are
+    read this way.
+
+    Example::
+
+        client.extract(LocalFile("sub-01_task-rest_eeg.vhdr"), pipeline)
+    """
+
+    path: str
+    format: str = "auto"
 
 
 @dataclasses.dataclass
@@ -65,6 +87,13 @@ class Recording:
     lowpass: Optional[float] = None
     description: Optional[Mapping[str, Any]] = None
     name: Optional[str] = None
+    # Channels to leave out (a BIDS recording's bad channels).
+    exclude_channels: Optional[Sequence[str]] = None
+    # Windows of ``window_frames`` at these first frames instead of the
+    # pipeline's grid, each with its ``targets`` entry (BIDS event windows).
+    window_starts: Optional[Sequence[int]] = None
+    window_frames: Optional[int] = None
+    targets: Optional[Sequence[Any]] = None
 
 
 def _is_mne(obj, kind):
@@ -74,7 +103,7 @@ def _is_mne(obj, kind):
 
 def samples_and_info(data):
     """(array or ServerPath, info dict from MNE: sfreq, ch_names, highpass, lowpass)."""
-    if isinstance(data, ServerPath):
+    if isinstance(data, (ServerPath, LocalFile)):
         return data, {}
     if _is_mne(data, "Raw"):
         info = data.info
@@ -105,11 +134,15 @@ def resolve(recording, **defaults):
     for key in ("sfreq", "ch_names", "highpass", "lowpass"):
         own = getattr(recording, key)
         merged[key] = own if own is not None else info.get(key, defaults.get(key))
+    merged["exclude_channels"] = recording.exclude_channels
     return samples, merged, recording
 
 
-def recording_message(samples, meta, upload):
-    """The v1 Recording: inline samples, an upload (via `upload(array)` -> id), or a path."""
+def recording_message(samples, meta, upload, upload_file=None):
+    """The v1 Recording: inline samples, an upload (via `upload(array)` -> id), a
+    path, or a local file (via `upload_file(LocalFile, meta)` -> Recording)."""
+    if isinstance(samples, LocalFile):
+        return upload_file(samples, meta)
     r = service_pb2.Recording()
     if isinstance(samples, ServerPath):
         if samples.format not in _FORMATS:
@@ -123,6 +156,7 @@ def recording_message(samples, meta, upload):
         r.path.raw_num_channels = samples.raw_channels
         r.path.raw_header_bytes = samples.raw_header_bytes
         r.path.stream_index = samples.stream_index
+        r.path.nwb_series = samples.nwb_series
     elif samples.nbytes > INLINE_LIMIT_BYTES:
         r.upload_id = upload(samples)
     else:
@@ -137,6 +171,8 @@ def recording_message(samples, meta, upload):
         r.highpass_hz = float(meta["highpass"])
     if meta.get("lowpass") is not None:
         r.lowpass_hz = float(meta["lowpass"])
+    if meta.get("exclude_channels"):
+        r.exclude_channels.extend(meta["exclude_channels"])
     return r
 
 
@@ -152,6 +188,6 @@ def upload_messages(array):
 
 
 def default_name(samples, index):
-    if isinstance(samples, ServerPath):
+    if isinstance(samples, (ServerPath, LocalFile)):
         return os.path.basename(samples.path)
     return str(index)

@@ -9,8 +9,11 @@ from neurofeat import _errors
 class Rows:
     """One recording's rows: values (windows x columns), window indices, starts."""
 
-    def __init__(self, name, description, columns, integer, values, windows, starts):
+    def __init__(self, name, description, columns, integer, values, windows, starts,
+                 targets=None):
         self.name = name
+        # One target per window (event windows), else None.
+        self.targets = targets
         self.description = dict(description or {})
         self.columns = columns
         self.integer = integer
@@ -22,8 +25,9 @@ class Rows:
 class RowsReader:
     """Collects ExtractResponse messages; checks each block and the total."""
 
-    def __init__(self, name, description, on_rows=None):
+    def __init__(self, name, description, on_rows=None, targets=None):
         self._name = name
+        self._targets = list(targets) if targets is not None else None
         self._description = description
         self._on_rows = on_rows
         self._columns = None
@@ -58,11 +62,15 @@ class RowsReader:
         if self._rows != self._total:
             raise _errors.DataLoss(
                 f"recording {self._name}: received {self._rows} of {self._total} windows")
+        if self._targets is not None and len(self._targets) != self._rows:
+            raise _errors.DataLoss(f"recording {self._name}: {len(self._targets)} targets for "
+                                   f"{self._rows} windows")
         c = len(self._columns)
         values = np.concatenate(self._blocks) if self._blocks else np.empty((0, c))
         return Rows(self._name, self._description, self._columns, self._integer, values,
                     np.concatenate(self._windows) if self._windows else np.empty(0, np.int64),
-                    np.concatenate(self._starts) if self._starts else np.empty(0, np.int64))
+                    np.concatenate(self._starts) if self._starts else np.empty(0, np.int64),
+                    self._targets)
 
 
 def frame(rows_list):
@@ -72,16 +80,21 @@ def frame(rows_list):
     if not rows_list:
         return pd.DataFrame()
     columns = rows_list[0].columns
-    for r in rows_list[1:]:
-        if r.columns != columns:
-            raise _errors.DataLoss(f"recording {r.name} has other columns than "
-                                   f"{rows_list[0].name}")
+    if any(r.columns != columns for r in rows_list[1:]):
+        # Recordings with other channels (a BIDS dataset's bad channels): the
+        # union of the columns, NaN where a recording has none, as pandas
+        # concatenates EEGDash's per-recording frames.
+        parts = [frame([r]) for r in rows_list]
+        df = pd.concat(parts, ignore_index=True, sort=False)
+        if "target" in df.columns:
+            df = df[[c for c in df.columns if c != "target"] + ["target"]]
+        return df
     keys = []
     for r in rows_list:
         for k in r.description:
             if k != "target" and k not in keys:
                 keys.append(k)
-    has_target = any("target" in r.description for r in rows_list)
+    has_target = any("target" in r.description or r.targets is not None for r in rows_list)
     n = sum(len(r.windows) for r in rows_list)
     data = {"recording": np.concatenate([np.full(len(r.windows), str(r.name), dtype=object)
                                          for r in rows_list]),
@@ -96,7 +109,9 @@ def frame(rows_list):
         data[name] = values[:, j].astype(np.int64) if integer[j] else values[:, j]
     if has_target:
         data["target"] = np.concatenate([
-            np.full(len(r.windows), r.description.get("target"), dtype=object) for r in rows_list])
+            np.asarray(r.targets, dtype=object) if r.targets is not None else
+            np.full(len(r.windows), r.description.get("target"), dtype=object)
+            for r in rows_list])
     df = pd.DataFrame(data)
     # Description columns of one type get that type (subject ids, numeric targets).
     for k in keys + (["target"] if has_target else []):
