@@ -311,6 +311,7 @@ BidsRecording Describe(Listings& listings, const BidsName& n, const std::string&
   }
   absl::Status problem;
   if (std::string c = FindSidecar(listings, path, n, "channels", ".tsv"); !c.empty()) {
+    r.channels_source = c;
     problem.Update(ReadChannels(listings, c, &r));
   }
   if (std::string e = FindSidecar(listings, path, n, "events", ".tsv"); !e.empty()) {

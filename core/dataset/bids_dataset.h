@@ -63,6 +63,7 @@ struct BidsRecording {
   std::vector<std::pair<std::string, std::string>> description;
   // Channels *_channels.tsv marks status "bad", in its order.
   std::vector<std::string> bad_channels;
+  std::string channels_source;  // the .tsv, relative to the root
   // *_<datatype>.json's SamplingFrequency, when given.
   std::optional<double> sampling_frequency;
   std::string sampling_frequency_source;  // the .json, relative to the root

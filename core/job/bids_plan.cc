@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "core/features/event_windows.h"
 #include "core/status_macros.h"
 #include "tbb/parallel_for.h"
@@ -73,14 +74,14 @@ absl::Status PlanOne(const std::string& root, const BidsPlanOptions& o, const Re
   if (!o.keep_bad_channels) r.exclude_channels = b.bad_channels;
   absl::StatusOr<RecordingInput> input = OpenRecording(r, files);
   if (!input.ok()) {
-    std::string message(input.status().message());
-    if (b.sampling_frequency.has_value() && absl::StrContains(message, "sampling_rate_hz")) {
-      message = absl::StrCat(message, " (SamplingFrequency of ", b.sampling_frequency_source, ")");
-    }
-    if (!b.bad_channels.empty() && absl::StrContains(message, "exclude_channels")) {
-      message = absl::StrCat(message, " (the channels *_channels.tsv marks bad)");
-    }
-    return absl::Status(input.status().code(), message);
+    // The request's fields came from sidecars: name those.
+    return absl::Status(
+        input.status().code(),
+        absl::StrReplaceAll(
+            input.status().message(),
+            {{"recording.sampling_rate_hz",
+              absl::StrCat(b.sampling_frequency_source, ": SamplingFrequency")},
+             {"recording.exclude_channels", absl::StrCat(b.channels_source, ": bad channels")}}));
   }
   if (input->has_epochs()) {
     return absl::InvalidArgumentError(absl::StrCat(b.path, ": holds epochs, not a recording"));
