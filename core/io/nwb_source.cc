@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/buffer_pool.h"
 #include "core/checked_math.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
@@ -555,50 +556,75 @@ struct Scaling {
   std::vector<double> channel_conversion;  // one per channel (1.0 when absent)
 };
 
-// ConvertBlock() writes frames x `nch` channels of stored elements (rows
-// `src_stride` elements apart) to float64 volts at `dst` (rows `dst_stride`
-// apart), channel c using factor[c]. memcpy loads keep it alias-safe; the
-// compiler turns them into plain (vectorised) loads.
+// ConvertBlock() writes frames x `nch` channels of stored elements to
+// float64 volts at `dst` (rows `dst_stride` apart), channel c using
+// factor[c]. Element (f, c) is at index first + f * src_stride + c of
+// `src`; with `planes` > 0 the source is still shuffled (HDF5's shuffle
+// filter: byte b of element i at b * planes + i), and the bytes are
+// gathered here, which saves a pass and a buffer. memcpy loads keep it
+// alias-safe; the compiler turns them into plain (vectorised) loads.
 template <typename T>
-void ConvertBlock(const std::byte* src, int64_t src_stride, int64_t frames, int64_t nch,
-                  double conversion, const double* factor, double offset, double* dst,
-                  int64_t dst_stride) {
+void ConvertBlock(const std::byte* src, int64_t planes, int64_t first, int64_t src_stride,
+                  int64_t frames, int64_t nch, double conversion, const double* factor,
+                  double offset, double* dst, int64_t dst_stride) {
+  constexpr int64_t kSize = sizeof(T);
   for (int64_t f = 0; f < frames; ++f) {
-    const std::byte* s = src + f * src_stride * static_cast<int64_t>(sizeof(T));
+    const int64_t row = first + f * src_stride;
     double* d = dst + f * dst_stride;
-    for (int64_t c = 0; c < nch; ++c) {
-      T x;
-      std::memcpy(&x, s + c * static_cast<int64_t>(sizeof(T)), sizeof(T));
-      d[c] = static_cast<double>(x) * conversion * factor[c] + offset;
+    if (planes == 0) {
+      const std::byte* s = src + row * kSize;
+      for (int64_t c = 0; c < nch; ++c) {
+        T x;
+        std::memcpy(&x, s + c * kSize, kSize);
+        d[c] = static_cast<double>(x) * conversion * factor[c] + offset;
+      }
+    } else {
+      for (int64_t c = 0; c < nch; ++c) {
+        std::byte bytes[kSize];
+        for (int64_t b = 0; b < kSize; ++b) bytes[b] = src[b * planes + row + c];
+        T x;
+        std::memcpy(&x, bytes, kSize);
+        d[c] = static_cast<double>(x) * conversion * factor[c] + offset;
+      }
     }
   }
 }
 
-void Convert(Element e, const std::byte* src, int64_t src_stride, int64_t frames, int64_t nch,
-             const Scaling& scaling, int64_t c0, double* dst, int64_t dst_stride) {
-  const double* factor = scaling.channel_conversion.data() + c0;
+// A block of stored elements to convert (see ConvertBlock).
+struct Block {
+  const std::byte* src = nullptr;
+  int64_t planes = 0;  // > 0: still shuffled, elements per byte plane
+  int64_t first = 0;
+  int64_t stride = 0;
+  int64_t frames = 0;
+  int64_t channels = 0;
+  int64_t c0 = 0;  // first channel of the block in the recording
+};
+
+void Convert(Element e, const Block& b, const Scaling& scaling, double* dst, int64_t dst_stride) {
+  const double* factor = scaling.channel_conversion.data() + b.c0;
+  const double conv = scaling.conversion, off = scaling.offset;
   switch (e) {
     case Element::kInt16:
-      return ConvertBlock<int16_t>(src, src_stride, frames, nch, scaling.conversion, factor,
-                                   scaling.offset, dst, dst_stride);
+      return ConvertBlock<int16_t>(b.src, b.planes, b.first, b.stride, b.frames, b.channels, conv,
+                                   factor, off, dst, dst_stride);
     case Element::kUInt16:
-      return ConvertBlock<uint16_t>(src, src_stride, frames, nch, scaling.conversion, factor,
-                                    scaling.offset, dst, dst_stride);
+      return ConvertBlock<uint16_t>(b.src, b.planes, b.first, b.stride, b.frames, b.channels, conv,
+                                    factor, off, dst, dst_stride);
     case Element::kInt32:
-      return ConvertBlock<int32_t>(src, src_stride, frames, nch, scaling.conversion, factor,
-                                   scaling.offset, dst, dst_stride);
+      return ConvertBlock<int32_t>(b.src, b.planes, b.first, b.stride, b.frames, b.channels, conv,
+                                   factor, off, dst, dst_stride);
     case Element::kFloat32:
-      return ConvertBlock<float>(src, src_stride, frames, nch, scaling.conversion, factor,
-                                 scaling.offset, dst, dst_stride);
+      return ConvertBlock<float>(b.src, b.planes, b.first, b.stride, b.frames, b.channels, conv,
+                                 factor, off, dst, dst_stride);
     case Element::kFloat64:
-      return ConvertBlock<double>(src, src_stride, frames, nch, scaling.conversion, factor,
-                                  scaling.offset, dst, dst_stride);
+      return ConvertBlock<double>(b.src, b.planes, b.first, b.stride, b.frames, b.channels, conv,
+                                  factor, off, dst, dst_stride);
   }
 }
 
-// Unshuffle() undoes HDF5's shuffle filter: the stored bytes are every
-// element's byte 0, then every element's byte 1, ...; a tail of fewer
-// bytes than an element is stored as is.
+// Unshuffle() undoes HDF5's shuffle filter into `dst`, for pipelines where
+// another filter must run after it (shuffle is not the last to undo).
 void Unshuffle(const std::byte* src, size_t bytes, size_t element, std::byte* dst) {
   const size_t n = bytes / element;
   if (element <= 1 || n <= 1) {
@@ -612,6 +638,24 @@ void Unshuffle(const std::byte* src, size_t bytes, size_t element, std::byte* ds
   const size_t tail = n * element;
   std::memcpy(dst + tail, src + tail, bytes - tail);
 }
+
+// Scratch: a buffer from the process's BufferPool that grows on demand.
+// Fresh pages cost a fault each (expensive on virtual machines), and
+// std::vector would zero them too; pooled blocks are reused as they are.
+class Scratch {
+ public:
+  std::byte* Get(size_t bytes) {
+    if (bytes > capacity_ || block_ == nullptr) {
+      block_ = BufferPool::Default().Acquire(std::max<size_t>(bytes, 1));
+      capacity_ = bytes;
+    }
+    return block_.get();
+  }
+
+ private:
+  BufferPool::Block block_;
+  size_t capacity_ = 0;
+};
 
 // Largest raw chunk decoded by hand; bigger chunks go through H5Dread.
 constexpr int64_t kMaxDirectChunkBytes = 64 << 20;
@@ -666,9 +710,9 @@ class NwbSource final : public TraceSource {
   // ReadRegion() reads frames [f0, f1) x channels [c0, c1) with H5Dread
   // into rows of `out` (frame f0 at `out_row`).
   absl::Status ReadRegion(int64_t f0, int64_t f1, int64_t c0, int64_t c1, Traces* out,
-                          int64_t out_row, std::vector<std::byte>* buf) const {
+                          int64_t out_row, Scratch* scratch) const {
     const int64_t nf = f1 - f0, nc = c1 - c0;
-    buf->resize(static_cast<size_t>(nf * nc) * ElementSize(layout_.element));
+    std::byte* buf = scratch->Get(static_cast<size_t>(nf * nc) * ElementSize(layout_.element));
     SpaceId file_space(H5Dget_space(data_.get()));
     const hsize_t start[2] = {static_cast<hsize_t>(f0), static_cast<hsize_t>(c0)};
     const hsize_t count[2] = {static_cast<hsize_t>(nf), static_cast<hsize_t>(nc)};
@@ -676,12 +720,17 @@ class NwbSource final : public TraceSource {
     if (!file_space.valid() || !mem_space.valid() ||
         H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
         H5Dread(data_.get(), NativeType(layout_.element), mem_space.get(), file_space.get(),
-                H5P_DEFAULT, buf->data()) < 0) {
+                H5P_DEFAULT, buf) < 0) {
       return absl::DataLossError(absl::StrCat(path_, ": ", object_, "/data: reading frames [", f0,
                                               ", ", f1, ") failed", Hdf5Detail()));
     }
-    Convert(layout_.element, buf->data(), nc, nf, nc, scaling_, c0, out->row<double>(out_row) + c0,
-            layout_.channels);
+    Block block;
+    block.src = buf;
+    block.stride = nc;
+    block.frames = nf;
+    block.channels = nc;
+    block.c0 = c0;
+    Convert(layout_.element, block, scaling_, out->row<double>(out_row) + c0, layout_.channels);
     return absl::OkStatus();
   }
 
@@ -693,20 +742,20 @@ class NwbSource final : public TraceSource {
     if (layout_.chunk_frames > 0 && block > layout_.chunk_frames) {
       block -= block % layout_.chunk_frames;
     }
-    std::vector<std::byte> buf;
+    Scratch scratch;
     for (int64_t f = start; f < end;) {
       int64_t f1 = std::min(end, f + block);
       if (layout_.chunk_frames > 0 && f1 < end && f1 - f > layout_.chunk_frames) {
         f1 -= f1 % layout_.chunk_frames;  // end blocks on chunk edges
       }
-      NF_RETURN_IF_ERROR(ReadRegion(f, f1, 0, layout_.channels, out, f - start, &buf));
+      NF_RETURN_IF_ERROR(ReadRegion(f, f1, 0, layout_.channels, out, f - start, &scratch));
       f = f1;
     }
     return absl::OkStatus();
   }
 
   // ReadDirect() fetches each chunk overlapping [start, end) raw (under
-  // HDF5's lock) and decodes it here (outside it).
+  // HDF5's lock, inside H5Dread_chunk) and decodes it here (outside it).
   absl::Status ReadDirect(int64_t start, int64_t end, Traces* out) const {
     const int64_t cf = layout_.chunk_frames, cc = layout_.chunk_channels;
     const size_t item = ElementSize(layout_.element);
@@ -714,7 +763,7 @@ class NwbSource final : public TraceSource {
     // Deflate can grow incompressible data slightly (about 0.03% and a few
     // bytes per block); anything much larger is a corrupt size.
     const hsize_t max_stored = chunk_bytes + chunk_bytes / 64 + 4096;
-    std::vector<std::byte> stored, a(chunk_bytes), b(chunk_bytes), fallback;
+    Scratch stored_scratch, a_scratch, b_scratch, fallback;
     for (int64_t k = start / cf; k * cf < end; ++k) {
       const int64_t f0 = std::max(start, k * cf), f1 = std::min(end, (k + 1) * cf);
       for (int64_t c0 = 0; c0 < layout_.channels; c0 += cc) {
@@ -730,38 +779,46 @@ class NwbSource final : public TraceSource {
           NF_RETURN_IF_ERROR(ReadRegion(f0, f1, c0, c1, out, f0 - start, &fallback));
           continue;
         }
-        const std::string chunk_name =
-            absl::StrCat(path_, ": ", object_, "/data: the chunk at frame ", k * cf,
-                         layout_.rank == 2 ? absl::StrCat(", channel ", c0) : "");
+        auto chunk_name = [&] {
+          return absl::StrCat(path_, ": ", object_, "/data: the chunk at frame ", k * cf,
+                              layout_.rank == 2 ? absl::StrCat(", channel ", c0) : "");
+        };
         if (stored_bytes > max_stored) {
-          return absl::DataLossError(absl::StrCat(chunk_name, " stores ", stored_bytes,
+          return absl::DataLossError(absl::StrCat(chunk_name(), " stores ", stored_bytes,
                                                   " bytes, more than its ", chunk_bytes,
                                                   " raw bytes can compress to"));
         }
-        stored.resize(stored_bytes);
+        std::byte* stored = stored_scratch.Get(stored_bytes);
         uint32_t skipped = 0;
-        if (H5Dread_chunk(data_.get(), H5P_DEFAULT, offset, &skipped, stored.data()) < 0) {
-          return absl::DataLossError(absl::StrCat(chunk_name, " cannot be read", Hdf5Detail()));
+        if (H5Dread_chunk(data_.get(), H5P_DEFAULT, offset, &skipped, stored) < 0) {
+          return absl::DataLossError(absl::StrCat(chunk_name(), " cannot be read", Hdf5Detail()));
         }
         // Undo the filters in reverse order; a set bit marks one skipped.
-        const std::byte* cur = stored.data();
-        size_t cur_bytes = stored.size();
+        // A shuffle undone last is left to the conversion (planes > 0).
+        std::byte* a = a_scratch.Get(chunk_bytes);
+        std::byte* b = b_scratch.Get(chunk_bytes);
+        const std::byte* cur = stored;
+        size_t cur_bytes = stored_bytes;
+        bool shuffled = false;
         for (int i = static_cast<int>(layout_.filters.size()) - 1; i >= 0; --i) {
           if (skipped & (1u << i)) continue;
-          std::byte* dst = cur == a.data() ? b.data() : a.data();
+          if (layout_.filters[i] == H5Z_FILTER_SHUFFLE && cur_bytes != chunk_bytes) {
+            return absl::DataLossError(absl::StrCat(chunk_name(), " holds ", cur_bytes,
+                                                    " bytes to unshuffle, not ", chunk_bytes));
+          }
+          std::byte* dst = cur == a ? b : a;
           if (layout_.filters[i] == H5Z_FILTER_DEFLATE) {
             uLongf out_len = chunk_bytes;
             const int rc = uncompress(reinterpret_cast<Bytef*>(dst), &out_len,
                                       reinterpret_cast<const Bytef*>(cur), cur_bytes);
             if (rc != Z_OK || out_len != chunk_bytes) {
-              return absl::DataLossError(absl::StrCat(chunk_name, " does not inflate to its ",
+              return absl::DataLossError(absl::StrCat(chunk_name(), " does not inflate to its ",
                                                       chunk_bytes, " bytes (zlib error ", rc, ")"));
             }
-          } else {  // H5Z_FILTER_SHUFFLE
-            if (cur_bytes != chunk_bytes) {
-              return absl::DataLossError(absl::StrCat(chunk_name, " holds ", cur_bytes,
-                                                      " bytes to unshuffle, not ", chunk_bytes));
-            }
+          } else if (i == 0 || (skipped & ((1u << i) - 1)) == ((1u << i) - 1)) {
+            shuffled = item > 1;  // the last step: fused into the conversion
+            continue;
+          } else {
             Unshuffle(cur, cur_bytes, item, dst);
           }
           cur = dst;
@@ -769,11 +826,18 @@ class NwbSource final : public TraceSource {
         }
         if (cur_bytes != chunk_bytes) {
           return absl::DataLossError(
-              absl::StrCat(chunk_name, " holds ", cur_bytes, " bytes, not ", chunk_bytes));
+              absl::StrCat(chunk_name(), " holds ", cur_bytes, " bytes, not ", chunk_bytes));
         }
-        const std::byte* first = cur + static_cast<size_t>((f0 - k * cf) * cc) * item;
-        Convert(layout_.element, first, cc, f1 - f0, c1 - c0, scaling_, c0,
-                out->row<double>(f0 - start) + c0, layout_.channels);
+        Block block;
+        block.src = cur;
+        block.planes = shuffled ? cf * cc : 0;
+        block.first = (f0 - k * cf) * cc;
+        block.stride = cc;
+        block.frames = f1 - f0;
+        block.channels = c1 - c0;
+        block.c0 = c0;
+        Convert(layout_.element, block, scaling_, out->row<double>(f0 - start) + c0,
+                layout_.channels);
       }
     }
     return absl::OkStatus();
