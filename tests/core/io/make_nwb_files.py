@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes NWB 2.x test files for nwb_source_test, with their references.
 
-Usage: make_nwb_files.py OUTDIR [--bench]
+Usage: make_nwb_files.py OUTDIR [--bench | --fuzz-corpus]
 
 pynwb is not available here, so h5py writes the files the way pynwb lays
 them out (NWB schema 2.x: root attributes, /general/extracellular_ephys with
@@ -18,7 +18,9 @@ ch_names, sfreq, ch_types, highpass, lowpass, events, unit). Broken files
 expects of each; truncated_*.json give the first frame that is missing.
 
 --bench also writes bench_raw.nwb (contiguous) and bench_gzip.nwb (chunks of
-10000 x 64, gzip level 4, shuffle): 64 channels x 10 min at 1 kHz, int16.
+10000 x 64, gzip level 4, shuffle; and without shuffle): 64 channels x
+10 min at 1 kHz, int16. --fuzz-corpus writes only the minimal seeds of
+tests/fuzz/corpus/nwb_fuzz instead.
 """
 
 import json
@@ -458,8 +460,51 @@ def bench():
                               rate=1000.0, conversion=1.95e-7, **create)
 
 
+def fuzz_corpus():
+    """Minimal seeds for tests/fuzz/corpus/nwb_fuzz (a few KB each): just
+    what the reader looks at, valid and broken."""
+    def minimal(name, data, names=True, timestamps=False, **create):
+        with h5py.File(path(name), "w", libver="latest") as f:
+            f.attrs["nwb_version"] = "2.5.0"
+            acq = f.create_group("acquisition")
+            table = f.create_group("general/extracellular_ephys/electrodes")
+            ch = 1 if data.ndim == 1 else data.shape[1]
+            table.create_dataset("id", data=np.arange(ch))
+            if names:
+                table.create_dataset("channel_name", data=["c%d" % i for i in range(ch)],
+                                     dtype=STR)
+            es = acq.create_group("es")
+            es.attrs["neurodata_type"] = "ElectricalSeries"
+            d = es.create_dataset("data", data=data, **create)
+            d.attrs["conversion"] = np.float32(1e-6)
+            d.attrs["unit"] = "volts"
+            e = es.create_dataset("electrodes", data=np.arange(ch))
+            e.attrs["table"] = table.ref
+            if timestamps:
+                es.create_dataset("timestamps", data=np.arange(data.shape[0]) / 100.0)
+            else:
+                es.create_dataset("starting_time", data=0.0).attrs["rate"] = np.float32(100.0)
+            es.create_dataset("channel_conversion", data=np.ones(ch, np.float32))
+    x = signal(40, 3, 1000, np.int16)
+    minimal("contiguous", x)
+    minimal("gzip_shuffle", x, chunks=(16, 2), compression="gzip", shuffle=True)
+    minimal("gzip_float32", x.astype(np.float32), names=False, chunks=(16, 3),
+            compression="gzip")
+    minimal("timestamps_1d", x[:, 0].astype(np.uint16), timestamps=True)
+    minimal("int32_chunked", x.astype(np.int32), chunks=(7, 3))
+    minimal("fletcher32", x, chunks=(16, 3), fletcher32=True)
+    with open(path("not_hdf5"), "wb") as out:
+        out.write(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    raw = open(path("gzip_shuffle"), "rb").read()
+    with open(path("truncated"), "wb") as out:
+        out.write(raw[: len(raw) * 2 // 3])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if "--fuzz-corpus" in sys.argv[2:]:
+        fuzz_corpus()
+        return
     int16_gzip()
     float32_contiguous()
     int16_1d()

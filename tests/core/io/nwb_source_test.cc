@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <random>
@@ -320,6 +321,33 @@ TEST_F(NwbSourceTest, AFifoNamedLikeTheFileIsRefusedWithoutWaiting) {
 TEST_F(NwbSourceTest, MissingFileIsNotFound) {
   EXPECT_THAT(OpenNwb(File("absent.nwb"), {}),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent.nwb")));
+}
+
+// The fuzz corpus's seeds (make_nwb_files.py --fuzz-corpus): the valid
+// ones open and read; the broken ones fail with the code they should.
+TEST_F(NwbSourceTest, FuzzSeedsOpenOrFailAsTheyShould) {
+  const std::string corpus = std::string(NF_TEST_DATA_DIR) + "/../fuzz/corpus/nwb_fuzz/";
+  // The same 40 x 3 int16 values stored five ways read the same.
+  absl::StatusOr<OpenedRecording> plain = OpenNwb(corpus + "contiguous", {});
+  ASSERT_THAT(plain, IsOk());
+  absl::StatusOr<Traces> expected = plain->source->GetTraces(0, 40);
+  ASSERT_THAT(expected, IsOk());
+  for (const char* name : {"gzip_shuffle", "gzip_float32", "int32_chunked", "fletcher32"}) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<OpenedRecording> rec = OpenNwb(corpus + name, {});
+    ASSERT_THAT(rec, IsOk());
+    absl::StatusOr<Traces> t = rec->source->GetTraces(0, 40);
+    ASSERT_THAT(t, IsOk());
+    ASSERT_EQ(t->size_bytes(), expected->size_bytes());
+    EXPECT_EQ(std::memcmp(t->bytes(), expected->bytes(), t->size_bytes()), 0);
+  }
+  absl::StatusOr<OpenedRecording> one = OpenNwb(corpus + "timestamps_1d", {});
+  ASSERT_THAT(one, IsOk());
+  EXPECT_EQ(one->source->num_channels(), 1);
+  EXPECT_EQ(one->source->info().sampling_rate_hz, 39 / 0.39);
+  EXPECT_THAT(OpenNwb(corpus + "not_hdf5", {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("HDF5")));
+  EXPECT_THAT(OpenNwb(corpus + "truncated", {}), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 // Timing, not a pass/fail test: NF_NWB_BENCH=1 writes 64 channels x 10 min
