@@ -373,6 +373,7 @@ absl::StatusOr<std::vector<std::string>> ReadStringPoints(hid_t dset,
 // Bounds on the cached specification read to resolve extension types.
 constexpr int kMaxSpecDatasets = 512;
 constexpr size_t kMaxSpecBytes = 8 << 20;
+constexpr size_t kMaxSpecTotalBytes = 32 << 20;
 
 void CollectTypeParents(const JsonValue& v, std::map<std::string, std::string>* parents) {
   if (v.is_object()) {
@@ -412,13 +413,21 @@ std::map<std::string, std::string> CachedTypeParents(hid_t file, hid_t lapl) {
     H5Eclear2(H5E_DEFAULT);
     return parents;
   }
-  GroupId spec(H5Gopen2(file, "specifications", H5P_DEFAULT));
+  // Opened through `lapl`, which refuses external links.
+  const hid_t spec_id = H5Oopen(file, "specifications", lapl);
+  if (spec_id >= 0 && H5Iget_type(spec_id) != H5I_GROUP) {
+    H5Oclose(spec_id);
+    return parents;
+  }
+  GroupId spec(spec_id);
   SpecWalk walk;
   if (!spec.valid() ||
       H5Ovisit(spec.get(), H5_INDEX_NAME, H5_ITER_INC, CollectSpecDataset, &walk) < 0) {
     H5Eclear2(H5E_DEFAULT);
   }
+  size_t total = 0;
   for (const std::string& name : walk.datasets) {
+    if (total > kMaxSpecTotalBytes) break;
     DatasetId d(H5Oopen(spec.get(), name.c_str(), lapl));
     if (!d.valid() || H5Iget_type(d.get()) != H5I_DATASET) continue;
     TypeId type(H5Dget_type(d.get()));
@@ -432,6 +441,7 @@ std::map<std::string, std::string> CachedTypeParents(hid_t file, hid_t lapl) {
     // text is held in the file, so the file's size bounds it.)
     absl::StatusOr<std::string> text = ReadOneString(d.get(), false, type.get(), name);
     if (!text.ok() || text->size() > kMaxSpecBytes) continue;
+    total += text->size();
     absl::StatusOr<JsonValue> json = ParseJson(*text);
     if (json.ok()) CollectTypeParents(*json, &parents);
   }
@@ -857,6 +867,28 @@ class NwbSource final : public TraceSource {
 // Open
 // ---------------------------------------------------------------------------
 
+// Deflate compresses at most about 1032:1; no stored chunk of a real file
+// holds more. A dataset that claims more elements than its file could hold
+// at that ratio (unwritten chunks read as the fill value and cost nothing)
+// is refused before anything loops over it.
+constexpr int64_t kMaxCompressionRatio = 1100;
+
+// CheckFitsInFile(): `elements` of `item` bytes of `dset` could be held in
+// a file of `file_size` bytes (uncompressed, or compressed by its filters).
+absl::Status CheckFitsInFile(hid_t dset, int64_t elements, int64_t item, int64_t file_size,
+                             const std::string& where) {
+  PlistId dcpl(H5Dget_create_plist(dset));
+  const bool filtered = dcpl.valid() && H5Pget_nfilters(dcpl.get()) > 0;
+  H5Eclear2(H5E_DEFAULT);
+  const int64_t bound = SaturatingMul(file_size, filtered ? kMaxCompressionRatio : 1);
+  if (SaturatingMul(elements, item) > bound) {
+    return Invalid(where, absl::StrCat("claims ", elements, " values of ", item,
+                                       " bytes, more than a file of ", file_size, " bytes holds",
+                                       filtered ? " even compressed" : ""));
+  }
+  return absl::OkStatus();
+}
+
 // FirstMissingFrame() is the first frame of `data` whose stored bytes lie
 // past `file_size` (absolute file offsets), or -1 if none does (or it cannot
 // be told without looking at too many chunks).
@@ -1107,6 +1139,10 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
   H5Eclear2(H5E_DEFAULT);
   layout.direct = direct;
 
+  NF_RETURN_IF_ERROR(CheckFitsInFile(data.get(), layout.frames * layout.channels,
+                                     static_cast<int64_t>(ElementSize(layout.element)), file_size,
+                                     es("data")));
+
   // A file shorter than its end-of-allocation address (H5Fget_eoa: an
   // absolute offset) was cut short; say which frames are gone rather than
   // read zeros for them. Chunk addresses are relative to the user block.
@@ -1203,6 +1239,7 @@ absl::StatusOr<OpenedRecording> Open(const std::string& path, const ReaderOption
       return Invalid(w, absl::StrCat("has ", n, " values for ", layout.frames, " frames"));
     }
     if (n < 2) return Invalid(w, "has one value: no sampling rate follows from it");
+    NF_RETURN_IF_ERROR(CheckFitsInFile(ts.get(), n, 8, file_size, w));
     double first = 0, last = 0;
     NF_RETURN_IF_ERROR(ReadNumbers(ts.get(), H5T_NATIVE_DOUBLE, 0, 1, &first, w));
     NF_RETURN_IF_ERROR(ReadNumbers(ts.get(), H5T_NATIVE_DOUBLE, n - 1, 1, &last, w));

@@ -345,6 +345,9 @@ def broken():
         es, "data", None, shape=(2, 70000), dtype=np.int16, chunks=(2, 1000)))
     case("bad_too_many_frames.nwb", lambda f, es, t: replace(
         es, "data", None, shape=(2**55, 4), dtype=np.int16, chunks=(1024, 4)))
+    case("bad_data_larger_than_file.nwb", lambda f, es, t: replace(
+        es, "data", None, shape=(10**7, 4), dtype=np.int16, chunks=(1000, 4),
+        compression="gzip"))
     case("bad_scalar_data.nwb", lambda f, es, t: replace(es, "data", np.int16(3)))
     case("bad_lzf.nwb", lambda f, es, t: replace(es, "data", np.zeros((200, 4), np.int16),
                                                   chunks=(50, 4), compression="lzf"))
@@ -463,21 +466,25 @@ def bench():
 def fuzz_corpus():
     """Minimal seeds for tests/fuzz/corpus/nwb_fuzz (a few KB each): just
     what the reader looks at, valid and broken."""
-    def minimal(name, data, names=True, timestamps=False, **create):
+    # Fixed-length strings (np.bytes_) except in one seed: variable-length
+    # strings live in HDF5's global heap, whose decoder in HDF5 1.10.8
+    # hangs or crashes on most mutations, which would keep the fuzzer there.
+    def minimal(name, data, names=True, timestamps=False, vlen=False, **create):
+        text = (lambda v: v) if vlen else np.bytes_
         with h5py.File(path(name), "w", libver="latest") as f:
-            f.attrs["nwb_version"] = "2.5.0"
+            f.attrs["nwb_version"] = text("2.5.0")
             acq = f.create_group("acquisition")
             table = f.create_group("general/extracellular_ephys/electrodes")
             ch = 1 if data.ndim == 1 else data.shape[1]
             table.create_dataset("id", data=np.arange(ch))
             if names:
                 table.create_dataset("channel_name", data=["c%d" % i for i in range(ch)],
-                                     dtype=STR)
+                                     dtype=STR if vlen else "S4")
             es = acq.create_group("es")
-            es.attrs["neurodata_type"] = "ElectricalSeries"
+            es.attrs["neurodata_type"] = text("ElectricalSeries")
             d = es.create_dataset("data", data=data, **create)
             d.attrs["conversion"] = np.float32(1e-6)
-            d.attrs["unit"] = "volts"
+            d.attrs["unit"] = text("volts")
             e = es.create_dataset("electrodes", data=np.arange(ch))
             e.attrs["table"] = table.ref
             if timestamps:
@@ -487,6 +494,7 @@ def fuzz_corpus():
             es.create_dataset("channel_conversion", data=np.ones(ch, np.float32))
     x = signal(40, 3, 1000, np.int16)
     minimal("contiguous", x)
+    minimal("vlen_strings", x, vlen=True)
     minimal("gzip_shuffle", x, chunks=(16, 2), compression="gzip", shuffle=True)
     minimal("gzip_float32", x.astype(np.float32), names=False, chunks=(16, 3),
             compression="gzip")

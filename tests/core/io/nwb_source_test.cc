@@ -254,6 +254,8 @@ TEST_F(NwbSourceTest, MalformedFieldsAreNamed) {
       {"bad_empty_data.nwb", "", kInvalid, "/acquisition/es/data has 0 frames"},
       {"bad_too_many_channels.nwb", "", kInvalid, "data has 70000 channels"},
       {"bad_too_many_frames.nwb", "", kInvalid, "data has 36028797018963968 frames"},
+      {"bad_data_larger_than_file.nwb", "", kInvalid,
+       "data claims 40000000 values of 2 bytes, more than a file of"},
       {"bad_lzf.nwb", "", kInvalid, "data is compressed with filter 32000 (lzf)"},
       {"bad_external_storage.nwb", "", kInvalid, "data keeps its samples in external files"},
       {"bad_no_rate.nwb", "", kInvalid, "/acquisition/es has neither starting_time"},
@@ -327,12 +329,13 @@ TEST_F(NwbSourceTest, MissingFileIsNotFound) {
 // ones open and read; the broken ones fail with the code they should.
 TEST_F(NwbSourceTest, FuzzSeedsOpenOrFailAsTheyShould) {
   const std::string corpus = std::string(NF_TEST_DATA_DIR) + "/../fuzz/corpus/nwb_fuzz/";
-  // The same 40 x 3 int16 values stored five ways read the same.
+  // The same 40 x 3 int16 values stored six ways read the same.
   absl::StatusOr<OpenedRecording> plain = OpenNwb(corpus + "contiguous", {});
   ASSERT_THAT(plain, IsOk());
   absl::StatusOr<Traces> expected = plain->source->GetTraces(0, 40);
   ASSERT_THAT(expected, IsOk());
-  for (const char* name : {"gzip_shuffle", "gzip_float32", "int32_chunked", "fletcher32"}) {
+  for (const char* name :
+       {"vlen_strings", "gzip_shuffle", "gzip_float32", "int32_chunked", "fletcher32"}) {
     SCOPED_TRACE(name);
     absl::StatusOr<OpenedRecording> rec = OpenNwb(corpus + name, {});
     ASSERT_THAT(rec, IsOk());
