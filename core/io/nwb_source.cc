@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "core/buffer_pool.h"
 #include "core/checked_math.h"
 #include "core/io/regular_file.h"
+#include "core/mutex.h"
 #include "core/status_macros.h"
 #include "core/util/json.h"
 
@@ -672,6 +674,95 @@ constexpr int64_t kMaxDirectChunkBytes = 64 << 20;
 // Samples per H5Dread block on the hyperslab path (bounds its buffer).
 constexpr int64_t kReadBlockBytes = 4 << 20;
 
+// A chunk inflated (and, unless `shuffled`, unshuffled), ready to convert.
+struct DecodedChunk {
+  BufferPool::Block bytes;
+  bool shuffled = false;  // still in shuffle's byte planes
+};
+
+// Bytes of decoded chunks a source keeps (at least two chunks fit, or
+// nothing is kept).
+constexpr size_t kChunkCacheBytes = 32 << 20;
+// At most this many (lookups scan them; tiny chunks gain little anyway).
+constexpr size_t kMaxCachedChunks = 64;
+
+// ChunkCache: the most recently used decoded chunks of one source, shared
+// by its reading threads (entries are immutable; a reader holds its own
+// reference while it converts). A chunk is decoded once: the first reader
+// to miss claims it, and others that want it meanwhile wait for it rather
+// than inflate it again.
+class ChunkCache {
+ public:
+  explicit ChunkCache(size_t chunk_bytes)
+      : capacity_(chunk_bytes > 0 && chunk_bytes <= kChunkCacheBytes / 2
+                      ? std::min<size_t>(kChunkCacheBytes / chunk_bytes, kMaxCachedChunks)
+                      : 0) {}
+
+  // FindOrClaim(): the chunk, or null with *claimed true when the caller
+  // must decode it and then Publish() it (always, even on failure).
+  std::shared_ptr<const DecodedChunk> FindOrClaim(int64_t key, bool* claimed)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    *claimed = false;
+    if (capacity_ == 0) {
+      *claimed = true;
+      return nullptr;
+    }
+    MutexLock lock(&mu_);
+    while (true) {
+      auto it =
+          std::find_if(lru_.begin(), lru_.end(), [key](const Entry& e) { return e.key == key; });
+      if (it == lru_.end()) {
+        lru_.push_front({key, nullptr, true});
+        *claimed = true;
+        return nullptr;
+      }
+      if (!it->pending) {
+        lru_.splice(lru_.begin(), lru_, it);
+        return lru_.front().chunk;
+      }
+      done_.Wait(&mu_);  // another reader decodes it; look again when done
+    }
+  }
+
+  // Publish() ends a claim: keeps `chunk`, or drops the claim when it is
+  // null (never written, or decoding failed), and wakes the waiters.
+  void Publish(int64_t key, std::shared_ptr<const DecodedChunk> chunk) ABSL_LOCKS_EXCLUDED(mu_) {
+    if (capacity_ == 0) return;
+    MutexLock lock(&mu_);
+    auto it = std::find_if(lru_.begin(), lru_.end(),
+                           [key](const Entry& e) { return e.key == key && e.pending; });
+    if (it != lru_.end()) {
+      if (chunk == nullptr) {
+        lru_.erase(it);
+      } else {
+        it->chunk = std::move(chunk);
+        it->pending = false;
+      }
+    }
+    // Drop the least recently used finished chunks beyond the capacity.
+    size_t count = lru_.size();
+    for (auto e = lru_.end(); count > capacity_ && e != lru_.begin();) {
+      --e;
+      if (!e->pending) {
+        e = lru_.erase(e);
+        --count;
+      }
+    }
+    done_.SignalAll();
+  }
+
+ private:
+  struct Entry {
+    int64_t key;
+    std::shared_ptr<const DecodedChunk> chunk;
+    bool pending;
+  };
+  const size_t capacity_;  // chunks
+  Mutex mu_;
+  CondVar done_;
+  std::list<Entry> lru_ ABSL_GUARDED_BY(mu_);
+};
+
 // ---------------------------------------------------------------------------
 // NwbSource
 // ---------------------------------------------------------------------------
@@ -697,7 +788,10 @@ class NwbSource final : public TraceSource {
         data_(std::move(data)),
         layout_(std::move(layout)),
         scaling_(std::move(scaling)),
-        info_(std::move(info)) {}
+        info_(std::move(info)),
+        cache_(layout_.direct ? static_cast<size_t>(layout_.chunk_frames * layout_.chunk_channels) *
+                                    ElementSize(layout_.element)
+                              : 0) {}
 
   const RecordingInfo& info() const override { return info_; }
   int64_t num_frames() const override { return layout_.frames; }
@@ -764,83 +858,111 @@ class NwbSource final : public TraceSource {
     return absl::OkStatus();
   }
 
-  // ReadDirect() fetches each chunk overlapping [start, end) raw (under
-  // HDF5's lock, inside H5Dread_chunk) and decodes it here (outside it).
-  absl::Status ReadDirect(int64_t start, int64_t end, Traces* out) const {
+  // DecodeChunk() fetches the chunk at frame k * chunk_frames, channel c0
+  // raw (under HDF5's lock, inside H5Dread_chunk) and decodes it here
+  // (outside it, so threads inflate in parallel). Null: never written.
+  absl::StatusOr<std::shared_ptr<const DecodedChunk>> DecodeChunk(int64_t k, int64_t c0,
+                                                                  Scratch* stored_scratch,
+                                                                  Scratch* a_scratch,
+                                                                  Scratch* b_scratch) const {
     const int64_t cf = layout_.chunk_frames, cc = layout_.chunk_channels;
     const size_t item = ElementSize(layout_.element);
     const size_t chunk_bytes = static_cast<size_t>(cf * cc) * item;
     // Deflate can grow incompressible data slightly (about 0.03% and a few
     // bytes per block); anything much larger is a corrupt size.
     const hsize_t max_stored = chunk_bytes + chunk_bytes / 64 + 4096;
+    const hsize_t offset[2] = {static_cast<hsize_t>(k * cf), static_cast<hsize_t>(c0)};
+    hsize_t stored_bytes = 0;
+    if (H5Dget_chunk_storage_size(data_.get(), offset, &stored_bytes) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      stored_bytes = 0;
+    }
+    if (stored_bytes == 0) return std::shared_ptr<const DecodedChunk>();
+    auto chunk_name = [&] {
+      return absl::StrCat(path_, ": ", object_, "/data: the chunk at frame ", k * cf,
+                          layout_.rank == 2 ? absl::StrCat(", channel ", c0) : "");
+    };
+    if (stored_bytes > max_stored) {
+      return absl::DataLossError(absl::StrCat(chunk_name(), " stores ", stored_bytes,
+                                              " bytes, more than its ", chunk_bytes,
+                                              " raw bytes can compress to"));
+    }
+    std::byte* stored = stored_scratch->Get(stored_bytes);
+    uint32_t skipped = 0;
+    if (H5Dread_chunk(data_.get(), H5P_DEFAULT, offset, &skipped, stored) < 0) {
+      return absl::DataLossError(absl::StrCat(chunk_name(), " cannot be read", Hdf5Detail()));
+    }
+    // Undo the filters in reverse order; a set bit marks one skipped. A
+    // shuffle undone last is left to the conversion (planes > 0).
+    std::byte* a = a_scratch->Get(chunk_bytes);
+    std::byte* b = b_scratch->Get(chunk_bytes);
+    const std::byte* cur = stored;
+    size_t cur_bytes = stored_bytes;
+    bool shuffled = false;
+    for (int i = static_cast<int>(layout_.filters.size()) - 1; i >= 0; --i) {
+      if (skipped & (1u << i)) continue;
+      if (layout_.filters[i] == H5Z_FILTER_SHUFFLE && cur_bytes != chunk_bytes) {
+        return absl::DataLossError(absl::StrCat(chunk_name(), " holds ", cur_bytes,
+                                                " bytes to unshuffle, not ", chunk_bytes));
+      }
+      std::byte* dst = cur == a ? b : a;
+      if (layout_.filters[i] == H5Z_FILTER_DEFLATE) {
+        uLongf out_len = chunk_bytes;
+        const int rc = uncompress(reinterpret_cast<Bytef*>(dst), &out_len,
+                                  reinterpret_cast<const Bytef*>(cur), cur_bytes);
+        if (rc != Z_OK || out_len != chunk_bytes) {
+          return absl::DataLossError(absl::StrCat(chunk_name(), " does not inflate to its ",
+                                                  chunk_bytes, " bytes (zlib error ", rc, ")"));
+        }
+      } else if (i == 0 || (skipped & ((1u << i) - 1)) == ((1u << i) - 1)) {
+        shuffled = item > 1;  // the last step: fused into the conversion
+        continue;
+      } else {
+        Unshuffle(cur, cur_bytes, item, dst);
+      }
+      cur = dst;
+      cur_bytes = chunk_bytes;
+    }
+    if (cur_bytes != chunk_bytes) {
+      return absl::DataLossError(
+          absl::StrCat(chunk_name(), " holds ", cur_bytes, " bytes, not ", chunk_bytes));
+    }
+    auto chunk = std::make_shared<DecodedChunk>();
+    chunk->bytes = BufferPool::Default().Acquire(chunk_bytes);
+    std::memcpy(chunk->bytes.get(), cur, chunk_bytes);
+    chunk->shuffled = shuffled;
+    return std::shared_ptr<const DecodedChunk>(std::move(chunk));
+  }
+
+  // ReadDirect() converts each chunk overlapping [start, end), decoded or
+  // found in the cache of recently decoded chunks (a read of one second
+  // from chunks of ten would otherwise inflate each chunk ten times).
+  absl::Status ReadDirect(int64_t start, int64_t end, Traces* out) const {
+    const int64_t cf = layout_.chunk_frames, cc = layout_.chunk_channels;
+    const int64_t col_chunks = (layout_.channels + cc - 1) / cc;
     Scratch stored_scratch, a_scratch, b_scratch, fallback;
     for (int64_t k = start / cf; k * cf < end; ++k) {
       const int64_t f0 = std::max(start, k * cf), f1 = std::min(end, (k + 1) * cf);
       for (int64_t c0 = 0; c0 < layout_.channels; c0 += cc) {
         const int64_t c1 = std::min(layout_.channels, c0 + cc);
-        const hsize_t offset[2] = {static_cast<hsize_t>(k * cf), static_cast<hsize_t>(c0)};
-        hsize_t stored_bytes = 0;
-        if (H5Dget_chunk_storage_size(data_.get(), offset, &stored_bytes) < 0) {
-          H5Eclear2(H5E_DEFAULT);
-          stored_bytes = 0;
+        const int64_t key = k * col_chunks + c0 / cc;
+        bool claimed = false;
+        std::shared_ptr<const DecodedChunk> chunk = cache_.FindOrClaim(key, &claimed);
+        if (claimed) {
+          absl::StatusOr<std::shared_ptr<const DecodedChunk>> decoded =
+              DecodeChunk(k, c0, &stored_scratch, &a_scratch, &b_scratch);
+          cache_.Publish(key, decoded.ok() ? *decoded : nullptr);
+          if (!decoded.ok()) return decoded.status();
+          chunk = *std::move(decoded);
         }
-        if (stored_bytes == 0) {
+        if (chunk == nullptr) {
           // Never written: HDF5 knows the fill value.
           NF_RETURN_IF_ERROR(ReadRegion(f0, f1, c0, c1, out, f0 - start, &fallback));
           continue;
         }
-        auto chunk_name = [&] {
-          return absl::StrCat(path_, ": ", object_, "/data: the chunk at frame ", k * cf,
-                              layout_.rank == 2 ? absl::StrCat(", channel ", c0) : "");
-        };
-        if (stored_bytes > max_stored) {
-          return absl::DataLossError(absl::StrCat(chunk_name(), " stores ", stored_bytes,
-                                                  " bytes, more than its ", chunk_bytes,
-                                                  " raw bytes can compress to"));
-        }
-        std::byte* stored = stored_scratch.Get(stored_bytes);
-        uint32_t skipped = 0;
-        if (H5Dread_chunk(data_.get(), H5P_DEFAULT, offset, &skipped, stored) < 0) {
-          return absl::DataLossError(absl::StrCat(chunk_name(), " cannot be read", Hdf5Detail()));
-        }
-        // Undo the filters in reverse order; a set bit marks one skipped.
-        // A shuffle undone last is left to the conversion (planes > 0).
-        std::byte* a = a_scratch.Get(chunk_bytes);
-        std::byte* b = b_scratch.Get(chunk_bytes);
-        const std::byte* cur = stored;
-        size_t cur_bytes = stored_bytes;
-        bool shuffled = false;
-        for (int i = static_cast<int>(layout_.filters.size()) - 1; i >= 0; --i) {
-          if (skipped & (1u << i)) continue;
-          if (layout_.filters[i] == H5Z_FILTER_SHUFFLE && cur_bytes != chunk_bytes) {
-            return absl::DataLossError(absl::StrCat(chunk_name(), " holds ", cur_bytes,
-                                                    " bytes to unshuffle, not ", chunk_bytes));
-          }
-          std::byte* dst = cur == a ? b : a;
-          if (layout_.filters[i] == H5Z_FILTER_DEFLATE) {
-            uLongf out_len = chunk_bytes;
-            const int rc = uncompress(reinterpret_cast<Bytef*>(dst), &out_len,
-                                      reinterpret_cast<const Bytef*>(cur), cur_bytes);
-            if (rc != Z_OK || out_len != chunk_bytes) {
-              return absl::DataLossError(absl::StrCat(chunk_name(), " does not inflate to its ",
-                                                      chunk_bytes, " bytes (zlib error ", rc, ")"));
-            }
-          } else if (i == 0 || (skipped & ((1u << i) - 1)) == ((1u << i) - 1)) {
-            shuffled = item > 1;  // the last step: fused into the conversion
-            continue;
-          } else {
-            Unshuffle(cur, cur_bytes, item, dst);
-          }
-          cur = dst;
-          cur_bytes = chunk_bytes;
-        }
-        if (cur_bytes != chunk_bytes) {
-          return absl::DataLossError(
-              absl::StrCat(chunk_name(), " holds ", cur_bytes, " bytes, not ", chunk_bytes));
-        }
         Block block;
-        block.src = cur;
-        block.planes = shuffled ? cf * cc : 0;
+        block.src = chunk->bytes.get();
+        block.planes = chunk->shuffled ? cf * cc : 0;
         block.first = (f0 - k * cf) * cc;
         block.stride = cc;
         block.frames = f1 - f0;
@@ -861,6 +983,7 @@ class NwbSource final : public TraceSource {
   const Layout layout_;
   const Scaling scaling_;
   const RecordingInfo info_;
+  mutable ChunkCache cache_;
 };
 
 // ---------------------------------------------------------------------------

@@ -448,6 +448,21 @@ def userblock():
     reference("userblock", "userblock.nwb", "", volts(data, 1e-6), ["u0", "u1"], 100.0)
 
 
+def corrupt_chunk():
+    """gzip chunks of 1000 frames; the chunk at frame 2000 has its deflate
+    stream damaged (zlib's checksum catches it)."""
+    data = signal(5000, 4, 1000, np.int16)
+    name = "corrupt_chunk.nwb"
+    with nwb_file(path(name)) as f:
+        table = electrodes_table(f, 4)
+        es = electrical_series(f, "es", data, table, [0, 1, 2, 3], rate=1000.0,
+                               chunks=(1000, 4), compression="gzip", shuffle=True)
+        info = es["data"].id.get_chunk_info_by_coord((2000, 0))
+    with open(path(name), "r+b") as out:
+        out.seek(info.byte_offset + info.size // 2)
+        out.write(bytes(16))
+
+
 def bench():
     frames, ch = 600000, 64
     data = signal(frames, ch, 2000, np.int16)
@@ -522,6 +537,7 @@ def main():
     broken()
     truncated()
     userblock()
+    corrupt_chunk()
     if "--bench" in sys.argv[2:]:
         bench()
 

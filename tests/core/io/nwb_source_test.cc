@@ -313,6 +313,29 @@ TEST_F(NwbSourceTest, TruncatedSamplesAreDataLossNamingTheFirstMissingFrame) {
   }
 }
 
+// A damaged chunk fails the reads that need it, from every thread that
+// waits for it (the decoded-chunk cache must not hand out a failed chunk),
+// and only those.
+TEST_F(NwbSourceTest, ADamagedChunkIsDataLossForTheFramesInIt) {
+  absl::StatusOr<OpenedRecording> rec = Open("corrupt_chunk.nwb");
+  ASSERT_THAT(rec, IsOk());
+  const TraceSource& src = *rec->source;
+  EXPECT_THAT(src.GetTraces(0, 2000), IsOk());
+  EXPECT_THAT(src.GetTraces(3000, 5000), IsOk());
+  std::vector<absl::Status> results(4);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] { results[k] = src.GetTraces(1990 + k, 2010 + k).status(); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) {
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss,
+                            HasSubstr("/acquisition/es/data: the chunk at frame 2000, channel 0 "
+                                      "does not inflate")));
+  }
+  EXPECT_THAT(src.GetTraces(2999, 3001), StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST_F(NwbSourceTest, AFifoNamedLikeTheFileIsRefusedWithoutWaiting) {
   const std::string fifo = File("fifo.nwb");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
