@@ -15,6 +15,7 @@
 #include "core/io/edf_source.h"
 #include "core/io/neuropixels.h"
 #include "core/io/npy.h"
+#include "core/io/nwb_source.h"
 #include "core/io/openephys_settings.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
@@ -568,9 +569,10 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
     }
     case RecordingFormat::kBrainVision:
       return OpenBrainVision(path, options);
+    case RecordingFormat::kNwb:
+      return OpenNwb(path, options);
     case RecordingFormat::kEeglab:
     case RecordingFormat::kFif:
-    case RecordingFormat::kNwb:
       return absl::UnimplementedError(
           absl::StrCat(path, ": format ", RecordingFormatName(format), " is not read yet"));
     case RecordingFormat::kAuto:
