@@ -377,55 +377,5 @@ TEST_F(NwbSourceTest, FuzzSeedsOpenOrFailAsTheyShould) {
   EXPECT_THAT(OpenNwb(corpus + "truncated", {}), StatusIs(absl::StatusCode::kDataLoss));
 }
 
-// Timing, not a pass/fail test: NF_NWB_BENCH=1 writes 64 channels x 10 min
-// at 1 kHz int16 (contiguous; chunks of 10000 x 64 gzip level 4 with and
-// without shuffle) and reads them in 1 s and 10 s blocks, serially and
-// from 2 threads. MB/s are of the stored int16 samples (76.8 MB).
-TEST_F(NwbSourceTest, BenchmarkGzipAgainstUncompressed) {
-  const char* env = std::getenv("NF_NWB_BENCH");
-  if (env == nullptr) GTEST_SKIP() << "set NF_NWB_BENCH=1 (or a folder of bench_*.nwb) to run";
-  testing::TempDir bench;
-  std::string folder = env;
-  if (folder == "1") {
-    const testing::CliResult r = testing::RunPython("core/io/make_nwb_files.py",
-                                                    absl::StrCat(bench.path(), " --bench"), bench);
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    folder = bench.path();
-  }
-  for (const char* file : {"bench_raw.nwb", "bench_gzip.nwb", "bench_gzip_noshuffle.nwb"}) {
-    const std::string path = absl::StrCat(folder, "/", file);
-    if (::access(path.c_str(), R_OK) != 0) continue;  // a folder may hold some of them
-    absl::StatusOr<OpenedRecording> rec = OpenNwb(path, {});
-    ASSERT_THAT(rec, IsOk());
-    const TraceSource& src = *rec->source;
-    const int64_t n = src.num_frames();
-    const double mb = n * src.num_channels() * 2 / 1e6;
-    for (int64_t block : {1000, 10000}) {
-      for (int threads : {1, 2}) {
-        double best = 1e9, best_cpu = 1e9;
-        for (int round = 0; round < 3; ++round) {
-          const auto t0 = std::chrono::steady_clock::now();
-          const std::clock_t cpu0 = std::clock();
-          std::vector<std::thread> pool;
-          for (int k = 0; k < threads; ++k) {
-            pool.emplace_back([&, k] {
-              for (int64_t a = k * block; a < n; a += threads * block) {
-                absl::StatusOr<Traces> t = src.GetTraces(a, std::min(n, a + block));
-                ASSERT_THAT(t, IsOk());
-              }
-            });
-          }
-          for (std::thread& t : pool) t.join();
-          best_cpu = std::min(best_cpu, static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC);
-          best = std::min(
-              best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        }
-        std::printf("%-26s block %6lld frames, %d thread(s): %8.1f MB/s (%8.1f MB per CPU s)\n",
-                    file, static_cast<long long>(block), threads, mb / best, mb / best_cpu);
-      }
-    }
-  }
-}
-
 }  // namespace
 }  // namespace neurofeat
