@@ -40,6 +40,7 @@ absl::Status SetRemoteSamples(const ParsedArgs& args, NeurofeatClient& client, v
     }
     samples.remote_path = *remote;
     samples.remote_format = api::ToProtoFormat(format);
+    rec->mutable_path()->set_nwb_series(args.Get("nwb-series"));
   } else {
     NF_ASSIGN_OR_RETURN(samples.local_path, args.Required("input"));
     samples.local_format = format;
@@ -61,6 +62,8 @@ std::vector<FlagSpec> RemoteFlags() {
           {"format", true,
            "the file's format when it is not detected from its name and content: npy, raw, "
            "spikeglx, openephys, edf, brainvision, eeglab, fif, nwb. Default auto"},
+          {"nwb-series", true,
+           "an NWB file's ElectricalSeries in /acquisition (default: the only one)"},
           {"tls-ca", true, "PEM CA of the server's certificate (enables TLS)"},
           {"tls-cert", true, "PEM client certificate (mutual TLS)"},
           {"tls-key", true, "PEM client key (mutual TLS)"},

@@ -50,6 +50,7 @@ std::optional<double> HeaderRate(const ParsedArgs& args, RecordingFormat format)
   if (!args.Has("input") || args.Has("fs")) return std::nullopt;
   RecordingRequest request;
   request.file = RecordingRequest::File{args.Get("input"), format};
+  request.file->nwb_series = args.Get("nwb-series");
   absl::StatusOr<RecordingInput> input = OpenRecording(request, RecordingFiles{});
   if (!input.ok() || !(input->signal.fs > 0)) return std::nullopt;
   return input->signal.fs;
@@ -64,6 +65,7 @@ absl::StatusOr<v1::Recording> RecordingFromFlags(const ParsedArgs& args) {
   if (args.Has("input")) {
     r.mutable_path()->set_path(args.Get("input"));
     r.mutable_path()->set_format(api::ToProtoFormat(format));
+    r.mutable_path()->set_nwb_series(args.Get("nwb-series"));
   }
   NF_ASSIGN_OR_RETURN(std::optional<double> fs, PositiveFlag(args, "fs"));
   if (!fs.has_value()) fs = HeaderRate(args, format);
