@@ -4,6 +4,7 @@
 #include "api/dtype_convert.h"
 #include "api/pipeline_convert.h"
 #include "core/status_macros.h"
+#include "core/util/json.h"
 
 namespace neurofeat::api {
 
@@ -68,6 +69,16 @@ absl::StatusOr<PreprocessSpec> ToPreprocessSpec(const v1::PreprocessRequest& req
     return absl::InvalidArgumentError(
         absl::StrCat("chunk_frames: must be >= 0, got ", spec.chunk_frames));
   }
+  return spec;
+}
+
+absl::StatusOr<FitSpec> ToFitSpec(const v1::FitRequest& request, const FileAccess& files) {
+  FitSpec spec;
+  NF_ASSIGN_OR_RETURN(RecordingRequest recording, ToRecordingRequest(request.recording()));
+  recording.rate_optional = true;  // the fit uses no rate
+  NF_ASSIGN_OR_RETURN(spec.input, OpenRecording(recording, files));
+  spec.labels.assign(request.labels().begin(), request.labels().end());
+  NF_ASSIGN_OR_RETURN(spec.pipeline, ParseJson(PipelineToJson(request.pipeline())));
   return spec;
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "api/recording_convert.h"
 #include "core/job/extraction_job.h"
+#include "core/job/fit_job.h"
 #include "core/job/preprocess_job.h"
 #include "neurofeat/v1/service.pb.h"
 
@@ -25,6 +26,9 @@ absl::StatusOr<ExtractionSpec> ToExtractionSpec(const v1::ExtractRequest& reques
                                                 const FileAccess& files);
 absl::StatusOr<PreprocessSpec> ToPreprocessSpec(const v1::PreprocessRequest& request,
                                                 const FileAccess& files);
+
+// ToFitSpec(): a Fit request's epochs, labels and pipeline (its JSON form).
+absl::StatusOr<FitSpec> ToFitSpec(const v1::FitRequest& request, const FileAccess& files);
 
 // The cache policy of an Extract request (unknown values are errors).
 enum class CacheUse { kDefault, kBypass, kRefresh };

@@ -114,36 +114,23 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
   return plan;
 }
 
-absl::StatusOr<v1::FitResponse> RunFit(const v1::FitRequest& request, const ServiceDeps& deps) {
-  NF_ASSIGN_OR_RETURN(RecordingInput input,
-                      api::ToRecordingInput(request.recording(), FilesOf(deps)));
-  if (!input.has_epochs()) {
-    return absl::InvalidArgumentError(
-        "recording: Fit takes labelled epochs (windows, channels, times), not continuous traces");
-  }
-  std::shared_ptr<const Windows> windows = input.epochs;
-  if (windows == nullptr) {
-    const EpochsFile& f = *input.epochs_file;
-    const int64_t bytes =
-        SaturatingMul(SaturatingMul(f.n_windows, f.channels), SaturatingMul(f.n_times, 4));
-    if (bytes > deps.memory.budget_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("recording: ", bytes, " bytes of epochs exceed the memory budget (",
-                       deps.memory.budget_bytes, "); fit on fewer windows"));
-    }
-    NF_ASSIGN_OR_RETURN(Windows w, ReadEpochs(f, 0, f.n_windows));
-    windows = std::make_shared<const Windows>(std::move(w));
-  }
-  const std::vector<int64_t> labels(request.labels().begin(), request.labels().end());
-  NF_ASSIGN_OR_RETURN(JsonValue pipeline, ParseJson(api::PipelineToJson(request.pipeline())));
-  NF_ASSIGN_OR_RETURN(std::vector<std::string> report,
-                      FitPipeline(&pipeline, *windows, labels, input.signal.channels));
-  v1::FitResponse response;
-  NF_ASSIGN_OR_RETURN(*response.mutable_pipeline(),
-                      api::ParsePipelineJson(ToCanonicalJson(pipeline)));
-  for (const std::string& line : report) response.add_report(line);
-  *response.mutable_meta() = api::MakeResponseMeta(response.pipeline());
-  return response;
+absl::StatusOr<FitCall::Plan> PlanFit(const v1::FitRequest& request,
+                                      std::function<bool()> cancelled, const ServiceDeps& deps) {
+  NF_ASSIGN_OR_RETURN(FitSpec spec, api::ToFitSpec(request, FilesOf(deps)));
+  NF_ASSIGN_OR_RETURN(std::shared_ptr<FitJob> job, FitJob::Create(std::move(spec)));
+  job->set_cancelled(std::move(cancelled));
+  FitCall::Plan plan;
+  plan.working_set_bytes = job->working_set_bytes();
+  plan.run = [job]() -> absl::StatusOr<v1::FitResponse> {
+    NF_ASSIGN_OR_RETURN(FitResult fitted, job->Run());
+    v1::FitResponse response;
+    NF_ASSIGN_OR_RETURN(*response.mutable_pipeline(),
+                        api::ParsePipelineJson(ToCanonicalJson(fitted.pipeline)));
+    for (const std::string& line : fitted.report) response.add_report(line);
+    *response.mutable_meta() = api::MakeResponseMeta(response.pipeline());
+    return response;
+  };
+  return plan;
 }
 
 absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& request,

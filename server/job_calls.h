@@ -12,6 +12,7 @@
 #include "neurofeat/v1/service.pb.h"
 #include "server/neurofeat_service.h"
 #include "server/stream_call.h"
+#include "server/unary_call.h"
 
 namespace neurofeat::server {
 
@@ -26,10 +27,14 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
                                                     std::function<bool()> cancelled,
                                                     const ServiceDeps& deps);
 
-// RunFit() fits the request's pipeline on its labelled epochs (decoded
-// whole: refused with RESOURCE_EXHAUSTED when they exceed the memory
-// budget). Runs on the arena.
-absl::StatusOr<v1::FitResponse> RunFit(const v1::FitRequest& request, const ServiceDeps& deps);
+using FitCall = UnaryJobCall<v1::FitResponse>;
+
+// PlanFit() makes the Fit job (core/job/fit_job.h): its working set is
+// admitted like any request's (a fit larger than the budget is refused at
+// once), and `cancelled` stops it between windows. REQUIRES: `request`
+// outlives the plan's run.
+absl::StatusOr<FitCall::Plan> PlanFit(const v1::FitRequest& request,
+                                      std::function<bool()> cancelled, const ServiceDeps& deps);
 
 // RunPlanBids() plans a BIDS dataset under the data roots (every file read
 // through the path policy); each recording's error message is made public

@@ -39,21 +39,10 @@ grpc::ServerReadReactor<v1::UploadChunk>* NeurofeatService::Upload(
 grpc::ServerUnaryReactor* NeurofeatService::Fit(grpc::CallbackServerContext* context,
                                                 const v1::FitRequest* request,
                                                 v1::FitResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // The fit decodes and scans every window: on the arena, not on a gRPC
-  // thread.
-  // Counted as live until it finishes, so a drain waits for it.
-  auto live = std::make_shared<LiveCall>(env_.live_calls);
-  SubmitToArena([this, context, request, response, reactor, live] {
-    std::optional<ServerMetrics::Request> timing;
-    if (deps_.metrics != nullptr) timing.emplace(*deps_.metrics, "Fit");
-    absl::StatusOr<v1::FitResponse> result = RunFit(*request, deps_);
-    absl::Status status = result.status();
-    if (result.ok()) *response = *std::move(result);
-    if (timing.has_value()) timing->Finish(status);
-    reactor->Finish(env_.errors->ToGrpc(status, context));
-  });
-  return reactor;
+  return FitCall::Start(env_, context, "Fit", response,
+                        [this, request](std::function<bool()> cancelled) {
+                          return PlanFit(*request, std::move(cancelled), deps_);
+                        });
 }
 
 grpc::ServerUnaryReactor* NeurofeatService::PlanBids(grpc::CallbackServerContext* context,

@@ -3,10 +3,13 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "api/pipeline_convert.h"
 #include "api/request_convert.h"
+#include "api/response_convert.h"
 #include "core/exec/compute_arena.h"
 #include "core/exec/cpu_limits.h"
 #include "core/job/extraction_job.h"
+#include "core/job/fit_job.h"
 #include "core/job/preprocess_job.h"
 #include "core/status_macros.h"
 
@@ -74,6 +77,21 @@ absl::StatusOr<EmbeddedRun> EmbeddedEngine::Extract(
     return absl::OkStatus();
   }));
   return run;
+}
+
+absl::StatusOr<v1::FitResponse> EmbeddedEngine::Fit(const v1::FitRequest& request) {
+  v1::FitResponse response;
+  NF_RETURN_IF_ERROR(StatusInArena([&]() -> absl::Status {
+    NF_ASSIGN_OR_RETURN(FitSpec spec, api::ToFitSpec(request, api::FileAccess{}));
+    NF_ASSIGN_OR_RETURN(std::unique_ptr<FitJob> job, FitJob::Create(std::move(spec)));
+    NF_ASSIGN_OR_RETURN(FitResult fitted, job->Run());
+    NF_ASSIGN_OR_RETURN(*response.mutable_pipeline(),
+                        api::ParsePipelineJson(ToCanonicalJson(fitted.pipeline)));
+    for (const std::string& line : fitted.report) response.add_report(line);
+    *response.mutable_meta() = api::MakeResponseMeta(response.pipeline());
+    return absl::OkStatus();
+  }));
+  return response;
 }
 
 absl::StatusOr<EmbeddedRun> EmbeddedEngine::Preprocess(

@@ -45,6 +45,8 @@ class EmbeddedEngine {
   absl::StatusOr<EmbeddedRun> Extract(
       const v1::ExtractRequest& request,
       const std::function<absl::Status(const FeatureTable&, int64_t)>& on_block);
+  // Fit() fits the request's trainable nodes on its labelled epochs.
+  absl::StatusOr<v1::FitResponse> Fit(const v1::FitRequest& request);
   // Preprocess() writes the traces to `out`; `progress(done, total)` after
   // each chunk.
   absl::StatusOr<EmbeddedRun> Preprocess(const v1::PreprocessRequest& request, TraceFile& out,

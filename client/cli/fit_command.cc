@@ -3,33 +3,45 @@
 // the input pipeline with each trainable node's model in its params
 // ("fitted"), which `extract` then applies like any other pipeline (its
 // digest covers the model, so cached results of another fit never mix).
+// In-process, or on a server (--server) with the windows uploaded or read
+// there (--remote-path): one FitRequest either way, one FitJob.
 #include <cstdio>
 #include <fstream>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/dtype_convert.h"
 #include "api/pipeline_convert.h"
 #include "client/cli/command_status.h"
 #include "client/cli/commands.h"
+#include "client/cli/embedded.h"
+#include "client/cli/remote.h"
+#include "client/cli/request_flags.h"
+#include "client/lib/request_samples.h"
 #include "cmdline/args.h"
-#include "core/features/fit_pipeline.h"
 #include "core/io/npy.h"
-#include "core/io/regular_file.h"
+#include "core/io/recording_readers.h"
 #include "core/status_macros.h"
-#include "core/util/json.h"
 
 namespace neurofeat::client {
 namespace {
 
+std::vector<FlagSpec> Flags() {
+  std::vector<FlagSpec> flags = {
+      {"input", true, "X.npy: labelled windows (windows, channels, times)"},
+      {"labels", true, "y.npy: one integer label per window (two classes)"},
+      {"pipeline", true, "pipeline JSON with trainable nodes (CommonSpatialPattern)"},
+      {"channels", true, "channel names, comma-separated. Default 0,1,..."},
+      {"output", true, "the fitted pipeline JSON to write"},
+      {"threads", true, "cap on compute threads (embedded)"},
+      {"help", false, "show this help"}};
+  for (FlagSpec& f : RemoteFlags()) flags.push_back(std::move(f));
+  return flags;
+}
+
 const ArgParser& Parser() {
-  static const ArgParser parser(
-      "fit", {{"input", true, "X.npy: labelled windows (windows, channels, times), float32"},
-              {"labels", true, "y.npy: one integer label per window (two classes)"},
-              {"pipeline", true, "pipeline JSON with trainable nodes (CommonSpatialPattern)"},
-              {"channels", true, "channel names, comma-separated. Default 0,1,..."},
-              {"output", true, "the fitted pipeline JSON to write"},
-              {"help", false, "show this help"}});
+  static const ArgParser parser("fit", Flags());
   return parser;
 }
 
@@ -59,47 +71,65 @@ absl::StatusOr<std::vector<int64_t>> ReadLabels(const std::string& path) {
   return out;
 }
 
-absl::Status Run(const ParsedArgs& args) {
-  NF_ASSIGN_OR_RETURN(const std::string input, args.Required("input"));
+// The request the flags make; the windows are --input (embedded), an
+// upload of it, or --remote-path (both with --server).
+absl::StatusOr<v1::FitRequest> RequestFromFlags(const ParsedArgs& args) {
+  v1::FitRequest request;
   NF_ASSIGN_OR_RETURN(const std::string labels_path, args.Required("labels"));
-  NF_ASSIGN_OR_RETURN(const std::string pipeline_path, args.Required("pipeline"));
-  NF_ASSIGN_OR_RETURN(const std::string output, args.Required("output"));
-  NF_ASSIGN_OR_RETURN(NpyArray x, ReadNpy(input));
-  if (x.header.shape.size() != 3 || x.header.dtype != NpyDtype::kFloat32) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--input=", input, ": labelled windows are a float32 array (windows, channels, times)"));
-  }
-  Windows windows;
-  windows.n_windows = x.header.shape[0];
-  windows.channels = x.header.shape[1];
-  windows.n_times = x.header.shape[2];
-  windows.data.assign(x.as<float>(),
-                      x.as<float>() + windows.n_windows * windows.channels * windows.n_times);
   NF_ASSIGN_OR_RETURN(const std::vector<int64_t> labels, ReadLabels(labels_path));
-  std::vector<std::string> channels;
+  for (int64_t l : labels) request.add_labels(l);
+  NF_ASSIGN_OR_RETURN(*request.mutable_pipeline(), PipelineFromFlag(args));
+  v1::Recording* r = request.mutable_recording();
   if (auto names = args.GetOptional("channels")) {
-    channels = absl::StrSplit(*names, ',');
-    if (static_cast<int64_t>(channels.size()) != windows.channels) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--channels names ", channels.size(), " channels; the windows have ", windows.channels));
+    for (absl::string_view c : absl::StrSplit(*names, ',')) r->add_channel_names(std::string(c));
+  }
+  if (args.Has("input")) {
+    NF_ASSIGN_OR_RETURN(RecordingFormat format,
+                        ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
+    r->mutable_path()->set_path(args.Get("input"));
+    r->mutable_path()->set_format(api::ToProtoFormat(format));
+  }
+  return request;
+}
+
+absl::StatusOr<v1::FitResponse> FitRemote(const ParsedArgs& args, v1::FitRequest request) {
+  NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
+  v1::FitResponse response;
+  NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails* details) {
+    RequestSamples samples;
+    if (auto remote = args.GetOptional("remote-path")) {
+      samples.remote_path = *remote;
+    } else {
+      samples.local_path = args.Get("input");
     }
+    v1::FitRequest attempt = request;  // an upload is per server
+    NF_RETURN_IF_ERROR(AttachSamples(client, samples, attempt.mutable_recording(), nullptr));
+    NF_ASSIGN_OR_RETURN(response, client.Fit(attempt, details));
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::Status Run(const ParsedArgs& args) {
+  NF_RETURN_IF_ERROR(CheckRemoteFlags(args));
+  if (!args.Has("server") || !args.Has("remote-path")) {
+    NF_RETURN_IF_ERROR(args.Required("input").status());
+  }
+  NF_ASSIGN_OR_RETURN(const std::string output, args.Required("output"));
+  NF_ASSIGN_OR_RETURN(v1::FitRequest request, RequestFromFlags(args));
+  absl::StatusOr<v1::FitResponse> response = absl::UnknownError("not run");
+  if (args.Has("server")) {
+    response = FitRemote(args, std::move(request));
   } else {
-    for (int64_t c = 0; c < windows.channels; ++c) channels.push_back(absl::StrCat(c));
+    NF_ASSIGN_OR_RETURN(auto engine, EmbeddedEngine::Create(args, /*use_cache=*/false));
+    response = engine->Fit(request);
   }
-  NF_ASSIGN_OR_RETURN(const std::string text, ReadSmallFile(pipeline_path, int64_t{64} << 20));
-  // The pipeline must be valid as given (the same checks as extract).
-  NF_RETURN_IF_ERROR(api::ParsePipelineJson(text).status());
-  NF_ASSIGN_OR_RETURN(JsonValue pipeline, ParseJson(text));
-  absl::StatusOr<std::vector<std::string>> report =
-      FitPipeline(&pipeline, windows, labels, channels);
-  if (!report.ok()) {
-    return absl::Status(report.status().code(), absl::StrCat("--pipeline=", pipeline_path, ": ",
-                                                             report.status().message()));
+  if (!response.ok()) {
+    return absl::Status(response.status().code(), absl::StrCat("--pipeline=", args.Get("pipeline"),
+                                                               ": ", response.status().message()));
   }
-  for (const std::string& line : *report) std::printf("fitted %s\n", line.c_str());
-  const std::string out_text = ToCanonicalJson(pipeline) + "\n";
-  // The fitted pipeline parses as any pipeline does.
-  NF_RETURN_IF_ERROR(api::ParsePipelineJson(out_text).status());
+  for (const std::string& line : response->report()) std::printf("fitted %s\n", line.c_str());
+  const std::string out_text = api::PipelineToJson(response->pipeline()) + "\n";
   std::ofstream out(output, std::ios::binary | std::ios::trunc);
   out << out_text;
   out.close();
@@ -115,7 +145,7 @@ int RunFitCommand(int argc, char** argv) {
   std::optional<ParsedArgs> args = ParseCommandArgs(Parser(), "fit", argc, argv, &exit_code);
   if (!args) return exit_code;
   absl::Status s = Run(*args);
-  if (!s.ok()) return ReportCommandError("fit", s);
+  if (!s.ok()) return ReportCommandError("fit", ForFlags(s));
   return 0;
 }
 

@@ -62,6 +62,21 @@ absl::StatusOr<v1::FeatureCatalogue> NeurofeatClient::Features() {
   return catalogue;
 }
 
+namespace {
+void ReadDetails(const grpc::ClientContext& context, CallDetails* details);
+}  // namespace
+
+absl::StatusOr<v1::FitResponse> NeurofeatClient::Fit(const v1::FitRequest& request,
+                                                     CallDetails* details) {
+  grpc::ClientContext context;
+  Prepare(&context);
+  v1::FitResponse response;
+  const grpc::Status status = stub_->Fit(&context, request, &response);
+  ReadDetails(context, details);
+  NF_RETURN_IF_ERROR(ToAbsl(status));
+  return response;
+}
+
 absl::StatusOr<v1::PlanBidsResponse> NeurofeatClient::PlanBids(const v1::PlanBidsRequest& request) {
   grpc::ClientContext context;
   Prepare(&context);

@@ -55,6 +55,10 @@ class NeurofeatClient {
 
   absl::StatusOr<v1::ServerInfo> Info();
   absl::StatusOr<v1::FeatureCatalogue> Features();
+  // Fit() fits the request's trainable nodes on its labelled epochs.
+  // `details` (may be null) receives the retry pushback.
+  absl::StatusOr<v1::FitResponse> Fit(const v1::FitRequest& request,
+                                      CallDetails* details = nullptr);
   // PlanBids() asks the server to plan a BIDS dataset under its data roots.
   absl::StatusOr<v1::PlanBidsResponse> PlanBids(const v1::PlanBidsRequest& request);
   // "SERVING", "NOT_SERVING" (draining) or an error (unreachable).

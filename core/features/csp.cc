@@ -67,7 +67,8 @@ void SymmetricEigen(std::vector<double> a, int64_t n, std::vector<double>* value
 
 absl::StatusOr<CspModel> FitCsp(const float* windows, int64_t n_windows, int64_t channels,
                                 int64_t n_times, const std::vector<int64_t>& labels,
-                                const std::vector<std::string>& channel_names) {
+                                const std::vector<std::string>& channel_names,
+                                const std::function<bool()>& cancelled) {
   if (static_cast<int64_t>(labels.size()) != n_windows) {
     return absl::InvalidArgumentError(absl::StrCat("labels: ", labels.size(), " labels for ",
                                                    n_windows, " windows; give one per window"));
@@ -124,6 +125,9 @@ absl::StatusOr<CspModel> FitCsp(const float* windows, int64_t n_windows, int64_t
   }
   std::vector<double> centred(static_cast<size_t>(c * n_times));
   for (int64_t w = 0; w < n_windows; ++w) {
+    if (cancelled && w % 64 == 0 && cancelled()) {
+      return absl::CancelledError(absl::StrCat("fit cancelled at window ", w));
+    }
     const int l = labels[w] == classes[0] ? 0 : 1;
     for (int64_t ch = 0; ch < c; ++ch) {
       const float* x = windows + (w * c + ch) * n_times;

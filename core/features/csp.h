@@ -27,6 +27,7 @@
 #define NEUROFEAT_CORE_FEATURES_CSP_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,10 +49,12 @@ struct CspModel {
 // FitCsp(): `windows` is n_windows x channels x n_times (float32, as the
 // windows the tree sees), `labels` one per window. Errors: InvalidArgument
 // when the labels are not one per window or not of exactly two classes, or
-// the covariance sum is singular (a constant or duplicated channel).
+// the covariance sum is singular (a constant or duplicated channel);
+// Cancelled once `cancelled` (polled between windows; may be empty) is true.
 absl::StatusOr<CspModel> FitCsp(const float* windows, int64_t n_windows, int64_t channels,
                                 int64_t n_times, const std::vector<int64_t>& labels,
-                                const std::vector<std::string>& channel_names);
+                                const std::vector<std::string>& channel_names,
+                                const std::function<bool()>& cancelled = {});
 
 JsonValue CspModelToJson(const CspModel& model);
 // CspModelFromJson(): errors name `field` and what is missing or

@@ -12,6 +12,7 @@ struct FitInput {
   const Windows* windows;
   const std::vector<int64_t>* labels;
   const std::vector<std::string>* channels;
+  const std::function<bool()>* cancelled;
 };
 
 absl::Status FitNodes(JsonValue* nodes, const std::string& path, bool under_preprocessor,
@@ -35,7 +36,8 @@ absl::Status FitNodes(JsonValue* nodes, const std::string& path, bool under_prep
       }
       const Windows& w = *in.windows;
       absl::StatusOr<CspModel> model =
-          FitCsp(w.data.data(), w.n_windows, w.channels, w.n_times, *in.labels, *in.channels);
+          FitCsp(w.data.data(), w.n_windows, w.channels, w.n_times, *in.labels, *in.channels,
+                 *in.cancelled);
       if (!model.ok()) {
         return absl::Status(model.status().code(),
                             absl::StrCat(here, ": ", model.status().message()));
@@ -64,9 +66,9 @@ absl::Status FitNodes(JsonValue* nodes, const std::string& path, bool under_prep
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> FitPipeline(JsonValue* pipeline, const Windows& windows,
-                                                     const std::vector<int64_t>& labels,
-                                                     const std::vector<std::string>& channels) {
+absl::StatusOr<std::vector<std::string>> FitPipeline(
+    JsonValue* pipeline, const Windows& windows, const std::vector<int64_t>& labels,
+    const std::vector<std::string>& channels, const std::function<bool()>& cancelled) {
   if (static_cast<int64_t>(channels.size()) != windows.channels) {
     return absl::InvalidArgumentError(absl::StrCat(
         "channels: ", channels.size(), " names for windows of ", windows.channels, " channels"));
@@ -78,7 +80,7 @@ absl::StatusOr<std::vector<std::string>> FitPipeline(JsonValue* pipeline, const 
     if (it != pipeline->mutable_object()->end()) features = &it->second;
   }
   NF_RETURN_IF_ERROR(
-      FitNodes(features, "features", false, FitInput{&windows, &labels, &channels}, &report));
+      FitNodes(features, "features", false, FitInput{&windows, &labels, &channels, &cancelled}, &report));
   if (report.empty()) {
     return absl::InvalidArgumentError("pipeline: no trainable node (CommonSpatialPattern) to fit");
   }

@@ -14,6 +14,7 @@
 #define NEUROFEAT_CORE_FEATURES_FIT_PIPELINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,11 @@ namespace neurofeat {
 // line per fitted node ("features.csp: 4 filters, eigenvalues ..."). Errors
 // name the node: labels not one per window or not two classes
 // (InvalidArgument), a trainable node below a preprocessor (Unimplemented),
-// no trainable node at all (InvalidArgument).
-absl::StatusOr<std::vector<std::string>> FitPipeline(JsonValue* pipeline, const Windows& windows,
-                                                     const std::vector<int64_t>& labels,
-                                                     const std::vector<std::string>& channels);
+// no trainable node at all (InvalidArgument); Cancelled once `cancelled`
+// (polled between windows; may be empty) returns true.
+absl::StatusOr<std::vector<std::string>> FitPipeline(
+    JsonValue* pipeline, const Windows& windows, const std::vector<int64_t>& labels,
+    const std::vector<std::string>& channels, const std::function<bool()>& cancelled = {});
 
 }  // namespace neurofeat
 

@@ -59,7 +59,7 @@ absl::Status ApplyRate(const RecordingRequest& r, RecordingInfo* info) {
     }
     info->sampling_rate_hz = r.sampling_rate_hz;
   }
-  if (!(info->sampling_rate_hz > 0)) {
+  if (!(info->sampling_rate_hz > 0) && !r.rate_optional) {
     return absl::InvalidArgumentError(
         "recording.sampling_rate_hz: required (the data do not state one)");
   }

@@ -72,6 +72,9 @@ struct RecordingRequest {
   bool scale_to_uv = false;
   // Channels to leave out, by name (BIDS channels marked "bad").
   std::vector<std::string> exclude_channels;
+  // Epochs for Fit: a rate is not needed (the CSP fit uses none). Default:
+  // a rate is required.
+  bool rate_optional = false;
 };
 
 }  // namespace neurofeat
