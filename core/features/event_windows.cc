@@ -4,11 +4,20 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
-#include "core/checked_math.h"
 #include "core/status_macros.h"
 
 namespace neurofeat {
 namespace {
+
+// a + b for frame numbers that may be negative (offsets before an onset):
+// only an int64 overflow is an error.
+absl::StatusOr<int64_t> AddFrames(int64_t a, int64_t b, const std::string& at) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return absl::InvalidArgumentError(absl::StrCat(at, ": ", a, " + ", b, " frames overflows"));
+  }
+  return sum;
+}
 
 struct Trial {
   int64_t start = 0;
@@ -34,9 +43,9 @@ absl::StatusOr<std::vector<Trial>> Trials(const std::vector<RecordingEvent>& eve
           " has no duration; give a window length (--window-duration) to cut windows at "
           "instantaneous events"));
     }
-    NF_ASSIGN_OR_RETURN(const int64_t start, CheckedAdd(e.onset_frame, o.trial_start_offset, at));
-    NF_ASSIGN_OR_RETURN(int64_t stop, CheckedAdd(e.onset_frame, length, at));
-    NF_ASSIGN_OR_RETURN(stop, CheckedAdd(stop, o.trial_stop_offset, at));
+    NF_ASSIGN_OR_RETURN(const int64_t start, AddFrames(e.onset_frame, o.trial_start_offset, at));
+    NF_ASSIGN_OR_RETURN(int64_t stop, AddFrames(e.onset_frame, length, at));
+    NF_ASSIGN_OR_RETURN(stop, AddFrames(stop, o.trial_stop_offset, at));
     if (start < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(at, ": its trial starts at frame ", start, ", before the recording"));
@@ -72,6 +81,13 @@ absl::StatusOr<EventWindows> WindowsFromEvents(const std::vector<RecordingEvent>
             where, ": trials differ in length (event 0: ", out.size, " frames, event ", i, ": ",
             trials[i].stop - trials[i].start, "); give a window length (--window-duration)"));
       }
+    }
+    // Offsets can leave no frame in a trial: no window fits (and a stride
+    // of 0 frames would never end).
+    if (out.size < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": event 0's trial is ", out.size,
+                       " frames long (onset + duration + offsets); a window needs at least 1"));
     }
   }
   const int64_t stride = o.stride_frames > 0 ? o.stride_frames : out.size;
