@@ -37,9 +37,9 @@ void AnalyticSignal(const double* x, int64_t n, FftPlans& plans, std::complex<do
 
 void Envelope(const double* x, int64_t n, FftPlans& plans, double* out) {
   // scipy's band bp_in = (1, None) is the slice [1, (n + 1) // 2) of the
-  // doubled one-sided spectrum. It takes the inverse FFT of that slice moved
-  // down to bin 0; a shift by whole bins multiplies the samples by a phase
-  // factor and leaves their magnitude as it is.
+  // doubled one-sided spectrum. scipy takes the inverse FFT of that slice
+  // moved down to bin 0; here it stays in place. A shift by whole bins
+  // multiplies the samples by a phase factor, so their magnitude is the same.
   const int64_t stop = (n + 1) / 2;
   std::vector<std::complex<double>> analytic(n);
   WeightedInverse(
