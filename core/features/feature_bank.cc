@@ -12,6 +12,7 @@ const FeatureBank& FeatureBank::Default() {
     RegisterConnectivityFeatures(*b);
     RegisterPickFeatures(*b);
     RegisterCspFeatures(*b);
+    RegisterUtilityFeatures(*b);
     return b;
   }();
   return *bank;

@@ -39,10 +39,13 @@ void RegisterDimensionalityFeatures(FeatureBank& bank);
 void RegisterConnectivityFeatures(FeatureBank& bank);
 void RegisterPickFeatures(FeatureBank& bank);
 void RegisterCspFeatures(FeatureBank& bank);
+void RegisterUtilityFeatures(FeatureBank& bank);
 
-// Producers whose output is a time-domain signal.
+// Producers whose output is a time-domain signal (EEGDash's
+// SignalOutputType).
 inline const std::vector<std::string>& SignalProducers() {
-  static const std::vector<std::string> kProducers = {"", "signal_bandpass_filter_preprocessor"};
+  static const std::vector<std::string> kProducers = {"", "signal_bandpass_filter_preprocessor",
+                                                      "signal_envelope_preprocessor"};
   return kProducers;
 }
 

@@ -1,5 +1,5 @@
-// Time-domain features of each channel (EEGDash feature_bank/signal.py) and
-// the FIR band-pass preprocessor.
+// Time-domain features of each channel (EEGDash feature_bank/signal.py), the
+// FIR band-pass preprocessor and the envelope preprocessor.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/checked_math.h"
 #include "core/dsp/fir.h"
+#include "core/dsp/hilbert.h"
 #include "core/dsp/pairwise_sum.h"
 #include "core/features/feature_bank.h"
 #include "core/features/kernel_helpers.h"
@@ -83,6 +84,25 @@ class BandpassPreprocessor final : public PreprocessorKernel {
  private:
   std::vector<double> taps_;
   int64_t padlen_;
+};
+
+// signal_envelope_preprocessor: scipy.signal.envelope(x, residual=None) of
+// each channel. Its float64 output replaces the float32 window (x32 is
+// dropped), as the band-pass preprocessor's does.
+class EnvelopePreprocessor final : public PreprocessorKernel {
+ public:
+  explicit EnvelopePreprocessor(const NodeShape& parent) {
+    output_ = parent;
+    output_.producer = "signal_envelope_preprocessor";
+  }
+  void Apply(const NodeValue& in, EvalContext& ctx, NodeValue* out) const override {
+    const int64_t rows = static_cast<int64_t>(output_.rows.size()), n = output_.n;
+    out->x.resize(rows * n);
+    out->x32.clear();
+    for (int64_t r = 0; r < rows; ++r) {
+      Envelope(in.x.data() + r * n, n, *ctx.plans, out->x.data() + r * n);
+    }
+  }
 };
 
 }  // namespace
@@ -297,6 +317,21 @@ void RegisterSignalFeatures(FeatureBank& bank) {
       const int64_t padlen = std::min<int64_t>(3 * taps, parent.n - 1);
       return std::make_unique<BandpassPreprocessor>(
           parent, FirwinBandpass(taps, *f_min, *f_max, info.fs), padlen);
+    };
+    bank.Add(std::move(def));
+  }
+  {
+    FeatureDef def;
+    def.fn = "signal_envelope_preprocessor";
+    def.summary = "amplitude envelope (scipy.signal.envelope: |analytic signal|, mean removed)";
+    def.parents = SignalProducers();
+    def.preprocessor =
+        [](ParamReader& params, const NodeShape& parent,
+           const SignalInfo&) -> absl::StatusOr<std::unique_ptr<PreprocessorKernel>> {
+      NF_RETURN_IF_ERROR(params.Finish());
+      // scipy's default band [1, (n + 1) // 2) is empty below 3 samples.
+      NF_RETURN_IF_ERROR(NeedSamples(parent, 3, params.path(), "signal_envelope_preprocessor"));
+      return std::make_unique<EnvelopePreprocessor>(parent);
     };
     bank.Add(std::move(def));
   }

@@ -1,6 +1,7 @@
 // Parity with EEGDash (tests/data/eegdash, copied from the golden set): every
 // column of the how-to and all-features trees, compared by name within the
 // tolerances of the golden README (section 5), on the same float32 windows.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -70,6 +71,18 @@ Rule RuleFor(const std::string& column) {
       {"ent", {Rule::kRelative, 1e-12, 0.005}},
       {"mse", {Rule::kRelative, 1e-12, 0.005}},
       {"dfa_", {Rule::kRelative, 1e-6}},
+      // Picked pairs (pairpick_eegdash_head.csv) keep their leaves' rules.
+      {"conn_coh_pp_icoh_", {Rule::kAbsolute, 2e-5}},
+      {"conn_coh_pp_lcoh_", {Rule::kAbsolute, 2e-5}},
+      {"alpha_ph_pp_ciplv_", {Rule::kAbsolute, 2e-5}},
+      {"alpha_ph_pp_wpli_", {Rule::kAbsolute, 2e-5}},
+      {"alpha_ph_pp_pli_", {Rule::kAbsolute, 2.0 / 512}},
+      {"alpha_ph_pp_dpli_", {Rule::kAbsolute, 2.0 / 512}},
+      // The windows as columns are the float32 samples themselves. EEGDash's
+      // envelope of float32 windows is float32 (scipy.fft keeps single
+      // precision); ours is float64: 1e-6 of its largest value (4.3e-5 V).
+      {"raw_", {Rule::kExact}},
+      {"env_as_", {Rule::kAbsolute, 5e-11}},
   };
   Rule best;
   size_t best_len = 0;
@@ -208,6 +221,98 @@ TEST(EegdashParity, HowtoTreeMatchesV080) {
                        Info(128, {"O1", "Oz", "O2", "Cz", "Pz", "POz"}, 1.0, 40.0), x, n, t);
   ASSERT_TRUE(table.ok()) << table.status();
   ExpectParity(*table, testing::LoadCsv("eegdash/howto_eegdash_v080_rows.csv"));
+}
+
+// pick_channel_pairs_preprocessor under the coherency and phase-difference
+// preprocessors of the all-features tree: the picked pairs' columns, in the
+// order picked, are EEGDash HEAD's own values of those pairs
+// (pairpick_eegdash_head.csv, made by make_eegdash_084_goldens.py).
+TEST(EegdashParity, PairPickKeepsEegdashHeadPairsInTheGivenOrder) {
+  int64_t n, c, t;
+  const std::vector<float> x = LoadWindows("eegdash/allfeatures_X.npy", &n, &c, &t);
+  auto table = testing::Extract(ReadText("eegdash/pairpick_pipeline.json"),
+                                Info(256, {"Fz", "C3", "C4", "Pz"}, 1.0, 100.0), x, n, t);
+  ASSERT_TRUE(table.ok()) << table.status();
+  const CsvTable golden = testing::LoadCsv("eegdash/pairpick_eegdash_head.csv");
+  ExpectParity(*table, golden);
+  // Picked pairs have an order of their own (EEGDash's follows the list).
+  std::vector<std::string> expected(golden.columns.begin(), golden.columns.end() - 1);
+  EXPECT_EQ(table->columns, expected);
+}
+
+// signal_envelope_preprocessor and signal features of its output on float32
+// windows: scipy >= 1.16's envelope transcribed (make_eegdash_084_goldens.py),
+// run in float32 as EEGDash runs it. Ours is float64; the two differ by at
+// most 2.1e-7 relative here, so the default 2e-6 applies.
+TEST(EegdashParity, SignalEnvelopeTreeMatchesTheScipyEnvelopeTranscription) {
+  int64_t n, c, t;
+  std::vector<float> x = LoadWindows("eegdash/allfeatures_X.npy", &n, &c, &t);
+  const int64_t windows = 16;
+  x.resize(windows * c * t);
+  auto table = testing::Extract(ReadText("eegdash/envelope_pipeline.json"),
+                                Info(256, {"Fz", "C3", "C4", "Pz"}, 1.0, 100.0), x, windows, t);
+  ASSERT_TRUE(table.ok()) << table.status();
+  ExpectParity(*table, testing::LoadCsv("eegdash/envelope_eegdash_v084.csv"));
+}
+
+// The envelope itself, read back through preprocessor_as_feature, against
+// the transcription run in float64 (envelope_f64.npy): the same algorithm in
+// the same precision, so within 1e-12 of each channel's largest value.
+TEST(EegdashParity, SignalEnvelopeEqualsTheFloat64Transcription) {
+  int64_t n, c, t;
+  std::vector<float> x = LoadWindows("eegdash/allfeatures_X.npy", &n, &c, &t);
+  const NpyArray golden = testing::LoadNpy("eegdash/envelope_f64.npy");
+  ASSERT_EQ(golden.header.shape.size(), 3u);
+  const int64_t windows = golden.header.shape[0];
+  ASSERT_EQ(golden.header.shape[1], c);
+  ASSERT_EQ(golden.header.shape[2], t);
+  x.resize(windows * c * t);
+  const std::string pipeline = R"({"features": [{"name": "env",
+      "preprocessor": {"fn": "signal_envelope_preprocessor"},
+      "features": [{"name": "as", "fn": "preprocessor_as_feature"}]}]})";
+  const std::vector<std::string> channels = {"Fz", "C3", "C4", "Pz"};
+  auto table = testing::Extract(pipeline, Info(256, channels, 1.0, 100.0), x, windows, t);
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(static_cast<int64_t>(table->columns.size()), c * t);
+  const double* want = golden.as<double>();
+  for (int64_t w = 0; w < windows; ++w) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double* row = want + (w * c + ch) * t;
+      const double scale = *std::max_element(row, row + t);
+      double worst = 0.0;
+      for (int64_t i = 0; i < t; ++i) {
+        // Columns are sample-major: env_as_<i>_<channel>.
+        const int64_t col = i * c + ch;
+        ASSERT_EQ(table->columns[col], absl::StrCat("env_as_", i, "_", channels[ch]));
+        worst = std::max(worst, std::fabs(table->at(w, col) - row[i]));
+      }
+      EXPECT_LE(worst, 1e-12 * scale) << "window " << w << " channel " << channels[ch];
+    }
+  }
+}
+
+// preprocessor_as_feature at the root (the windows) and under the envelope,
+// on 64-sample windows: EEGDash's cell for each, spelled out per sample and
+// channel (asfeature_eegdash_v084.csv).
+TEST(EegdashParity, PreprocessorAsFeatureSpellsOutEegdashCells) {
+  int64_t n, c, t;
+  const std::vector<float> x = LoadWindows("eegdash/allfeatures_X.npy", &n, &c, &t);
+  const int64_t windows = 4, samples = 64;
+  std::vector<float> cut;
+  for (int64_t w = 0; w < windows; ++w) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float* row = x.data() + (w * c + ch) * t;
+      cut.insert(cut.end(), row, row + samples);
+    }
+  }
+  auto table =
+      testing::Extract(ReadText("eegdash/asfeature_pipeline.json"),
+                       Info(256, {"Fz", "C3", "C4", "Pz"}, 1.0, 100.0), cut, windows, samples);
+  ASSERT_TRUE(table.ok()) << table.status();
+  const CsvTable golden = testing::LoadCsv("eegdash/asfeature_eegdash_v084.csv");
+  ExpectParity(*table, golden);
+  std::vector<std::string> expected(golden.columns.begin(), golden.columns.end() - 1);
+  EXPECT_EQ(table->columns, expected);
 }
 
 // The comparison can fail: one column off by 1e-5 relative (a float32

@@ -6,15 +6,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/feature_testing.h"
+#include "tests/testing/status_matchers.h"
 
 namespace neurofeat {
 namespace {
 
+using ::neurofeat::testing::BuildTree;
 using ::neurofeat::testing::ColumnValues;
 using ::neurofeat::testing::Extract;
 using ::neurofeat::testing::GroupPipeline;
 using ::neurofeat::testing::InfoFor;
 using ::neurofeat::testing::LeafPipeline;
+using ::neurofeat::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 // One window, one channel.
 double One(const std::string& fn, const std::vector<float>& x, const std::string& params = "{}",
@@ -109,6 +114,101 @@ TEST(SignalFeaturesTest, ChannelsAreIndependentAndNamed) {
   ASSERT_TRUE(t.ok());
   EXPECT_THAT(t->columns, ::testing::ElementsAre("f_c0", "f_c1"));
   EXPECT_THAT(t->values, ::testing::ElementsAre(4.5, 9.0));
+}
+
+// An AM tone 1 + 0.5 cos(3 t) times a 40-period carrier on whole periods:
+// the envelope is the modulation, whose mean is 1, range 1, and variance 1/8.
+TEST(SignalEnvelopeTest, FeaturesOfAnAmTonesEnvelopeAreTheModulations) {
+  const int n = 256;
+  std::vector<float> x(n);
+  for (int i = 0; i < n; ++i) {
+    x[i] = static_cast<float>((1.0 + 0.5 * std::cos(2 * std::numbers::pi * 3 * i / n)) *
+                              std::cos(2 * std::numbers::pi * 40 * i / n));
+  }
+  const std::string pipeline = R"({"features": [{"name": "env",
+      "preprocessor": {"fn": "signal_envelope_preprocessor"},
+      "features": [{"name": "mean", "fn": "signal_mean"},
+                   {"name": "ptp", "fn": "signal_peak_to_peak"},
+                   {"name": "var", "fn": "signal_variance"}]}]})";
+  auto t = Extract(pipeline, InfoFor(256, 1), x, 1, n);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_THAT(t->columns, ::testing::ElementsAre("env_mean_c0", "env_ptp_c0", "env_var_c0"));
+  // float32 input: its rounding (6e-8) is all that separates them.
+  EXPECT_NEAR(ColumnValues(*t, "env_mean_c0")[0], 1.0, 1e-6);
+  EXPECT_NEAR(ColumnValues(*t, "env_ptp_c0")[0], 1.0, 1e-6);
+  EXPECT_NEAR(ColumnValues(*t, "env_var_c0")[0], 0.125, 1e-6);
+}
+
+// Each channel's envelope is its own: a channel of zeros has none, and
+// another channel's tone does not leak into it.
+TEST(SignalEnvelopeTest, ChannelsAreIndependent) {
+  const int n = 128;
+  std::vector<float> x = Sine(n, 8.0 / n, 3.0);
+  x.resize(2 * n, 0.0f);
+  auto t = Extract(GroupPipeline("signal_envelope_preprocessor", "{}", "signal_mean"),
+                   InfoFor(128, 2), x, 1, n);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_NEAR(ColumnValues(*t, "g_f_c0")[0], 3.0, 1e-5);
+  EXPECT_EQ(ColumnValues(*t, "g_f_c1")[0], 0.0);
+}
+
+// EEGDash: feature_predecessor() (a signal) in, SignalOutputType out. So it
+// takes the windows, the band-pass filter or another envelope, and feeds
+// signal features, the band-pass filter and the spectra; not phase
+// differences (band-pass only), and it cannot follow a spectrum.
+TEST(SignalEnvelopeTest, ParentsAndChildrenAreEegdashs) {
+  const auto info = InfoFor(256, 2, 1.0, 100.0);
+  EXPECT_TRUE(BuildTree(R"({"features": [{"name": "a",
+      "preprocessor": {"fn": "signal_bandpass_filter_preprocessor", "params": {"f_min": 8, "f_max": 12}},
+      "features": [{"name": "e", "preprocessor": {"fn": "signal_envelope_preprocessor"},
+        "features": [
+          {"name": "e2", "preprocessor": {"fn": "signal_envelope_preprocessor"},
+           "features": [{"name": "m", "fn": "signal_mean"}]},
+          {"name": "s", "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
+           "features": [{"name": "p", "fn": "spectral_root_total_power"}]},
+          {"name": "b", "preprocessor": {"fn": "signal_bandpass_filter_preprocessor",
+                                         "params": {"f_min": 1, "f_max": 4}},
+           "features": [{"name": "v", "fn": "signal_variance"}]},
+          {"name": "t", "fn": "connectivity_temporal_correlation"}]}]}]})",
+                        info, 512)
+                  .ok());
+  EXPECT_THAT(BuildTree(R"({"features": [{"name": "s",
+      "preprocessor": {"fn": "spectral_preprocessor", "params": {"window_size_in_sec": 1.0}},
+      "features": [{"name": "e", "preprocessor": {"fn": "signal_envelope_preprocessor"},
+                    "features": [{"name": "m", "fn": "signal_mean"}]}]}]})",
+                        info, 512)
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("features.s.features.e.preprocessor"),
+                             HasSubstr("signal_envelope_preprocessor cannot take the output of "
+                                       "spectral_preprocessor"))));
+  EXPECT_THAT(BuildTree(R"({"features": [{"name": "e",
+      "preprocessor": {"fn": "signal_envelope_preprocessor"},
+      "features": [{"name": "ph", "preprocessor": {"fn": "connectivity_phase_diff_preprocessor"},
+                    "features": [{"name": "plv", "fn": "connectivity_phase_locking_value"}]}]}]})",
+                        info, 512)
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("cannot take the output of signal_envelope_preprocessor"),
+                             HasSubstr("signal_bandpass_filter_preprocessor"))));
+}
+
+// scipy's band [1, (n + 1) // 2) is empty for n < 3, where scipy raises; and
+// EEGDash's function takes no parameter (x only).
+TEST(SignalEnvelopeTest, NeedsThreeSamplesAndTakesNoParameters) {
+  const std::string pipeline = GroupPipeline("signal_envelope_preprocessor", "{}", "signal_mean");
+  EXPECT_THAT(BuildTree(pipeline, InfoFor(256, 1), 2).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("features.g.preprocessor"),
+                             HasSubstr("at least 3 samples per window, got 2"))));
+  EXPECT_TRUE(BuildTree(pipeline, InfoFor(256, 1), 3).ok());
+  EXPECT_THAT(BuildTree(GroupPipeline("signal_envelope_preprocessor", R"({"squared": true})",
+                                      "signal_mean"),
+                        InfoFor(256, 1), 64)
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("features.g.preprocessor.params.squared"),
+                             HasSubstr("unknown parameter (known: none)"))));
 }
 
 }  // namespace
