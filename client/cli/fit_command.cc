@@ -23,6 +23,7 @@
 #include "core/io/npy.h"
 #include "core/io/recording_readers.h"
 #include "core/status_macros.h"
+#include "core/util/json.h"
 
 namespace neurofeat::client {
 namespace {
@@ -129,7 +130,9 @@ absl::Status Run(const ParsedArgs& args) {
                                                                ": ", response.status().message()));
   }
   for (const std::string& line : response->report()) std::printf("fitted %s\n", line.c_str());
-  const std::string out_text = api::PipelineToJson(response->pipeline()) + "\n";
+  // Canonical JSON (sorted keys): the same fit is the same file.
+  NF_ASSIGN_OR_RETURN(JsonValue fitted, ParseJson(api::PipelineToJson(response->pipeline())));
+  const std::string out_text = ToCanonicalJson(fitted) + "\n";
   std::ofstream out(output, std::ios::binary | std::ios::trunc);
   out << out_text;
   out.close();

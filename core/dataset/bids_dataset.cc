@@ -90,7 +90,12 @@ class Listings {
     if (it != cache_.end()) return it->second;
     std::vector<std::pair<std::string, bool>>& out = cache_[relative];
     absl::StatusOr<std::string> dir = Resolve(relative);
-    if (!dir.ok()) return out;
+    if (!dir.ok()) {
+      // A folder the policy refuses (a link out of the data roots) is an
+      // error of the scan, not an empty folder.
+      if (dir.status().code() != absl::StatusCode::kNotFound) error_.Update(dir.status());
+      return out;
+    }
     std::error_code ec;
     for (fs::directory_iterator d(*dir, ec), end; !ec && d != end; d.increment(ec)) {
       std::error_code type_ec;
@@ -106,6 +111,9 @@ class Listings {
     return path;
   }
 
+  // The first refusal met while listing (OK when none).
+  const absl::Status& error() const { return error_; }
+
   absl::StatusOr<std::string> Read(const std::string& relative) const {
     NF_ASSIGN_OR_RETURN(const std::string path, Resolve(relative));
     absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxSidecarBytes);
@@ -120,6 +128,7 @@ class Listings {
   std::string root_;
   const BidsAccess& access_;
   std::map<std::string, std::vector<std::pair<std::string, bool>>> cache_;
+  absl::Status error_;
 };
 
 std::string Join(const std::string& dir, const std::string& name) {
@@ -352,6 +361,7 @@ absl::StatusOr<std::vector<BidsRecording>> ScanBidsDataset(const std::string& ro
       }
     }
   }
+  NF_RETURN_IF_ERROR(listings.error());
   std::vector<BidsRecording> out;
   for (const auto& [name, path] : found) {
     std::string datatype = name.suffix;

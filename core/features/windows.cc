@@ -79,7 +79,7 @@ WindowGrid WindowGrid::Epochs(int64_t n_windows, int64_t n_times) {
 }
 
 absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int64_t n_windows,
-                                          int64_t channels, int64_t n_times) {
+                                          int64_t channels, int64_t n_times, bool check_finite) {
   if (n_windows < 1 || channels < 1 || n_times < 1) {
     return absl::InvalidArgumentError(absl::StrCat("epochs must have shape (n_windows, channels, ",
                                                    "n_times) with every size >= 1, got (",
@@ -103,7 +103,7 @@ absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int
       for (int64_t i = 0; i < total; ++i) w.data[i] = static_cast<const int16_t*>(data)[i];
       break;
   }
-  for (int64_t i = 0; i < total; ++i) {
+  for (int64_t i = 0; check_finite && i < total; ++i) {
     if (!std::isfinite(w.data[i])) {
       const int64_t per = channels * n_times;
       return absl::InvalidArgumentError(absl::StrCat("epochs: sample ", w.data[i], " at window ",
@@ -155,7 +155,8 @@ absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path) {
   return f;
 }
 
-absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_t count) {
+absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_t count,
+                                   bool check_finite) {
   const int64_t per = file.channels * file.n_times;
   const size_t item = SampleTypeSize(file.type);
   std::vector<std::byte> raw(static_cast<size_t>(count * per) * item);
@@ -163,7 +164,7 @@ absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_
                                 file.data_offset + first * per * static_cast<int64_t>(item),
                                 file.path));
   absl::StatusOr<Windows> w =
-      WindowsFromEpochs(file.type, raw.data(), count, file.channels, file.n_times);
+      WindowsFromEpochs(file.type, raw.data(), count, file.channels, file.n_times, check_finite);
   if (!w.ok())
     return absl::InvalidArgumentError(absl::StrCat(file.path, ": ", w.status().message()));
   for (int64_t k = 0; k < count; ++k) w->start_sample[k] = (first + k) * file.n_times;

@@ -54,7 +54,10 @@ struct EpochsFile {
 absl::StatusOr<EpochsFile> OpenEpochsFile(const std::string& path);
 // ReadEpochs() reads windows [first, first + count) as float32 (finite
 // values only); start samples are window * n_times.
-absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_t count);
+// `check_finite` false leaves the check to the caller (a fit that names
+// the channels in its message).
+absl::StatusOr<Windows> ReadEpochs(const EpochsFile& file, int64_t first, int64_t count,
+                                   bool check_finite = true);
 
 class WindowGrid;
 absl::StatusOr<WindowGrid> WindowStarts(int64_t frames, const WindowSpec& spec);
@@ -109,7 +112,8 @@ absl::StatusOr<WindowGrid> WindowStarts(int64_t frames, const WindowSpec& spec);
 // WindowsFromEpochs() takes (n_windows, channels, n_times) samples in C order
 // (float32, float64 or int16) and makes float32 windows.
 absl::StatusOr<Windows> WindowsFromEpochs(SampleType type, const void* data, int64_t n_windows,
-                                          int64_t channels, int64_t n_times);
+                                          int64_t channels, int64_t n_times,
+                                          bool check_finite = true);
 
 }  // namespace neurofeat
 

@@ -12,6 +12,7 @@
 #include "core/util/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/server_process.h"
 #include "tests/testing/cli_runner.h"
 #include "tests/testing/test_data.h"
 
@@ -118,6 +119,35 @@ TEST(FitCliTest, CommonSpatialPatternFitsAndExtractsAsEegDash) {
     EXPECT_LT(worst, 1e-7) << col;
     std::printf("%s: max relative difference %.3g\n", col.c_str(), worst);
   }
+}
+
+// One FitRequest, one FitJob: a server's fit (windows uploaded, or read
+// there) is the embedded fit, byte for byte.
+TEST(FitCliTest, OnAServerUploadedOrReadThereTheFitIsTheSame) {
+  TempDir dir;
+  WriteFile(dir.File("p.json"), kCspPipeline);
+  const std::string x = TestDataPath("eegdash/allfeatures_X.npy");
+  const std::string common =
+      absl::StrCat(" --labels ", TestDataPath("eegdash/allfeatures_target.npy"), " --channels ",
+                   kChannels, " --pipeline ", dir.File("p.json"));
+  auto embedded = RunNeurofeat(
+      absl::StrCat("fit --input ", x, common, " --output ", dir.File("embedded.json")), dir);
+  ASSERT_EQ(embedded.exit_code, 0) << embedded.output;
+  testing::ServerProcess server;
+  ASSERT_TRUE(server.started()) << server.Log();
+  auto uploaded = RunNeurofeat(absl::StrCat("fit --server ", server.target(), " --input ", x,
+                                            common, " --output ", dir.File("uploaded.json")),
+                               dir);
+  ASSERT_EQ(uploaded.exit_code, 0) << uploaded.output << server.Log();
+  WriteFile(server.data_root() + "/x.npy", ReadFile(x));
+  auto remote = RunNeurofeat(absl::StrCat("fit --server ", server.target(), " --remote-path x.npy",
+                                          common, " --output ", dir.File("remote.json")),
+                             dir);
+  ASSERT_EQ(remote.exit_code, 0) << remote.output << server.Log();
+  const std::string want = ReadFile(dir.File("embedded.json"));
+  ASSERT_THAT(want, HasSubstr("\"fitted\""));
+  EXPECT_EQ(ReadFile(dir.File("uploaded.json")), want);
+  EXPECT_EQ(ReadFile(dir.File("remote.json")), want);
 }
 
 TEST(FitCliTest, AnUnfittedTrainableNodeIsAnErrorThatSaysToFit) {
