@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "core/buffer_pool.h"
 #include "core/checked_math.h"
 #include "core/io/regular_file.h"
 #include "core/status_macros.h"
@@ -92,8 +93,11 @@ constexpr int kMaxDepth = 64;
 constexpr int64_t kMaxMetaTagBytes = int64_t{64} << 20;
 // Split parts of one recording (each <= 2 GB).
 constexpr int kMaxParts = 512;
-// Bytes of samples converted per pread in GetTraces().
-constexpr int64_t kReadChunkBytes = int64_t{8} << 20;
+// Bytes of samples read per pread in GetTraces(): small enough to stay in
+// the L2 cache until converted.
+constexpr int64_t kReadChunkBytes = int64_t{256} << 10;
+// Samples converted per flat loop (the calibration row repeated to this).
+constexpr int64_t kCalBlockSamples = 2048;
 // Annotation onsets/durations in seconds: microseconds must stay exact in a
 // double and far from int64 overflow (2^53 us is 285 years).
 constexpr double kMaxAnnotationSeconds = 9.0e9;
@@ -1417,17 +1421,15 @@ inline double LoadSample<double>(const unsigned char* p) {
   return BeF64(p);
 }
 
-// ConvertRows() writes frames x channels values = stored x cal (what
-// _mult_cal_one does: float64(stored) *= cals).
+// ConvertSamples() writes n values = stored x cal (what _mult_cal_one
+// does: float64(stored) *= cals), `cals` holding each sample's factor. One
+// flat loop, so the compiler vectorises it whatever the channel count.
 template <typename T>
-void ConvertRows(const unsigned char* __restrict src, int64_t frames, int64_t channels,
-                 const double* __restrict cals, double* __restrict dst) {
-  for (int64_t f = 0; f < frames; ++f) {
-    const unsigned char* s = src + f * channels * static_cast<int64_t>(sizeof(T));
-    double* d = dst + f * channels;
-    for (int64_t c = 0; c < channels; ++c) {
-      d[c] = static_cast<double>(LoadSample<T>(s + c * static_cast<int64_t>(sizeof(T)))) * cals[c];
-    }
+void ConvertSamples(const unsigned char* __restrict src, int64_t n, const double* __restrict cals,
+                    double* __restrict dst) {
+  for (int64_t i = 0; i < n; ++i) {
+    dst[i] =
+        static_cast<double>(LoadSample<T>(src + i * static_cast<int64_t>(sizeof(T)))) * cals[i];
   }
 }
 
@@ -1439,12 +1441,19 @@ class FifSource final : public TraceSource {
   };
 
   FifSource(RecordingInfo info, std::vector<Part> parts, std::vector<Segment> segments,
-            std::vector<double> cals, int64_t frames)
+            const std::vector<double>& cals, int64_t frames)
       : info_(std::move(info)),
         parts_(std::move(parts)),
         segments_(std::move(segments)),
-        cals_(std::move(cals)),
-        frames_(frames) {}
+        channels_(static_cast<int64_t>(cals.size())),
+        block_rows_(std::max<int64_t>(1, kCalBlockSamples / channels_)),
+        frames_(frames) {
+    // The calibration row repeated for a block of rows (a few kB): the
+    // conversion is then one flat loop per block.
+    cal_block_.reserve(static_cast<size_t>(block_rows_ * channels_));
+    for (int64_t r = 0; r < block_rows_; ++r)
+      cal_block_.insert(cal_block_.end(), cals.begin(), cals.end());
+  }
 
   const RecordingInfo& info() const override { return info_; }
   int64_t num_frames() const override { return frames_; }
@@ -1452,7 +1461,7 @@ class FifSource final : public TraceSource {
 
   absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override {
     NF_RETURN_IF_ERROR(CheckFrameRange(start, end, frames_));
-    const int64_t channels = static_cast<int64_t>(cals_.size());
+    const int64_t channels = channels_;
     Traces t = Traces::Uninitialized(SampleType::kFloat64, end - start, channels);
     if (start == end) return t;
     // The segment holding `start`: the last whose first frame is <= start.
@@ -1460,7 +1469,9 @@ class FifSource final : public TraceSource {
         std::upper_bound(segments_.begin(), segments_.end(), start,
                          [](int64_t frame, const Segment& s) { return frame < s.first_frame; });
     --it;
-    std::vector<unsigned char> scratch;
+    // Room for one chunk of the widest type (the pool recycles it).
+    BufferPool::Block scratch_block;
+    unsigned char* scratch = nullptr;
     int64_t frame = start;
     while (frame < end) {
       const Segment& s = *it;
@@ -1475,28 +1486,38 @@ class FifSource final : public TraceSource {
         const int64_t chunk = std::max<int64_t>(1, kReadChunkBytes / frame_bytes);
         for (int64_t f0 = a; f0 < b; f0 += chunk) {
           const int64_t n = std::min(chunk, b - f0);
-          scratch.resize(static_cast<size_t>(n * frame_bytes));
-          absl::Status st = PreadFully(parts_[s.part].fd.get(), scratch.data(), scratch.size(),
-                                       s.data_pos + f0 * frame_bytes, parts_[s.part].name);
+          if (scratch == nullptr) {
+            scratch_block = BufferPool::Default().Acquire(
+                static_cast<size_t>(std::max(kReadChunkBytes, channels * 8)));
+            scratch = reinterpret_cast<unsigned char*>(scratch_block.get());
+          }
+          absl::Status st =
+              PreadFully(parts_[s.part].fd.get(), scratch, static_cast<size_t>(n * frame_bytes),
+                         s.data_pos + f0 * frame_bytes, parts_[s.part].name);
           if (!st.ok()) {
             return absl::Status(
                 st.code(), absl::StrCat("reading frame ", s.first_frame + f0, ": ", st.message()));
           }
           double* d = out + (f0 - a) * channels;
-          switch (s.type) {
-            case kTypeShort:
-            case kTypeDauPack16:
-              ConvertRows<int16_t>(scratch.data(), n, channels, cals_.data(), d);
-              break;
-            case kTypeInt:
-              ConvertRows<int32_t>(scratch.data(), n, channels, cals_.data(), d);
-              break;
-            case kTypeFloat:
-              ConvertRows<float>(scratch.data(), n, channels, cals_.data(), d);
-              break;
-            default:
-              ConvertRows<double>(scratch.data(), n, channels, cals_.data(), d);
-              break;
+          for (int64_t r = 0; r < n; r += block_rows_) {
+            const int64_t samples = std::min(block_rows_, n - r) * channels;
+            const unsigned char* src = scratch + r * frame_bytes;
+            double* dst = d + r * channels;
+            switch (s.type) {
+              case kTypeShort:
+              case kTypeDauPack16:
+                ConvertSamples<int16_t>(src, samples, cal_block_.data(), dst);
+                break;
+              case kTypeInt:
+                ConvertSamples<int32_t>(src, samples, cal_block_.data(), dst);
+                break;
+              case kTypeFloat:
+                ConvertSamples<float>(src, samples, cal_block_.data(), dst);
+                break;
+              default:
+                ConvertSamples<double>(src, samples, cal_block_.data(), dst);
+                break;
+            }
           }
         }
       }
@@ -1510,7 +1531,9 @@ class FifSource final : public TraceSource {
   RecordingInfo info_;
   std::vector<Part> parts_;
   std::vector<Segment> segments_;  // ordered, contiguous, covering [0, frames_)
-  std::vector<double> cals_;
+  int64_t channels_ = 0;
+  int64_t block_rows_ = 1;
+  std::vector<double> cal_block_;  // block_rows_ x (range * cal of each channel)
   int64_t frames_ = 0;
 };
 
