@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -403,7 +404,7 @@ class FifFile {
   std::string truncation_;
 };
 
-// WindowReader: reads small pieces of a file through a 64 kB window, so
+// WindowReader: reads small pieces of a file through an 8 kB window, so
 // walking the headers of small metadata tags costs one pread per window,
 // not one per tag.
 class WindowReader {
@@ -428,7 +429,7 @@ class WindowReader {
   }
 
  private:
-  static constexpr size_t kWindowBytes = 64 * 1024;
+  static constexpr size_t kWindowBytes = 8 * 1024;
   int fd_;
   int64_t file_size_;
   const std::string& name_;
@@ -729,33 +730,27 @@ absl::StatusOr<std::string> MneChannelType(const Channel& ch) {
 // UniqueChannelNames() is _unique_channel_names() in mne/io/meas_info.py:
 // duplicates get "-0", "-1" ... (or "-a" ...) as MNE renames them. MNE
 // walks the duplicated names in set order; here in sorted order, the same
-// unless two renamings collide.
+// unless two renamings collide. O(n log n) for any number of duplicates.
 absl::Status UniqueChannelNames(std::vector<std::string>& names, const std::string& file) {
-  std::set<std::string> seen, dups;
-  for (const std::string& n : names) {
-    if (!seen.insert(n).second) dups.insert(n);
+  std::map<std::string, int64_t> count;  // of each name in `names` as it changes
+  std::map<std::string, std::vector<size_t>> where;
+  for (size_t i = 0; i < names.size(); ++i) {
+    ++count[names[i]];
+    where[names[i]].push_back(i);
   }
-  for (const std::string& stem : dups) {
-    std::vector<size_t> overlaps;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == stem) overlaps.push_back(i);
-    }
+  for (const auto& [stem, overlaps] : where) {
+    if (overlaps.size() < 2) continue;
     for (size_t idx = 0; idx < overlaps.size(); ++idx) {
-      std::vector<std::string> suffixes = {absl::StrCat(idx)};
-      for (char c = 'a'; c <= 'z'; ++c) suffixes.push_back(std::string(1, c));
-      std::string candidate;
-      bool found = false;
-      for (const std::string& suffix : suffixes) {
-        candidate = absl::StrCat(stem, "-", suffix);
-        if (std::find(names.begin(), names.end(), candidate) == names.end()) {
-          found = true;
-          break;
-        }
+      std::string candidate = absl::StrCat(stem, "-", idx);
+      for (char c = 'a'; count[candidate] > 0 && c <= 'z'; ++c) {
+        candidate = absl::StrCat(stem, "-", std::string(1, c));
       }
-      if (!found) {
+      if (count[candidate] > 0) {
         return absl::InvalidArgumentError(absl::StrCat(
             file, ": channel name ", stem, " is duplicated too often to be made unique"));
       }
+      --count[stem];
+      ++count[candidate];
       names[overlaps[idx]] = candidate;
     }
   }
@@ -1356,6 +1351,18 @@ absl::StatusOr<std::vector<RecordingEvent>> MakeEvents(const std::string& file,
                                                        const EventContext& ctx) {
   const double sfreq = ctx.sfreq;
   const double first_time = static_cast<double>(ctx.first_samp) / sfreq;
+  const double last_time = static_cast<double>(ctx.n_times - 1) / sfreq + 1.0 / sfreq;
+  if (annotations.empty() && skips.empty()) return std::vector<RecordingEvent>();
+  // Times in seconds stay where microseconds are exact (and far from int64
+  // overflow), so every frame below is too.
+  for (const double t : {first_time, last_time, static_cast<double>(ctx.first_samp_tag) / sfreq}) {
+    if (!(std::fabs(t) <= kMaxAnnotationSeconds)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": first sample ", ctx.first_samp, " and ", ctx.n_times, " frames at ",
+                       sfreq, " Hz put the recording beyond ", kMaxAnnotationSeconds,
+                       " s; its events cannot be placed"));
+    }
+  }
   if (!ctx.meas_date_us.has_value()) {
     if (orig_time_us.has_value() && !annotations.empty()) {
       return absl::InvalidArgumentError(
@@ -1366,7 +1373,6 @@ absl::StatusOr<std::vector<RecordingEvent>> MakeEvents(const std::string& file,
     }
     for (Annotation& a : annotations) a.onset -= static_cast<double>(ctx.first_samp_tag) / sfreq;
   }
-  const double last_time = static_cast<double>(ctx.n_times - 1) / sfreq + 1.0 / sfreq;
   if (!orig_time_us.has_value() || !ctx.meas_date_us.has_value()) {
     if (!annotations.empty()) {
       CropAnnotations(annotations, 0, 0, StampMicros(last_time));
@@ -1390,6 +1396,11 @@ absl::StatusOr<std::vector<RecordingEvent>> MakeEvents(const std::string& file,
     const double onset = a.onset - first_time;
     const double on = RoundHalfEven(onset * sfreq);
     const double end = RoundHalfEven((onset + a.duration) * sfreq);
+    if (!(std::fabs(on) <= static_cast<double>(kMaxCount)) ||
+        !(std::fabs(end) <= static_cast<double>(kMaxCount))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": annotation ", a.description, " at ", a.onset, " s is not a frame"));
+    }
     RecordingEvent e;
     e.onset_frame = static_cast<int64_t>(on);
     e.duration_frames = static_cast<int64_t>(end) - e.onset_frame;
@@ -1630,7 +1641,7 @@ absl::StatusOr<OpenedRecording> OpenFif(const std::string& path, const ReaderOpt
   ri.sampling_rate_hz = info0.sfreq;
   ri.channel_ids = info0.ch_names;
   ri.channel_ids_from_file = true;
-  ri.unit = "V";
+  ri.unit = std::string("V");  // (not = "V": GCC 12 -Wrestrict false positive)
   ri.channel_types = info0.ch_types;
   // Values are SI units (V for EEG): x1e6 is µV (µT, µT/m for MEG).
   ri.gain_to_uv.assign(info0.ch_names.size(), 1e6);
