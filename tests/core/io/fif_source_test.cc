@@ -32,9 +32,9 @@ using ::neurofeat::testing::StatusIs;
 using ::testing::HasSubstr;
 
 // Every recording make_fif_files.py writes (the first part's name).
-const char* const kRecordings[] = {"short_raw.fif",  "int_raw.fif",   "single_raw.fif",
-                                   "double_raw.fif", "split_raw.fif", "skips_raw.fif",
-                                   "nodate_eeg.fif"};
+const char* const kRecordings[] = {"short_raw.fif",  "int_raw.fif",     "single_raw.fif",
+                                   "double_raw.fif", "split_raw.fif",   "skips_raw.fif",
+                                   "nodate_eeg.fif", "dupnames_raw.fif"};
 
 // MNE's reading of one recording (NAME.ref.json, NAME.ref.npy).
 struct Reference {
@@ -224,6 +224,10 @@ TEST_F(FifSourceTest, VariantsExerciseWhatTheyShould) {
   // The long name is kept whole (FIFF_CH_INFO holds 15 characters).
   const Reference s = LoadReference("short_raw.fif");
   EXPECT_EQ(s.ch_names[3], "Oz_a_very_long_channel_name");
+  // Duplicate names are numbered as MNE numbers them.
+  const Reference d = LoadReference("dupnames_raw.fif");
+  EXPECT_EQ(d.ch_names[0], "Fz-0");
+  EXPECT_EQ(d.ch_names[1], "Fz-1");
   // A description with a colon and one with a Latin-1 letter.
   std::vector<std::string> descriptions;
   for (const RecordingEvent& e : s.events) descriptions.push_back(e.description);
@@ -254,6 +258,21 @@ TEST_F(FifSourceTest, SplitRecordingListsItsParts) {
   EXPECT_EQ(rec->more_data_paths,
             (std::vector<std::string>{File(ref.parts[1]), File(ref.parts[2])}));
   EXPECT_EQ(asked, rec->more_data_paths);
+}
+
+TEST_F(FifSourceTest, NextPartFromItsNumberWhenTheNameIsMissing) {
+  // Some writers give only FIFF_REF_FILE_NUM: MNE derives "split_raw-1.fif".
+  const Reference ref = LoadReference("split_raw.fif");
+  testing::TempDir dir;
+  CopyParts(dir_->path(), ref.parts, dir.path());
+  std::string part0 = testing::ReadFile(File(ref.parts[0]));
+  PutBe32(part0, FindTag(part0, 118, 0, 118).pos, 999);  // FIFF_REF_FILE_NAME -> unknown
+  testing::WriteFile(dir.File(ref.parts[0]), part0);
+  absl::StatusOr<OpenedRecording> rec = OpenFif(dir.File(ref.parts[0]), {});
+  ASSERT_THAT(rec, IsOk());
+  EXPECT_EQ(rec->more_data_paths,
+            (std::vector<std::string>{dir.File(ref.parts[1]), dir.File(ref.parts[2])}));
+  EXPECT_EQ(rec->source->num_frames(), ref.n_times);
 }
 
 TEST_F(FifSourceTest, ResolveErrorsPropagate) {

@@ -30,7 +30,12 @@ Recordings (all deterministic, fixed seeds):
   nodate_eeg.fif
       no measurement date (annotations relative to the first sample), a BIDS
       name ending, buffers of an odd length.
+  dupnames_raw.fif
+      short_raw.fif with channel 1 renamed to channel 0's name (as some
+      acquisitions write them): MNE renames both to Fz-0, Fz-1 (with a
+      warning, allowed for this file only).
 """
+import struct
 import json
 import os
 import sys
@@ -166,6 +171,27 @@ def main():
     raw.save(os.path.join(out, 'nodate_eeg.fif'), fmt='int',
              buffer_size_sec=0.3, overwrite=True)
     write_ref(out, 'nodate_eeg.fif', ['nodate_eeg.fif'])
+
+    # Duplicate names: "Cz" -> "Fz" in the channel's FIFF_CH_INFO and in its
+    # extended FIFFB_CH_INFO block.
+    with open(os.path.join(out, 'short_raw.fif'), 'rb') as f:
+        data = bytearray(f.read())
+    pos = 0
+    while pos + 16 <= len(data):
+        kind, _, size, nxt = struct.unpack('>iIii', data[pos:pos + 16])
+        body = data[pos + 16:pos + 16 + size]
+        if kind == 203 and body[80:83] == b'Cz\0':  # FIFF_CH_INFO name
+            data[pos + 16 + 80:pos + 16 + 82] = b'Fz'
+        if kind == 258 and body == b'Cz':  # FIFF_CH_DACQ_NAME
+            data[pos + 16:pos + 18] = b'Fz'
+        if nxt < 0:
+            break
+        pos += 16 + size
+    with open(os.path.join(out, 'dupnames_raw.fif'), 'wb') as f:
+        f.write(bytes(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        write_ref(out, 'dupnames_raw.fif', ['dupnames_raw.fif'])
 
 
 if __name__ == '__main__':
