@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -103,64 +104,38 @@ constexpr int64_t kCalBlockSamples = 2048;
 // double and far from int64 overflow (2^53 us is 285 years).
 constexpr double kMaxAnnotationSeconds = 9.0e9;
 
-const char* KindName(int32_t kind) {
-  switch (kind) {
-    case kFileId:
-      return "FIFF_FILE_ID";
-    case kDirPointer:
-      return "FIFF_DIR_POINTER";
-    case kBlockStart:
-      return "FIFF_BLOCK_START";
-    case kRefRole:
-      return "FIFF_REF_ROLE";
-    case kRefFileNum:
-      return "FIFF_REF_FILE_NUM";
-    case kRefFileName:
-      return "FIFF_REF_FILE_NAME";
-    case kNchan:
-      return "FIFF_NCHAN";
-    case kSfreq:
-      return "FIFF_SFREQ";
-    case kChInfo:
-      return "FIFF_CH_INFO";
-    case kMeasDate:
-      return "FIFF_MEAS_DATE";
-    case kComment:
-      return "FIFF_COMMENT";
-    case kFirstSample:
-      return "FIFF_FIRST_SAMPLE";
-    case kLowpass:
-      return "FIFF_LOWPASS";
-    case kHighpass:
-      return "FIFF_HIGHPASS";
-    case kChKind:
-      return "FIFF_CH_KIND";
-    case kChRange:
-      return "FIFF_CH_RANGE";
-    case kChCal:
-      return "FIFF_CH_CAL";
-    case kChUnit:
-      return "FIFF_CH_UNIT";
-    case kChDacqName:
-      return "FIFF_CH_DACQ_NAME";
-    case kChCoilType:
-      return "FIFF_CH_COIL_TYPE";
-    case kDataBuffer:
-      return "FIFF_DATA_BUFFER";
-    case kDataSkip:
-      return "FIFF_DATA_SKIP";
-    case kBaselineMin:
-      return "FIFF_MNE_BASELINE_MIN";
-    case kBaselineMax:
-      return "FIFF_MNE_BASELINE_MAX";
-    default:
-      return nullptr;
-  }
-}
-
+// TagName() names a tag kind in messages ("FIFF_NCHAN", or "tag kind 7").
 std::string TagName(int32_t kind) {
-  const char* name = KindName(kind);
-  return name != nullptr ? std::string(name) : absl::StrCat("tag kind ", kind);
+  static constexpr std::pair<int32_t, const char*> kNames[] = {
+      {kFileId, "FIFF_FILE_ID"},
+      {kDirPointer, "FIFF_DIR_POINTER"},
+      {kBlockStart, "FIFF_BLOCK_START"},
+      {kRefRole, "FIFF_REF_ROLE"},
+      {kRefFileNum, "FIFF_REF_FILE_NUM"},
+      {kRefFileName, "FIFF_REF_FILE_NAME"},
+      {kNchan, "FIFF_NCHAN"},
+      {kSfreq, "FIFF_SFREQ"},
+      {kChInfo, "FIFF_CH_INFO"},
+      {kMeasDate, "FIFF_MEAS_DATE"},
+      {kComment, "FIFF_COMMENT"},
+      {kFirstSample, "FIFF_FIRST_SAMPLE"},
+      {kLowpass, "FIFF_LOWPASS"},
+      {kHighpass, "FIFF_HIGHPASS"},
+      {kChKind, "FIFF_CH_KIND"},
+      {kChRange, "FIFF_CH_RANGE"},
+      {kChCal, "FIFF_CH_CAL"},
+      {kChUnit, "FIFF_CH_UNIT"},
+      {kChDacqName, "FIFF_CH_DACQ_NAME"},
+      {kChCoilType, "FIFF_CH_COIL_TYPE"},
+      {kDataBuffer, "FIFF_DATA_BUFFER"},
+      {kDataSkip, "FIFF_DATA_SKIP"},
+      {kBaselineMin, "FIFF_MNE_BASELINE_MIN"},
+      {kBaselineMax, "FIFF_MNE_BASELINE_MAX"},
+  };
+  for (const auto& [k, name] : kNames) {
+    if (k == kind) return name;
+  }
+  return absl::StrCat("tag kind ", kind);
 }
 
 // ---------------------------------------------------------------------------
@@ -642,85 +617,40 @@ struct Channel {
   double cal = 1.0;
 };
 
-// MneChannelType() is mne.io.pick.channel_type(): the kind, refined by the
-// unit for MEG and by the coil type for EEG and fNIRS.
+// MneChannelType() is mne.io.pick.channel_type(): the kind (_first_rule),
+// refined by the unit for MEG and by the coil type for EEG and fNIRS
+// (_second_rules).
 absl::StatusOr<std::string> MneChannelType(const Channel& ch) {
-  switch (ch.kind) {
-    case 1:  // FIFFV_MEG_CH
-      if (ch.unit == 201) return std::string("grad");
-      if (ch.unit == 112) return std::string("mag");
-      break;
-    case 2:  // FIFFV_EEG_CH
-      if (ch.coil_type == 1 || ch.coil_type == 5 || ch.coil_type == 0) return std::string("eeg");
-      if (ch.coil_type == 6) return std::string("csd");
-      break;
-    case 301:
-      return std::string("ref_meg");
-    case 3:
-      return std::string("stim");
-    case 202:
-      return std::string("eog");
-    case 302:
-      return std::string("emg");
-    case 402:
-      return std::string("ecg");
-    case 602:
-      return std::string("resp");
-    case 502:
-      return std::string("misc");
-    case 920:
-      return std::string("exci");
-    case 910:
-      return std::string("ias");
-    case 900:
-      return std::string("syst");
-    case 802:
-      return std::string("seeg");
-    case 803:
-      return std::string("dbs");
-    case 102:
-      return std::string("bio");
-    case 700:
-    case 701:
-    case 702:
-    case 703:
-    case 704:
-    case 705:
-    case 706:
-    case 707:
-    case 708:
-    case 709:
-      return std::string("chpi");
-    case 1000:
-      return std::string("dipole");
-    case 1001:
-      return std::string("gof");
-    case 902:
-      return std::string("ecog");
-    case 1100:  // FIFFV_FNIRS_CH
-      switch (ch.coil_type) {
-        case 300:
-          return std::string("hbo");
-        case 301:
-          return std::string("hbr");
-        case 302:
-          return std::string("fnirs_cw_amplitude");
-        case 303:
-          return std::string("fnirs_od");
-        case 304:
-          return std::string("fnirs_fd_ac_amplitude");
-        case 305:
-          return std::string("fnirs_fd_phase");
-        default:
-          break;
-      }
-      break;
-    case 1200:
-      return std::string("temperature");
-    case 1300:
-      return std::string("gsr");
-    default:
-      break;
+  static constexpr std::pair<int32_t, const char*> kByKind[] = {
+      {301, "ref_meg"}, {3, "stim"},           {202, "eog"},  {302, "emg"},     {402, "ecg"},
+      {602, "resp"},    {502, "misc"},         {920, "exci"}, {910, "ias"},     {900, "syst"},
+      {802, "seeg"},    {803, "dbs"},          {102, "bio"},  {700, "chpi"},    {701, "chpi"},
+      {702, "chpi"},    {703, "chpi"},         {704, "chpi"}, {705, "chpi"},    {706, "chpi"},
+      {707, "chpi"},    {708, "chpi"},         {709, "chpi"}, {1000, "dipole"}, {1001, "gof"},
+      {902, "ecog"},    {1200, "temperature"}, {1300, "gsr"},
+  };
+  // (kind, unit or coil type, type) for the kinds a second field refines.
+  static constexpr std::tuple<int32_t, int32_t, const char*> kRefined[] = {
+      {1, 201, "grad"},  // FIFFV_MEG_CH by unit: T/m
+      {1, 112, "mag"},   // T
+      {2, 1, "eeg"},     // FIFFV_EEG_CH by coil: EEG, EEG_BIPOLAR, NONE
+      {2, 5, "eeg"},
+      {2, 0, "eeg"},
+      {2, 6, "csd"},
+      {1100, 300, "hbo"},  // FIFFV_FNIRS_CH by coil
+      {1100, 301, "hbr"},
+      {1100, 302, "fnirs_cw_amplitude"},
+      {1100, 303, "fnirs_od"},
+      {1100, 304, "fnirs_fd_ac_amplitude"},
+      {1100, 305, "fnirs_fd_phase"},
+  };
+  for (const auto& [kind, type] : kByKind) {
+    if (kind == ch.kind) return std::string(type);
+  }
+  for (const auto& [kind, second, type] : kRefined) {
+    if (kind == ch.kind && second == (kind == 1 ? ch.unit : ch.coil_type)) {
+      return std::string(type);
+    }
   }
   return absl::InvalidArgumentError(absl::StrCat("channel ", ch.name, ": kind ", ch.kind,
                                                  " with unit ", ch.unit, " and coil type ",
@@ -801,30 +731,102 @@ absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> NodeId(const FifFile&
   return id;
 }
 
+// FindOne() is the one block of `block` kind under `root`; DataLoss when
+// there is none because the file ends early, InvalidArgument otherwise.
+absl::StatusOr<int> FindOne(const FifFile& f, int root, int32_t block, const char* block_name) {
+  const std::vector<int> found = f.Find(root, block);
+  if (found.size() == 1) return found[0];
+  if (found.empty() && !f.truncation().empty()) {
+    return absl::DataLossError(absl::StrCat(f.name(), " is truncated: ", f.truncation()));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(f.name(), ": ", found.size(), " ", block_name,
+                                                 " blocks; a raw file has exactly one"));
+}
+
+// ReadChInfo() is _read_ch_info_struct() (mne/io/tag.py) for channel
+// `index`: kind, range, cal, coil type, unit and the 16-byte name.
+absl::StatusOr<Channel> ReadChInfo(const FifFile& f, const Tag& t, size_t index) {
+  if (t.type != kTypeChInfoStruct || t.size != 96) {
+    return absl::InvalidArgumentError(absl::StrCat(f.Where(t), " (channel ", index, "): type ",
+                                                   t.type, " size ", t.size,
+                                                   " is not a 96-byte channel info"));
+  }
+  NF_ASSIGN_OR_RETURN(const std::string d, f.Data(t, 96));
+  const auto* p = reinterpret_cast<const unsigned char*>(d.data());
+  Channel ch;
+  ch.kind = BeI32(p + 8);
+  ch.range = BeF32(p + 12);
+  ch.cal = BeF32(p + 16);
+  ch.coil_type = BeI32(p + 20);
+  ch.unit = BeI32(p + 72);
+  // The name is the bytes up to the first NUL (none: empty, as MNE's
+  // argmax finds none), UTF-8.
+  const char* name = reinterpret_cast<const char*>(p + 80);
+  const void* nul = std::memchr(name, '\0', 16);
+  ch.name = nul == nullptr ? std::string() : std::string(name, static_cast<const char*>(nul));
+  if (!IsValidUtf8(ch.name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(f.Where(t), " (channel ", index, "): the name is not UTF-8"));
+  }
+  return ch;
+}
+
+// ApplyExtendedChannelInfo() is _read_extended_ch_info(): one FIFFB_CH_INFO
+// block per channel, in channel order, overriding what it holds. MNE writes
+// them when a name is longer than the 15 characters FIFF_CH_INFO holds.
+absl::Status ApplyExtendedChannelInfo(const FifFile& f, int meas_info, std::vector<Channel>& chs) {
+  const std::vector<int> ext = f.Find(meas_info, kBlockChInfo);
+  if (!ext.empty() && ext.size() != chs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(f.name(), ": ", ext.size(),
+                                                   " FIFFB_CH_INFO blocks for ", chs.size(),
+                                                   " FIFF_CH_INFO channels"));
+  }
+  for (size_t c = 0; c < ext.size(); ++c) {
+    Channel& ch = chs[c];
+    for (const Tag& t : f.nodes()[ext[c]].entries) {
+      if (t.size == 0) continue;  // MNE: no data, no change
+      switch (t.kind) {
+        case kChKind: {
+          NF_ASSIGN_OR_RETURN(ch.kind, f.Int(t));
+          break;
+        }
+        case kChCoilType: {
+          NF_ASSIGN_OR_RETURN(ch.coil_type, f.Int(t));
+          break;
+        }
+        case kChUnit: {
+          NF_ASSIGN_OR_RETURN(ch.unit, f.Int(t));
+          break;
+        }
+        case kChRange: {
+          NF_ASSIGN_OR_RETURN(ch.range, f.Real(t));
+          break;
+        }
+        case kChCal: {
+          NF_ASSIGN_OR_RETURN(ch.cal, f.Real(t));
+          break;
+        }
+        case kChDacqName: {
+          NF_ASSIGN_OR_RETURN(ch.name, f.String(t));
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<MeasInfo> ReadMeasInfo(const FifFile& f) {
   const std::string& file = f.name();
   MeasInfo info;
-  const std::vector<int> meas = f.Find(0, kBlockMeas);
-  if (meas.size() != 1) {
-    if (!f.truncation().empty() && meas.empty()) {
-      return absl::DataLossError(absl::StrCat(file, " is truncated: ", f.truncation()));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ": ", meas.size(), " FIFFB_MEAS blocks; a raw file has exactly one"));
-  }
-  info.meas_node = meas[0];
-  const std::vector<int> mi = f.Find(meas[0], kBlockMeasInfo);
-  if (mi.size() != 1) {
-    if (!f.truncation().empty() && mi.empty()) {
-      return absl::DataLossError(absl::StrCat(file, " is truncated: ", f.truncation()));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ": ", mi.size(), " FIFFB_MEAS_INFO blocks; a raw file has exactly one"));
-  }
+  NF_ASSIGN_OR_RETURN(info.meas_node, FindOne(f, 0, kBlockMeas, "FIFFB_MEAS"));
+  NF_ASSIGN_OR_RETURN(const int mi, FindOne(f, info.meas_node, kBlockMeasInfo, "FIFFB_MEAS_INFO"));
   std::optional<int32_t> nchan;
   std::optional<double> sfreq;
   std::optional<std::pair<int64_t, int64_t>> meas_date;
-  for (const Tag& t : f.nodes()[mi[0]].entries) {
+  for (const Tag& t : f.nodes()[mi].entries) {
     switch (t.kind) {
       case kNchan: {
         NF_ASSIGN_OR_RETURN(nchan, f.Int(t));
@@ -867,28 +869,7 @@ absl::StatusOr<MeasInfo> ReadMeasInfo(const FifFile& f) {
           return absl::InvalidArgumentError(
               absl::StrCat(file, ": more than ", kMaxChannels, " FIFF_CH_INFO tags"));
         }
-        if (t.type != kTypeChInfoStruct || t.size != 96) {
-          return absl::InvalidArgumentError(absl::StrCat(f.Where(t), " (channel ", info.chs.size(),
-                                                         "): type ", t.type, " size ", t.size,
-                                                         " is not a 96-byte channel info"));
-        }
-        NF_ASSIGN_OR_RETURN(const std::string d, f.Data(t, 96));
-        const auto* p = reinterpret_cast<const unsigned char*>(d.data());
-        Channel ch;
-        ch.kind = BeI32(p + 8);
-        ch.range = BeF32(p + 12);
-        ch.cal = BeF32(p + 16);
-        ch.coil_type = BeI32(p + 20);
-        ch.unit = BeI32(p + 72);
-        // The name is the 16 bytes up to the first NUL (none: empty, as
-        // MNE's argmax finds none), UTF-8.
-        const char* name = reinterpret_cast<const char*>(p + 80);
-        const void* nul = std::memchr(name, '\0', 16);
-        ch.name = nul == nullptr ? std::string() : std::string(name, static_cast<const char*>(nul));
-        if (!IsValidUtf8(ch.name)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(f.Where(t), " (channel ", info.chs.size(), "): the name is not UTF-8"));
-        }
+        NF_ASSIGN_OR_RETURN(Channel ch, ReadChInfo(f, t, info.chs.size()));
         info.chs.push_back(std::move(ch));
         break;
       }
@@ -896,49 +877,7 @@ absl::StatusOr<MeasInfo> ReadMeasInfo(const FifFile& f) {
         break;
     }
   }
-  // Extended channel info (_read_extended_ch_info): one FIFFB_CH_INFO block
-  // per channel, in channel order, overriding what it holds. MNE writes it
-  // when a name is longer than the 15 characters FIFF_CH_INFO holds.
-  const std::vector<int> ext = f.Find(mi[0], kBlockChInfo);
-  if (!ext.empty() && ext.size() != info.chs.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ": ", ext.size(),
-                                                   " FIFFB_CH_INFO blocks for ", info.chs.size(),
-                                                   " FIFF_CH_INFO channels"));
-  }
-  for (size_t c = 0; c < ext.size(); ++c) {
-    Channel& ch = info.chs[c];
-    for (const Tag& t : f.nodes()[ext[c]].entries) {
-      if (t.size == 0) continue;  // MNE: no data, no change
-      switch (t.kind) {
-        case kChKind: {
-          NF_ASSIGN_OR_RETURN(ch.kind, f.Int(t));
-          break;
-        }
-        case kChCoilType: {
-          NF_ASSIGN_OR_RETURN(ch.coil_type, f.Int(t));
-          break;
-        }
-        case kChUnit: {
-          NF_ASSIGN_OR_RETURN(ch.unit, f.Int(t));
-          break;
-        }
-        case kChRange: {
-          NF_ASSIGN_OR_RETURN(ch.range, f.Real(t));
-          break;
-        }
-        case kChCal: {
-          NF_ASSIGN_OR_RETURN(ch.cal, f.Real(t));
-          break;
-        }
-        case kChDacqName: {
-          NF_ASSIGN_OR_RETURN(ch.name, f.String(t));
-          break;
-        }
-        default:
-          break;
-      }
-    }
-  }
+  NF_RETURN_IF_ERROR(ApplyExtendedChannelInfo(f, mi, info.chs));
   if (!nchan.has_value()) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": no FIFF_NCHAN in the measurement info"));
@@ -979,7 +918,7 @@ absl::StatusOr<MeasInfo> ReadMeasInfo(const FifFile& f) {
   if (!meas_date.has_value()) {
     // (node, parent id?) in the order MNE tries them.
     const std::pair<int, bool> candidates[] = {
-        {mi[0], true}, {mi[0], false}, {meas[0], false}, {meas[0], true}, {0, false}};
+        {mi, true}, {mi, false}, {info.meas_node, false}, {info.meas_node, true}, {0, false}};
     for (const auto& [node, parent] : candidates) {
       NF_ASSIGN_OR_RETURN(meas_date, NodeId(f, node, parent));
       if (meas_date.has_value()) break;
