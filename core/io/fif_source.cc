@@ -898,10 +898,12 @@ absl::StatusOr<MeasInfo> ReadMeasInfo(const FifFile& f) {
   for (size_t c = 0; c < info.chs.size(); ++c) {
     const Channel& ch = info.chs[c];
     const double cal = ch.range * ch.cal;
-    if (!std::isfinite(cal)) {
+    // MNE refuses a zero factor ("Bad cals"); an infinite one would make
+    // every value infinite or NaN.
+    if (!std::isfinite(cal) || cal == 0) {
       return absl::InvalidArgumentError(absl::StrCat(file, ": channel ", c, " (", ch.name,
                                                      "): range x cal = ", ch.range, " x ", ch.cal,
-                                                     " is not finite"));
+                                                     " = ", cal, " is not a calibration"));
     }
     info.cals.push_back(cal);
     info.ch_names.push_back(ch.name);
@@ -1238,10 +1240,6 @@ absl::StatusOr<std::vector<Annotation>> ReadAnnotations(const FifFile& f,
   for (size_t i = 0; i < onset.size(); ++i) {
     NF_RETURN_IF_ERROR(CheckSeconds(onset[i], file, "onset", i));
     NF_RETURN_IF_ERROR(CheckSeconds(duration[i], file, "duration", i));
-    if (duration[i] < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(file, ": annotation ", i, " (", description[i],
-                                                     ") duration ", duration[i], " s is negative"));
-    }
     out.push_back(Annotation{onset[i], duration[i], std::move(description[i])});
   }
   std::stable_sort(out.begin(), out.end(), [](const Annotation& a, const Annotation& b) {
@@ -1251,9 +1249,11 @@ absl::StatusOr<std::vector<Annotation>> ReadAnnotations(const FifFile& f,
 }
 
 // CropAnnotations() is Annotations.crop(tmin, tmax) with absolute times in
-// microseconds and `offset_us` the annotations' origin.
-void CropAnnotations(std::vector<Annotation>& annotations, int64_t offset_us, int64_t tmin_us,
-                     int64_t tmax_us) {
+// microseconds and `offset_us` the annotations' origin. A negative duration
+// that ends before tmin drops its annotation; one that is kept is an error
+// (MNE's assertion after the crop).
+absl::Status CropAnnotations(const std::string& file, std::vector<Annotation>& annotations,
+                             int64_t offset_us, int64_t tmin_us, int64_t tmax_us) {
   std::vector<Annotation> kept;
   for (Annotation& a : annotations) {
     int64_t on = TimedeltaMicros(a.onset) + offset_us;
@@ -1267,7 +1267,15 @@ void CropAnnotations(std::vector<Annotation>& annotations, int64_t offset_us, in
     a.onset = static_cast<double>(on - offset_us) / 1e6;
     kept.push_back(std::move(a));
   }
+  for (const Annotation& a : kept) {
+    if (a.duration < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ": annotation ", a.description,
+                                                     " has a negative duration (", a.duration,
+                                                     " s) inside the recording"));
+    }
+  }
   annotations = std::move(kept);
+  return absl::OkStatus();
 }
 
 struct EventContext {
@@ -1314,13 +1322,15 @@ absl::StatusOr<std::vector<RecordingEvent>> MakeEvents(const std::string& file,
   }
   if (!orig_time_us.has_value() || !ctx.meas_date_us.has_value()) {
     if (!annotations.empty()) {
-      CropAnnotations(annotations, 0, 0, StampMicros(last_time));
+      NF_RETURN_IF_ERROR(CropAnnotations(file, annotations, 0, 0, StampMicros(last_time)));
     }
     for (Annotation& a : annotations) a.onset += first_time;
   } else {
     const int64_t tmin = *ctx.meas_date_us + TimedeltaMicros(first_time);
     const int64_t tmax = tmin + TimedeltaMicros(last_time);
-    if (!annotations.empty()) CropAnnotations(annotations, *orig_time_us, tmin, tmax);
+    if (!annotations.empty()) {
+      NF_RETURN_IF_ERROR(CropAnnotations(file, annotations, *orig_time_us, tmin, tmax));
+    }
     const double shift = static_cast<double>(*ctx.meas_date_us - *orig_time_us) / 1e6;
     for (Annotation& a : annotations) a.onset -= shift;
   }

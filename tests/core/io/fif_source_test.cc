@@ -134,6 +134,13 @@ void PutBe32(std::string& b, int64_t at, uint32_t v) {
   b[at + 3] = static_cast<char>(v);
 }
 
+float GetF32(const std::string& b, int64_t at) {
+  const uint32_t u = Be32(b, at);
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
 void PutF32(std::string& b, int64_t at, float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
@@ -410,7 +417,7 @@ TEST_F(FifSourceTest, MissingFileIsNotFound) {
 TEST_F(FifSourceTest, MalformedFieldsAreRejected) {
   constexpr int32_t kNchan = 200, kSfreq = 201, kChInfo = 203, kLowpass = 219, kFirstSample = 208,
                     kDataBuffer = 300, kBlockStart = 104, kChKindTag = 252, kDacqName = 258,
-                    kBaselineMax = 3569, kComment = 206;
+                    kBaselineMin = 3568, kBaselineMax = 3569, kComment = 206, kChCal = 254;
   struct Case {
     const char* what;
     std::function<void(std::string&)> edit;
@@ -475,9 +482,18 @@ TEST_F(FifSourceTest, MalformedFieldsAreRejected) {
          }
        },
        absl::StatusCode::kInvalidArgument, "no raw data"},
-      {"negative annotation duration",
+      {"negative annotation duration",  // ends inside the recording
+       [&](std::string& b) {
+         const float onset = GetF32(b, FindTag(b, kBaselineMin).pos + 16);
+         PutF32(b, FindTag(b, kBaselineMax).pos + 16, onset - 0.001f);
+       },
+       absl::StatusCode::kInvalidArgument, "negative duration"},
+      {"negative annotation duration before the start",  // MNE drops it
        [&](std::string& b) { PutF32(b, FindTag(b, kBaselineMax).pos + 16, -1.0f); },
-       absl::StatusCode::kInvalidArgument, "duration"},
+       absl::StatusCode::kOk, ""},
+      {"zero calibration",
+       [&](std::string& b) { PutF32(b, FindTag(b, kChCal, 0, 113).pos + 16, 0.0f); },
+       absl::StatusCode::kInvalidArgument, "is not a calibration"},
       {"annotation descriptions",
        [&](std::string& b) {
          const TagAt t = FindTag(b, kComment, 0, 3810);
