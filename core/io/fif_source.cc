@@ -338,9 +338,7 @@ class FifFile {
                                                        const std::string& display);
 
   const std::string& name() const { return name_; }
-  const std::string& path() const { return path_; }
   int64_t size() const { return size_; }
-  int fd() const { return fd_.get(); }
   ScopedFd TakeFd() { return std::move(fd_); }
   const std::vector<Node>& nodes() const { return nodes_; }
   // Where the walk stopped early because the file ends inside a tag ("" if
@@ -371,7 +369,6 @@ class FifFile {
   FifFile() = default;
   absl::Status Walk();
 
-  std::string path_;  // what is opened
   std::string name_;  // how messages name it
   ScopedFd fd_;
   int64_t size_ = 0;
@@ -417,7 +414,6 @@ absl::StatusOr<std::unique_ptr<FifFile>> FifFile::Open(const std::string& path,
                                                        const std::string& display) {
   NF_ASSIGN_OR_RETURN(OpenedFile file, OpenRegularFile(path));
   auto f = std::unique_ptr<FifFile>(new FifFile());
-  f->path_ = path;
   f->name_ = display;
   f->size_ = file.size;
   f->fd_ = std::move(file.fd);
@@ -1503,6 +1499,37 @@ class FifSource final : public TraceSource {
   int64_t frames_ = 0;
 };
 
+// ResolvePart() is where the next part `name` (named by `previous`) is
+// opened: options.resolve's answer when it is set.
+absl::StatusOr<std::string> ResolvePart(const ReaderOptions& options, const std::string& name,
+                                        const std::string& previous) {
+  if (!options.resolve) return name;
+  absl::StatusOr<std::string> resolved = options.resolve(name);
+  if (!resolved.ok()) {
+    return absl::Status(resolved.status().code(),
+                        absl::StrCat(previous, " names its next split part ", name, ": ",
+                                     resolved.status().message()));
+  }
+  return resolved;
+}
+
+RecordingInfo MakeRecordingInfo(const MeasInfo& info) {
+  RecordingInfo ri;
+  ri.sampling_rate_hz = info.sfreq;
+  ri.channel_ids = info.ch_names;
+  ri.channel_ids_from_file = true;
+  ri.unit = std::string("V");  // (not = "V": GCC 12 -Wrestrict false positive)
+  ri.channel_types = info.ch_types;
+  // Values are SI units (V for EEG): x1e6 is µV (µT, µT/m for MEG).
+  ri.gain_to_uv.assign(info.ch_names.size(), 1e6);
+  ri.offset_to_uv.assign(info.ch_names.size(), 0.0);
+  // MNE writes both corners always (0 and sfreq/2 when nothing was
+  // applied); they are unset only when the file has no tag or NaN.
+  ri.highpass_hz = info.highpass;
+  ri.lowpass_hz = info.lowpass;
+  return ri;
+}
+
 }  // namespace
 
 absl::StatusOr<OpenedRecording> OpenFif(const std::string& path, const ReaderOptions& options) {
@@ -1572,17 +1599,7 @@ absl::StatusOr<OpenedRecording> OpenFif(const std::string& path, const ReaderOpt
     if (p > 0) more_paths.push_back(open_path);
     if (!next.has_value()) break;
     name = *next;
-    if (options.resolve) {
-      absl::StatusOr<std::string> resolved = options.resolve(name);
-      if (!resolved.ok()) {
-        return absl::Status(resolved.status().code(),
-                            absl::StrCat(parts.back().name, " names its next split part ", name,
-                                         ": ", resolved.status().message()));
-      }
-      open_path = *std::move(resolved);
-    } else {
-      open_path = name;
-    }
+    NF_ASSIGN_OR_RETURN(open_path, ResolvePart(options, name, parts.back().name));
   }
 
   ctx.sfreq = info0.sfreq;
@@ -1592,25 +1609,13 @@ absl::StatusOr<OpenedRecording> OpenFif(const std::string& path, const ReaderOpt
       std::vector<RecordingEvent> events,
       MakeEvents(path, std::move(annotations), orig_time_us, skip_annotations, ctx));
 
-  RecordingInfo ri;
-  ri.sampling_rate_hz = info0.sfreq;
-  ri.channel_ids = info0.ch_names;
-  ri.channel_ids_from_file = true;
-  ri.unit = std::string("V");  // (not = "V": GCC 12 -Wrestrict false positive)
-  ri.channel_types = info0.ch_types;
-  // Values are SI units (V for EEG): x1e6 is µV (µT, µT/m for MEG).
-  ri.gain_to_uv.assign(info0.ch_names.size(), 1e6);
-  ri.offset_to_uv.assign(info0.ch_names.size(), 0.0);
-  ri.highpass_hz = info0.highpass;
-  ri.lowpass_hz = info0.lowpass;
-
   OpenedRecording out;
   out.format = RecordingFormat::kFif;
   out.data_path = path;
   out.more_data_paths = std::move(more_paths);
   out.events = std::move(events);
-  out.source = std::make_shared<FifSource>(std::move(ri), std::move(parts), std::move(segments),
-                                           info0.cals, total);
+  out.source = std::make_shared<FifSource>(MakeRecordingInfo(info0), std::move(parts),
+                                           std::move(segments), info0.cals, total);
   return out;
 }
 
