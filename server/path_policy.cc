@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/status_macros.h"
 
 namespace neurofeat::server {
 namespace {
@@ -89,7 +90,7 @@ absl::StatusOr<std::string> PathPolicy::Resolve(const std::string& path) const {
   if (path.find('\0') != std::string::npos) {
     return absl::InvalidArgumentError("recording.path.path: contains a NUL byte");
   }
-  if (absl::Status length = CheckLength(path); !length.ok()) return length;
+  NF_RETURN_IF_ERROR(CheckLength(path));
   for (absl::string_view part : absl::StrSplit(path, '/')) {
     if (part == "..") {
       return absl::PermissionDeniedError(
