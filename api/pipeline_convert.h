@@ -3,8 +3,10 @@
 // Between the v1 API's Pipeline message (and its JSON form, the user-facing
 // contract) and core's option structs. Parsing is strict: unknown keys,
 // wrong types and missing required values are InvalidArgument errors naming
-// the JSON path and value, and an unknown key's message lists the keys that
-// are known at that place.
+// the JSON path, what was expected there and what was given
+// (`features[0].preprocessor: expected an object {"fn": …, "params": …},
+// got a string ("spectral_preprocessor")`); an unknown key's message
+// suggests the closest known key and lists them all.
 //
 // Example:
 //   NF_ASSIGN_OR_RETURN(v1::Pipeline p, ParsePipelineJson(text));
@@ -28,7 +30,14 @@
 namespace neurofeat::api {
 
 // ParsePipelineJson() parses the pipeline contract with protobuf's JSON
-// mapping (snake_case or lowerCamelCase keys).
+// mapping (snake_case or lowerCamelCase keys, numbers also in strings, null
+// for absent). The text is first checked against the messages' shape, so
+// errors speak of JSON paths, never of protobuf's types. Errors:
+// InvalidArgument: "pipeline: JSON: ..." (syntax, with the byte offset),
+// "<path>: expected <what>, got <what>" (a string for an object, an object
+// for a list, a number for a string, a fraction for an integer...),
+// "<path>: unknown key; did you mean "<key>"? (known: ...)" (for a step:
+// "unknown step"), two steps in one item of preprocess.
 absl::StatusOr<v1::Pipeline> ParsePipelineJson(const std::string& json);
 
 // ToChainSpec() turns the preprocess list into core options, filling in

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/version.h"
 #include "server/process_stats.h"
+#include "server/upload_store.h"
 
 namespace neurofeat::server {
 namespace {
@@ -51,12 +52,16 @@ std::string CodeName(absl::StatusCode code) {
 }  // namespace
 
 // State read at scrape time: the cache's counters and sizes, admission's
-// in-flight work, limits and build info.
+// in-flight work, the upload spool, limits and build info.
 class ServerMetrics::StateCollector final : public prometheus::Collectable {
  public:
-  StateCollector(const Admission* admission, ResultCache* cache, const Capacity& capacity,
-                 bool cache_up)
-      : admission_(admission), cache_(cache), capacity_(capacity), cache_up_(cache_up) {}
+  StateCollector(const Admission* admission, ResultCache* cache, const UploadStore* uploads,
+                 const Capacity& capacity, bool cache_up)
+      : admission_(admission),
+        cache_(cache),
+        uploads_(uploads),
+        capacity_(capacity),
+        cache_up_(cache_up) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
@@ -102,6 +107,12 @@ class ServerMetrics::StateCollector final : public prometheus::Collectable {
     gauge("neurofeat_in_flight_bytes", "Estimated working set of running requests.",
           static_cast<double>(admission_->bytes_in_use()));
     gauge("neurofeat_queued_requests", "Requests waiting for memory.", admission_->waiting());
+    if (uploads_ != nullptr) {
+      gauge("neurofeat_upload_spool_bytes",
+            "Bytes held by the upload spool: finished uploads until they expire, and the "
+            "announced size of uploads in progress (what --max-spool-bytes bounds).",
+            static_cast<double>(uploads_->spool_bytes()));
+    }
     gauge("neurofeat_cache_up", "1 if the result cache is open (0: serving uncached).",
           cache_up_ && cache_ != nullptr && !cache_->writes_disabled() ? 1 : 0);
     if (cache_ == nullptr) return out;
@@ -141,14 +152,16 @@ class ServerMetrics::StateCollector final : public prometheus::Collectable {
  private:
   const Admission* admission_;
   ResultCache* cache_;
+  const UploadStore* uploads_;
   Capacity capacity_;
   bool cache_up_;
 };
 
 ServerMetrics::ServerMetrics(const Admission* admission, ResultCache* cache,
-                             const Capacity& capacity, std::string cache_warning)
+                             const UploadStore* uploads, const Capacity& capacity,
+                             std::string cache_warning)
     : registry_(std::make_shared<prometheus::Registry>()),
-      state_(std::make_shared<StateCollector>(admission, cache, capacity,
+      state_(std::make_shared<StateCollector>(admission, cache, uploads, capacity,
                                               cache_warning.empty() || cache != nullptr)) {
   requests_ = &prometheus::BuildCounter()
                    .Name("neurofeat_requests_total")

@@ -7,7 +7,7 @@
 // reasons): no paths, hashes or client ids.
 //
 // Example:
-//   ServerMetrics metrics(&admission, cache.get(), cpu_threads, budget);
+//   ServerMetrics metrics(&admission, cache.get(), uploads.get(), capacity, warning);
 //   NF_RETURN_IF_ERROR(metrics.Serve("127.0.0.1:9100"));
 //   { ServerMetrics::Request r(metrics, "Extract"); ...; r.Finish(status); }
 #ifndef NEUROFEAT_SERVER_METRICS_H_
@@ -34,6 +34,8 @@ class Family;
 
 namespace neurofeat::server {
 
+class UploadStore;
+
 class ServerMetrics {
  public:
   // What the server was given, exported as gauges so dashboards and alerts
@@ -44,8 +46,10 @@ class ServerMetrics {
     std::optional<int64_t> memory_limit_bytes;  // cgroup, Slurm or machine
     std::optional<double> cpu_limit_cores;      // cgroup quota
   };
-  ServerMetrics(const Admission* admission, ResultCache* cache, const Capacity& capacity,
-                std::string cache_warning);
+  // `cache` and `uploads` may be null (no cache; uploads off). All three
+  // must outlive the metrics: they are read at scrape time.
+  ServerMetrics(const Admission* admission, ResultCache* cache, const UploadStore* uploads,
+                const Capacity& capacity, std::string cache_warning);
   ~ServerMetrics();
 
   // Serve() starts the HTTP endpoint (/metrics); returns the bound port.

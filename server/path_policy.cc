@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/status_macros.h"
 
 namespace neurofeat::server {
 namespace {
@@ -23,6 +24,38 @@ std::string RealPath(const std::string& path, int* error) {
   }
   *error = 0;
   return buf;
+}
+
+// Linux's limits: NAME_MAX bytes per component; PATH_MAX bytes for a
+// whole path including its terminating NUL.
+constexpr size_t kMaxComponentBytes = NAME_MAX;
+constexpr size_t kMaxPathBytes = PATH_MAX - 1;
+
+// The first bytes of `s`, for messages about strings too long to show.
+std::string Head(absl::string_view s) {
+  constexpr size_t kShown = 24;
+  return s.size() <= kShown ? std::string(s) : absl::StrCat(s.substr(0, kShown), "…");
+}
+
+// A path the kernel would refuse by its length alone: InvalidArgument
+// naming the length and the limit (the request is wrong whatever is on
+// disk, and nothing on disk is consulted).
+absl::Status CheckLength(absl::string_view path) {
+  if (path.size() > kMaxPathBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("recording.path.path: \"", Head(path), "\" is ",
+                                                   path.size(), " bytes long, over the limit of ",
+                                                   kMaxPathBytes, " bytes for a path (PATH_MAX ",
+                                                   PATH_MAX, " with its terminating NUL)"));
+  }
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part.size() > kMaxComponentBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("recording.path.path: the name \"", Head(part), "\" is ", part.size(),
+                       " bytes long, over the limit of ", kMaxComponentBytes,
+                       " bytes for one file or directory name (NAME_MAX)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -57,6 +90,7 @@ absl::StatusOr<std::string> PathPolicy::Resolve(const std::string& path) const {
   if (path.find('\0') != std::string::npos) {
     return absl::InvalidArgumentError("recording.path.path: contains a NUL byte");
   }
+  NF_RETURN_IF_ERROR(CheckLength(path));
   for (absl::string_view part : absl::StrSplit(path, '/')) {
     if (part == "..") {
       return absl::PermissionDeniedError(
@@ -86,6 +120,14 @@ absl::StatusOr<std::string> PathPolicy::Resolve(const std::string& path) const {
     const std::string real = RealPath(candidate, &error);
     if (real.empty()) {
       if (error == ENOENT || error == ENOTDIR) continue;
+      if (error == ENAMETOOLONG) {
+        // Short enough alone, too long under the root or once symlinks are
+        // expanded.
+        return absl::InvalidArgumentError(absl::StrCat(
+            "recording.path.path: \"", Head(path), "\" (", path.size(),
+            " bytes) is too long under the data root: the resolved path exceeds the limit of ",
+            kMaxPathBytes, " bytes (PATH_MAX)"));
+      }
       return absl::PermissionDeniedError(
           absl::StrCat("recording.path.path: \"", path, "\": ", std::strerror(error)));
     }

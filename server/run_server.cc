@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/buffer_pool.h"
 #include "core/cache/content_keys.h"
 #include "core/cache/result_cache.h"
@@ -93,16 +94,28 @@ std::unique_ptr<ResultCache> OpenCache(const ServerOptions& o, std::string* warn
   return cache;
 }
 
+// The upload spool: its own directory under --upload-dir (default
+// $TMPDIR), after sweeping the spools that dead processes left there.
 absl::StatusOr<std::unique_ptr<UploadStore>> OpenUploads(const ServerOptions& o) {
   UploadStoreOptions upload_options;
   const char* tmp = std::getenv("TMPDIR");
-  upload_options.dir = !o.upload_dir.empty() ? o.upload_dir
-                                             : absl::StrCat(tmp != nullptr ? tmp : "/tmp",
-                                                            "/neurofeatd-", ::getpid());
+  upload_options.parent_dir = !o.upload_dir.empty()            ? o.upload_dir
+                              : tmp != nullptr && *tmp != '\0' ? std::string(tmp)
+                                                               : std::string("/tmp");
   upload_options.max_upload_bytes = o.max_upload_bytes;
   upload_options.max_spool_bytes = o.max_spool_bytes;
   upload_options.ttl = o.upload_ttl;
-  return UploadStore::Create(upload_options);
+  NF_ASSIGN_OR_RETURN(std::unique_ptr<UploadStore> uploads, UploadStore::Create(upload_options));
+  if (uploads->swept().directories > 0) {
+    Log(absl::StrFormat("removed %d upload spool(s) left by killed processes (%.1f MiB)",
+                        uploads->swept().directories,
+                        static_cast<double>(uploads->swept().bytes) / (1 << 20)));
+  }
+  Log(absl::StrCat("upload spool ", uploads->dir(), " (ttl ",
+                   o.upload_ttl.count() > 0 ? absl::StrCat(o.upload_ttl.count(), " s")
+                                            : std::string("until exit"),
+                   ")"));
+  return uploads;
 }
 
 // Blocks until SIGTERM or SIGINT; returns its name.
@@ -193,8 +206,8 @@ absl::StatusOr<Components> Build(const ServerOptions& o) {
   capacity.budget_bytes = c.memory.budget_bytes;
   capacity.memory_limit_bytes = c.memory.limit_bytes;
   capacity.cpu_limit_cores = c.cpu.cgroup_quota_cpus;
-  c.metrics =
-      std::make_unique<ServerMetrics>(c.admission.get(), c.cache.get(), capacity, c.cache_warning);
+  c.metrics = std::make_unique<ServerMetrics>(c.admission.get(), c.cache.get(), c.uploads.get(),
+                                              capacity, c.cache_warning);
   if (!o.metrics_listen.empty()) {
     NF_ASSIGN_OR_RETURN(int port, c.metrics->Serve(o.metrics_listen));
     Log(absl::StrCat("metrics on port ", port, " (/metrics)"));

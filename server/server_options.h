@@ -32,13 +32,17 @@ struct ServerOptions {
   // Directories whose files requests may name. Default: none (every path is
   // refused; inline samples and uploads still work).
   std::vector<std::string> data_roots;
-  // Where uploads are spooled. Default: $TMPDIR/neurofeatd-<pid>.
+  // Where uploads are spooled: the server makes its own directory in it,
+  // neurofeatd-<pid>-<random> (mode 0700), removes it on a clean stop, and
+  // at start removes the ones processes killed without a clean stop left
+  // there (see upload_store.h). Default: $TMPDIR (or /tmp).
   std::string upload_dir;
   // Largest single upload. Default: 16 GiB.
   int64_t max_upload_bytes = int64_t{16} << 30;
   // Largest total of uploads held at once. Default: 64 GiB.
   int64_t max_spool_bytes = int64_t{64} << 30;
-  // How long a finished upload stays usable. Default: 1 h.
+  // How long a finished upload stays usable; its file is deleted within a
+  // second after. Default: 1 h.
   std::chrono::seconds upload_ttl{3600};
   // Largest gRPC message in or out (< 2 GiB). Default: 64 MiB.
   int64_t max_message_bytes = int64_t{64} << 20;

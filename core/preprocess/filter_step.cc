@@ -41,8 +41,11 @@ absl::Status CheckCorner(double f, const std::string& field, double fs) {
   return absl::OkStatus();
 }
 
+// `auto_field` is the corner the automatic margin derives from, named when
+// that margin is out of range (a user sets the corner, not the margin).
 absl::StatusOr<int64_t> MarginSamples(std::optional<double> margin_ms, double auto_ms, double fs,
-                                      const std::string& path) {
+                                      const std::string& path, const std::string& auto_field,
+                                      double auto_value) {
   double ms = auto_ms;
   if (margin_ms.has_value()) {
     if (!std::isfinite(*margin_ms) || *margin_ms < 0) {
@@ -52,9 +55,14 @@ absl::StatusOr<int64_t> MarginSamples(std::optional<double> margin_ms, double au
     ms = *margin_ms;
   }
   // SpikeInterface: int(margin_ms * fs / 1000), truncating.
-  return DoubleToCount(ms * fs / 1000.0,
-                       absl::StrCat(path, ".margin_ms=", margin_ms.has_value() ? "" : "auto (", ms,
-                                    margin_ms.has_value() ? "" : ")", " ms in frames"));
+  absl::StatusOr<int64_t> frames =
+      DoubleToCount(ms * fs / 1000.0, absl::StrCat(path, ".margin_ms=", ms, " ms in frames"));
+  if (!frames.ok() && !margin_ms.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(auto_field, "=", auto_value, " is too low: the margin derived from it (", ms,
+                     " ms) is out of range; raise it or set ", path, ".margin_ms"));
+  }
+  return frames;
 }
 
 }  // namespace
@@ -105,7 +113,8 @@ absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateButterworth(
   }
   const double lowest = uses_min ? options.freq_min_hz : options.freq_max_hz;
   NF_ASSIGN_OR_RETURN(int64_t margin,
-                      MarginSamples(options.margin_ms, 5 * 1000 / lowest, fs, path));
+                      MarginSamples(options.margin_ms, 5 * 1000 / lowest, fs, path,
+                                    path + (uses_min ? ".freq_min" : ".freq_max"), lowest));
   std::string canonical = absl::StrFormat(
       "%s(freq_min=%.17g,freq_max=%.17g,filter_order=%d,margin_samples=%d,direction=%s,dtype=%s)",
       BandName(options.band), uses_min ? options.freq_min_hz : 0.0,
@@ -127,7 +136,8 @@ absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateNotch(
   absl::StatusOr<BaFilter> ba = DesignNotch(options.freq_hz, options.q, fs);
   if (!ba.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", ba.status().message()));
   const double auto_ms = 5.0 / std::numbers::pi * (options.q / options.freq_hz) * 1000.0;
-  NF_ASSIGN_OR_RETURN(int64_t margin, MarginSamples(options.margin_ms, auto_ms, fs, path));
+  NF_ASSIGN_OR_RETURN(int64_t margin, MarginSamples(options.margin_ms, auto_ms, fs, path,
+                                                    path + ".freq", options.freq_hz));
   std::string canonical = absl::StrFormat(
       "notch(freq=%.17g,q=%.17g,margin_samples=%d,direction=%s,dtype=%s)", options.freq_hz,
       options.q, margin, FilterDirectionName(options.direction), SampleTypeName(output_type));

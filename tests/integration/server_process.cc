@@ -28,15 +28,20 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
   log_ = dir_.File("neurofeatd.log");
   const std::string port_file = dir_.File("port");
   std::vector<std::string> argv = {std::string(NF_BINARY_DIR) + "/server/neurofeatd", "--listen",
-                                   "127.0.0.1:0", "--data-root", data_root_, "--upload-dir",
-                                   dir_.File("uploads"), "--port-file", port_file, "--grace-period",
+                                   "127.0.0.1:0", "--data-root", data_root_, "--port-file",
+                                   port_file, "--grace-period",
                                    // Sanitized servers run ~10x slower.
                                    absl::StrCat(static_cast<int>(30 * TimeScale()), "s"),
                                    "--metrics-port-file", dir_.File("metrics_port")};
-  bool own_cache = false, own_notice = false;
+  bool own_cache = false, own_notice = false, own_uploads = false;
   for (const auto& f : extra_flags) {
     own_cache = own_cache || f == "--cache-dir" || f == "--no-cache";
     own_notice = own_notice || f == "--drain-notice";
+    own_uploads = own_uploads || f == "--upload-dir" || f.rfind("--upload-dir=", 0) == 0;
+  }
+  if (!own_uploads) {
+    argv.push_back("--upload-dir");
+    argv.push_back(dir_.File("uploads"));
   }
   // Tests stop many servers: no notice period unless a test asks for one.
   if (!own_notice) {
@@ -136,6 +141,13 @@ int ServerProcess::Stop(double timeout_s) {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   return -1;
+}
+
+void ServerProcess::Kill() {
+  if (stopped_ || pid_ <= 0) return;
+  stopped_ = true;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
 }
 
 int64_t ServerProcess::PeakRssBytes() const {

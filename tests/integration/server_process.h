@@ -22,7 +22,8 @@ namespace neurofeat::testing {
 class ServerProcess {
  public:
   // `extra_flags` are appended to neurofeatd's command line (a fresh
-  // --cache-dir is given unless they name one, or --no-cache); `env` is
+  // --cache-dir and --upload-dir are given unless they name one, or
+  // --no-cache); `env` is
   // added to its environment; `file_size_limit` (RLIMIT_FSIZE, bytes) makes
   // writes beyond it fail as on a full disk.
   explicit ServerProcess(std::vector<std::string> extra_flags = {},
@@ -47,6 +48,8 @@ class ServerProcess {
   // Sends SIGTERM and waits (up to `timeout_s`); returns the exit status
   // (-1 if it had to be killed).
   int Stop(double timeout_s = 60.0);
+  // Kill() sends SIGKILL (no clean stop) and reaps the process.
+  void Kill();
 
   // Peak resident memory (VmHWM) and CPU seconds (user + system) so far.
   int64_t PeakRssBytes() const;

@@ -103,6 +103,13 @@ TEST(FilterStepTest, RejectsBadOptionsNamingFieldAndValue) {
        "preprocess[0].bandpass.freq_min=-5 must be a positive frequency"},
       {"negative margin", with([](auto& o) { o.margin_ms = -1.0; }),
        "preprocess[0].bandpass.margin_ms=-1"},
+      // The automatic margin (5 periods of freq_min) overflows: name the
+      // corner the user set, not the margin derived from it.
+      {"corner so low its margin overflows", with([](auto& o) { o.freq_min_hz = 1e-300; }),
+       "preprocess[0].bandpass.freq_min=1e-300 is too low: the margin derived from it (5e+303 "
+       "ms) is out of range; raise it or set preprocess[0].bandpass.margin_ms"},
+      {"margin given too long", with([](auto& o) { o.margin_ms = 1e300; }),
+       "preprocess[0].bandpass.margin_ms=1e+300 ms in frames: "},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
