@@ -13,6 +13,7 @@
 #include "core/io/binary_source.h"
 #include "core/io/brainvision_source.h"
 #include "core/io/edf_source.h"
+#include "core/io/fif_source.h"
 #include "core/io/neuropixels.h"
 #include "core/io/npy.h"
 #include "core/io/nwb_source.h"
@@ -571,8 +572,9 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
       return OpenBrainVision(path, options);
     case RecordingFormat::kNwb:
       return OpenNwb(path, options);
-    case RecordingFormat::kEeglab:
     case RecordingFormat::kFif:
+      return OpenFif(path, options);
+    case RecordingFormat::kEeglab:
       return absl::UnimplementedError(
           absl::StrCat(path, ": format ", RecordingFormatName(format), " is not read yet"));
     case RecordingFormat::kAuto:

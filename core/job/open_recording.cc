@@ -259,8 +259,13 @@ absl::Status OpenSamples(const RecordingRequest& r, const RecordingFiles& files,
 }
 
 absl::Status ApplyBand(const RecordingRequest& r, const RecordingInfo& info, RecordingInput* out) {
-  out->signal.highpass = r.highpass_hz.has_value() ? r.highpass_hz : info.highpass_hz;
-  out->signal.lowpass = r.lowpass_hz.has_value() ? r.lowpass_hz : info.lowpass_hz;
+  // A header's 0 Hz high-pass and Nyquist low-pass (MNE's defaults, which
+  // FIF and BrainVision files state) say that nothing was applied.
+  std::optional<double> hp = info.highpass_hz, lp = info.lowpass_hz;
+  if (hp.has_value() && !(*hp > 0)) hp.reset();
+  if (lp.has_value() && !(*lp < info.sampling_rate_hz / 2)) lp.reset();
+  out->signal.highpass = r.highpass_hz.has_value() ? r.highpass_hz : hp;
+  out->signal.lowpass = r.lowpass_hz.has_value() ? r.lowpass_hz : lp;
   if (r.highpass_hz.has_value()) {
     NF_RETURN_IF_ERROR(CheckFinite(*r.highpass_hz, "recording.highpass_hz"));
   }

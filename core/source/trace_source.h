@@ -56,7 +56,8 @@ struct RecordingInfo {
   bool channel_ids_from_file = false;
   // The band the acquisition already applied (the header's high-pass and
   // low-pass corners, Hz), as MNE's info["highpass"] / info["lowpass"];
-  // unset when the format does not say.
+  // unset when the format does not say. A job takes 0 Hz and Nyquist (MNE's
+  // defaults) as "nothing applied".
   std::optional<double> highpass_hz;
   std::optional<double> lowpass_hz;
 };

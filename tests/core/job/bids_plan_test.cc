@@ -116,8 +116,8 @@ TEST(BidsPlanTest, ABadChannelTheFileLacksIsThatRecordingsStatus) {
   ASSERT_THAT(plan, IsOk());
   EXPECT_THAT(At(*plan, kSub1).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("recording.exclude_channels: the recording has no channel \"T7\" "
-                                 "(it has Fp1,Fp2,Cz) (the channels *_channels.tsv marks bad)")));
+                       HasSubstr("sub-01/eeg/sub-01_task-rest_channels.tsv: bad channels: the "
+                                 "recording has no channel \"T7\" (it has Fp1,Fp2,Cz)")));
   EXPECT_THAT(At(*plan, kSub2).status, IsOk());
 }
 
@@ -132,8 +132,8 @@ TEST(BidsPlanTest, ASamplingFrequencyTheFileContradictsNamesTheJson) {
   EXPECT_THAT(At(*plan, kSub1).status, IsOk());
   EXPECT_THAT(At(*plan, kSub2).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("250 Hz differs from the file's 256 Hz (SamplingFrequency of "
-                                 "sub-02/eeg/sub-02_task-rest_eeg.json)")));
+                       HasSubstr("sub-02/eeg/sub-02_task-rest_eeg.json: SamplingFrequency: 250 Hz "
+                                 "differs from the file's 256 Hz")));
 }
 
 TEST(BidsPlanTest, EventWindowsWithTrialTypeTargets) {
