@@ -1,10 +1,61 @@
 // File: eeglab_source.h
 //
-// OpenEeglab(): an EEGLAB .set (MAT v5 or v7.3), data inside it or in a .fdt, as a TraceSource with random access by frame range.
-// (Being written.)
+// OpenEeglab(): an EEGLAB dataset as a TraceSource of float64 volts, read
+// the way mne.io.read_raw_eeglab(path, preload=False) (MNE 1.3) reads it.
+//
+// The .set is a MAT file, v5 (plain or with compressed variables) or v7.3
+// (HDF5), opened with matio. Its fields sit either in a struct variable EEG
+// (or EEG.EEG) or are top-level variables. The samples (EEG.data, µV,
+// nbchan x pnts column-major: one frame's channels contiguous) are either
+// inside the .set or in the .fdt that EEG.data names (float32
+// little-endian, frames interleaved), found by MNE's rules: <set dir>/<name>
+// or else <set name>.fdt. Values are float64(sample) * 1e-6, MNE's CAL and
+// order of operations, so they equal get_data() exactly.
+//
+// How samples are read, by where they are:
+//   .fdt, or MAT v5 uncompressed: the byte offset of the samples is found
+//     once and frame ranges are pread straight into the result (no library
+//     call per read; thread-safe without a lock).
+//   MAT v7.3: matio's hyperslab read (Mat_VarReadData), which reads only
+//     the HDF5 chunks the range needs; matio keeps per-file state, so reads
+//     take turns on a mutex.
+//   MAT v5 compressed (miCOMPRESSED): a zlib stream cannot be entered in
+//     the middle, and matio's hyperslab read inflates from the start of the
+//     variable at every call (a 10 s read at the end of a 10 min recording
+//     costs 0.6 s; reading all of it in such pieces costs minutes). So the
+//     samples are inflated once at Open and kept in memory, in their stored
+//     type, when they take at most kMaxDecodedBytes (1 GiB: 70 min of 64
+//     float32 channels at 1 kHz); larger ones fall back to the hyperslab
+//     read under the mutex (correct, but each read costs O(offset)).
+//
+// What MNE does, and so this reader:
+//   - trials != 1 is an epoched set: refused (InvalidArgument, the count).
+//   - Channel names: chanlocs(i).labels, duplicates renamed as MNE renames
+//     them ("A-0", "A-1"); no chanlocs: "EEG 000", "EEG 001", ... Types:
+//     chanlocs(i).type stripped and lower-cased if it is one of MNE's
+//     channel types, else "eeg".
+//   - Events: EEG.event type/latency/duration become annotations: onset
+//     (latency - 1) / srate, duration / srate (empty: 0), description
+//     str(type) as Python prints it ("boundary", "3.0", "7", "1e-05", "[]"
+//     for an empty type). They are sorted by onset then duration, then
+//     cropped to the recording through Python timedeltas (onsets on a
+//     microsecond grid; events outside dropped, overlapping ones clipped).
+//     Frames are numpy's round(seconds * srate). "boundary" events stay
+//     events named "boundary" (MNE only warns about them).
+//   - highpass/lowpass: EEGLAB has none; left unset.
+// Stricter than MNE (MNE reads these, or fails later): fractional
+// nbchan/pnts/trials, a chanlocs count other than nbchan, and data whose
+// size is not nbchan x pnts are InvalidArgument.
+//
+// Example:
+//   ReaderOptions options;
+//   options.resolve = [&](const std::string& p) { return policy.Resolve(p); };
+//   NF_ASSIGN_OR_RETURN(OpenedRecording rec, OpenEeglab("sub-01.set", options));
+//   NF_ASSIGN_OR_RETURN(Traces volts, rec.source->GetTraces(0, 1000));
 #ifndef NEUROFEAT_CORE_IO_EEGLAB_SOURCE_H_
 #define NEUROFEAT_CORE_IO_EEGLAB_SOURCE_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -12,6 +63,25 @@
 
 namespace neurofeat {
 
+// kMaxEeglabDecodedBytes bounds the samples of a compressed MAT v5 set that
+// OpenEeglab() inflates into memory (see the file comment).
+inline constexpr int64_t kMaxEeglabDecodedBytes = int64_t{1} << 30;
+
+// OpenEeglab() opens an EEGLAB .set (and its .fdt, through
+// options.resolve when set). The source returns float64 volts; it is
+// immutable and safe to call from several threads at once.
+// OpenedRecording: data_path is the .fdt when the samples are there (and
+// more_data_paths holds the .set, whose fields shape them), else the .set.
+// Errors:
+//   NotFound: the .set, or the .fdt (naming both names MNE tries).
+//   PermissionDenied: from options.resolve.
+//   InvalidArgument: not a MAT v5/v7.3 file, not a regular file (a FIFO),
+//     a field missing or malformed (naming the field and its value), an
+//     epoched set, an unsupported variant (MAT v4, complex or non-numeric
+//     samples, an old .dat data file, an event type MNE would print as an
+//     array).
+//   DataLoss: the .set or .fdt is shorter than its fields say (naming the
+//     first missing frame when the samples are cut).
 absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const ReaderOptions& options);
 
 }  // namespace neurofeat
