@@ -5,6 +5,9 @@ Usage: make_eeglab_files.py OUTDIR            the test sets (small, fixed seeds)
        make_eeglab_files.py --bench OUTDIR    64 ch x 10 min at 1 kHz, one
                                               file per read path, and MNE's
                                               timings (bench_mne.json)
+       make_eeglab_files.py --many-events OUTDIR
+                                              many_events_v73.set (3000 events,
+                                              MAT v7.3; ~5 MB) and its v5 twin
 
 For every good set <name>.set (with <name>.fdt when the samples are apart)
 it writes <name>.ref.npy (MNE 1.3's read_raw_eeglab(...).get_data(), float64,
@@ -492,9 +495,23 @@ def make_bench(outdir):
         json.dump(timings, fh, indent=1)
 
 
+def make_many_events(outdir):
+    """3000 events in MAT v7.3: 9000 referenced values to read."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    items = [{'type': 'stim' if i % 3 else float(i), 'latency': float(1 + 7 * i),
+              'duration': float(i % 5)} for i in range(n)]
+    f = eeg_fields(4, 7 * n, 250, make_data(rng, 4, 7 * n), None,
+                   StructArray(items))
+    make_set(outdir, 'many_events_v73', f, 'v73')
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == '--bench':
         make_bench(argv[2])
+        return 0
+    if len(argv) == 3 and argv[1] == '--many-events':
+        make_many_events(argv[2])
         return 0
     if len(argv) != 2:
         print(__doc__)
