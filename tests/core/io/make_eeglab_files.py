@@ -5,6 +5,8 @@ Usage: make_eeglab_files.py OUTDIR            the test sets (small, fixed seeds)
        make_eeglab_files.py --bench OUTDIR    64 ch x 10 min at 1 kHz, one
                                               file per read path, and MNE's
                                               timings (bench_mne.json)
+       make_eeglab_files.py --fuzz-seeds OUTDIR   small seeds for
+                                              tests/fuzz/corpus/eeglab_fuzz
        make_eeglab_files.py --many-events OUTDIR
                                               many_events_v73.set (3000 events,
                                               MAT v7.3; ~5 MB) and its v5 twin
@@ -506,9 +508,48 @@ def make_many_events(outdir):
     make_set(outdir, 'many_events_v73', f, 'v73')
 
 
+def make_fuzz_seeds(outdir):
+    """Small sets as eeglab_fuzz reads them: the .set, then optionally
+    "\n--\n" and the x.fdt that EEG.data names."""
+    rng = np.random.default_rng(5)
+    d = make_data(rng, 3, 16)
+    locs = make_chanlocs(['A', 'B', 'A'], ['EEG', 'EOG', ''])
+    ev = StructArray([{'type': 'boundary', 'latency': 1.0, 'duration': 0.0},
+                      {'type': 2.0, 'latency': 7.5, 'duration': 3.0},
+                      {'type': '', 'latency': 20.0, 'duration': np.zeros((0, 0))}])
+    f = eeg_fields(3, 16, 100, d, locs, ev)
+    with tempfile.TemporaryDirectory() as tmp:
+        def seed(name, writer, fdt=None):
+            p = os.path.join(tmp, 'x.set')
+            writer(p)
+            with open(p, 'rb') as fh:
+                content = fh.read()
+            if fdt is not None:
+                content += b'\n--\n' + np.asarray(fdt, '<f4').T.tobytes()
+            with open(os.path.join(outdir, name), 'wb') as fh:
+                fh.write(content)
+            return content
+
+        v5 = seed('inline_v5', lambda p: write_v5(p, f))
+        seed('inline_v5z', lambda p: write_v5(p, f, compressed=True))
+        seed('top_v5', lambda p: write_v5(p, dict(f, chanlocs=np.zeros((0, 0))),
+                                          top_level=True))
+        seed('inline_v73', lambda p: write_v73(p, dict(f, chanlocs=np.zeros((0, 0)))))
+        seed('fdt_v5', lambda p: write_v5(p, dict(f, data='x.fdt')), fdt=d)
+        seed('fdt_v73', lambda p: write_v73(p, dict(f, data='x.fdt', event=np.zeros((0, 0)),
+                                                     chanlocs=np.zeros((0, 0)))), fdt=d)
+        with open(os.path.join(outdir, 'cut_v5'), 'wb') as fh:
+            fh.write(v5[:len(v5) - 100])
+        with open(os.path.join(outdir, 'header_only'), 'wb') as fh:
+            fh.write(v5[:128])
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == '--bench':
         make_bench(argv[2])
+        return 0
+    if len(argv) == 3 and argv[1] == '--fuzz-seeds':
+        make_fuzz_seeds(argv[2])
         return 0
     if len(argv) == 3 and argv[1] == '--many-events':
         make_many_events(argv[2])
