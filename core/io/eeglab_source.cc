@@ -3,6 +3,7 @@
 #include <hdf5.h>
 #include <matio.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <charconv>
@@ -126,6 +127,32 @@ absl::StatusOr<int64_t> Numel(const matvar_t* v, const std::string& what) {
     NF_ASSIGN_OR_RETURN(n, CheckedMul(n, static_cast<int64_t>(v->dims[i]), what));
   }
   return n;
+}
+
+// StructField() is field `name` of element `index` of the struct `s`, or
+// null. Unlike Mat_VarGetStructFieldByName() it first checks the arrays
+// matio filled: a damaged file can leave them missing or short.
+matvar_t* StructField(matvar_t* s, const char* name, int64_t index) {
+  if (s == nullptr || s->class_type != MAT_C_STRUCT || s->data == nullptr || !DimsValid(s) ||
+      s->data_size != static_cast<int>(sizeof(matvar_t*))) {
+    return nullptr;
+  }
+  const int64_t nfields = Mat_VarGetNumberOfFields(s);
+  char* const* names = Mat_VarGetStructFieldnames(s);
+  int64_t numel = 1;
+  for (int i = 0; i < s->rank; ++i) {
+    numel = SaturatingMul(numel, static_cast<int64_t>(std::min<size_t>(s->dims[i], kMaxCount)));
+  }
+  if (nfields == 0 || names == nullptr || index < 0 || index >= numel ||
+      static_cast<int64_t>(s->nbytes / sizeof(matvar_t*)) < SaturatingMul(numel, nfields)) {
+    return nullptr;
+  }
+  for (int64_t f = 0; f < nfields; ++f) {
+    if (names[f] != nullptr && std::strcmp(names[f], name) == 0) {
+      return static_cast<matvar_t**>(s->data)[index * nfields + f];
+    }
+  }
+  return nullptr;
 }
 
 // LoadValue() reads a metadata value (numbers, chars) that matio has only
@@ -703,11 +730,234 @@ absl::StatusOr<V5Samples> LocateV5Samples(const V5Context& c, const std::vector<
   return not_found();
 }
 
-// CheckV5Complete() is DataLoss when a top-level element of the file runs
-// past its end (a cut file), naming the first missing frame when the
-// samples are what is cut.
-absl::Status CheckV5Complete(const V5Context& c) {
+// --- Checking a MAT v5 file before matio reads it.
+//
+// matio allocates what element headers say before it reads: a name of
+// 2 GB, a struct array of 2^30 elements (a pointer and a variable each),
+// and a compressed variable can declare such things in a few bytes. So
+// every variable is walked first (compressed ones inflated on the way, in
+// small pieces) and refused unless each element fits in its parent, names
+// and dims are small, and the whole file holds at most kMaxMatrices
+// values: then matio's allocations are bounded by the file's content.
+constexpr int64_t kMaxMatrices = int64_t{4} << 20;
+
+// V5Stream: the bytes of one top-level element, read in order.
+class V5Stream {
+ public:
+  virtual ~V5Stream() = default;
+  // Read() reads exactly n bytes; Skip() passes n bytes.
+  virtual absl::Status Read(void* out, int64_t n) = 0;
+  virtual absl::Status Skip(int64_t n) = 0;
+  int64_t pos() const { return pos_; }
+
+ protected:
+  int64_t pos_ = 0;
+};
+
+// The bytes of an uncompressed element, [begin, end) of the file.
+class V5FileStream final : public V5Stream {
+ public:
+  V5FileStream(const V5Context& c, int64_t begin, int64_t end) : c_(c), begin_(begin), end_(end) {}
+  absl::Status Read(void* out, int64_t n) override {
+    NF_RETURN_IF_ERROR(Check(n));
+    NF_RETURN_IF_ERROR(PreadFully(c_.fd, out, n, begin_ + pos_, c_.path));
+    pos_ += n;
+    return absl::OkStatus();
+  }
+  absl::Status Skip(int64_t n) override {
+    NF_RETURN_IF_ERROR(Check(n));
+    pos_ += n;
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Check(int64_t n) const {
+    if (n < 0 || n > end_ - begin_ - pos_) {
+      return absl::DataLossError(
+          absl::StrCat(c_.path, " is truncated: byte ", begin_ + pos_ + std::max<int64_t>(n, 0),
+                       " of a MAT element is past the end of the file (", c_.size, " bytes)"));
+    }
+    return absl::OkStatus();
+  }
+  const V5Context& c_;
+  const int64_t begin_, end_;
+};
+
+// The inflated bytes of a compressed element (zlib), [begin, end) of the
+// file; nothing is kept but zlib's window and one input buffer.
+class V5InflateStream final : public V5Stream {
+ public:
+  V5InflateStream(const V5Context& c, int64_t begin, int64_t end)
+      : c_(c), in_pos_(begin), in_end_(end) {
+    ok_ = inflateInit(&z_) == Z_OK;
+  }
+  ~V5InflateStream() override {
+    if (ok_) inflateEnd(&z_);
+  }
+  absl::Status Read(void* out, int64_t n) override {
+    if (!ok_) return absl::ResourceExhaustedError(c_.path + ": zlib cannot start");
+    auto* o = static_cast<unsigned char*>(out);
+    while (n > 0) {
+      const uInt piece = static_cast<uInt>(std::min<int64_t>(n, 1 << 20));
+      z_.next_out = o;
+      z_.avail_out = piece;
+      while (z_.avail_out > 0) {
+        if (z_.avail_in == 0) {
+          const int64_t k = std::min<int64_t>(sizeof(in_), in_end_ - in_pos_);
+          if (k <= 0 || in_pos_ + k > c_.size) return Corrupt("ends early");
+          NF_RETURN_IF_ERROR(PreadFully(c_.fd, in_, k, in_pos_, c_.path));
+          in_pos_ += k;
+          z_.next_in = in_;
+          z_.avail_in = static_cast<uInt>(k);
+        }
+        const int r = inflate(&z_, Z_NO_FLUSH);
+        if (r == Z_STREAM_END && z_.avail_out > 0) return Corrupt("ends early");
+        if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) return Corrupt("is not zlib data");
+        if (r == Z_BUF_ERROR && z_.avail_in > 0) return Corrupt("is not zlib data");
+      }
+      o += piece;
+      n -= piece;
+      pos_ += piece;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Skip(int64_t n) override {
+    unsigned char scratch[1 << 16];
+    while (n > 0) {
+      const int64_t k = std::min<int64_t>(n, sizeof(scratch));
+      NF_RETURN_IF_ERROR(Read(scratch, k));
+      n -= k;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Corrupt(const char* what) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat(c_.path, ": the compressed MAT variable ending at byte ", in_end_, " ", what));
+  }
+  const V5Context& c_;
+  int64_t in_pos_;
+  const int64_t in_end_;
+  z_stream z_{};
+  bool ok_ = false;
+  unsigned char in_[1 << 16];
+};
+
+// ReadStreamTag() reads a sub-element tag and returns its type and byte
+// count; the stream is then at its bytes, or past them for a small element
+// (`small`: up to 4 bytes kept in the tag).
+absl::StatusOr<std::pair<uint32_t, int64_t>> ReadStreamTag(const V5Context& c, V5Stream& in,
+                                                           bool* small) {
+  unsigned char b[8];
+  NF_RETURN_IF_ERROR(in.Read(b, 8));
+  const uint32_t w0 = V5Word(c, b);
+  if ((w0 >> 16) != 0) {
+    *small = true;
+    if ((w0 >> 16) > 4) return absl::InvalidArgumentError(c.path + ": malformed MAT element tag");
+    // A small element: its bytes are the tag's last four, already read.
+    return std::make_pair(w0 & 0xFFFF, static_cast<int64_t>(w0 >> 16));
+  }
+  *small = false;
+  return std::make_pair(w0, static_cast<int64_t>(V5Word(c, b + 4)));
+}
+
+absl::Status ValidateV5Matrix(const V5Context& c, V5Stream& in, int64_t nbytes, int depth,
+                              int64_t* matrices);
+
+// ValidateV5Children() checks `count` miMATRIX sub-elements in a row.
+absl::Status ValidateV5Children(const V5Context& c, V5Stream& in, int64_t count, int64_t end,
+                                int depth, int64_t* matrices) {
+  for (int64_t i = 0; i < count; ++i) {
+    bool small = false;
+    NF_ASSIGN_OR_RETURN(const auto tag, ReadStreamTag(c, in, &small));
+    if (small || tag.first != MAT_T_MATRIX || tag.second > end - in.pos()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(c.path, ": malformed MAT struct or cell: element ", i, " of ", count,
+                       " is not a value that fits in it"));
+    }
+    NF_RETURN_IF_ERROR(ValidateV5Matrix(c, in, tag.second, depth + 1, matrices));
+  }
+  return absl::OkStatus();
+}
+
+// ValidateV5Matrix() checks an miMATRIX element's bytes (the tag read).
+absl::Status ValidateV5Matrix(const V5Context& c, V5Stream& in, int64_t nbytes, int depth,
+                              int64_t* matrices) {
+  const auto bad = [&c](const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat(c.path, ": malformed MAT value: ", why));
+  };
+  if (++*matrices > kMaxMatrices) {
+    return bad(absl::StrCat("more than ", kMaxMatrices, " values in the file"));
+  }
+  if (depth > 16) return bad("values nest more than 16 deep");
+  if (nbytes == 0) return absl::OkStatus();
+  const int64_t end = in.pos() + nbytes;
+  // Array flags: a tag and 8 bytes.
+  unsigned char f[16];
+  NF_RETURN_IF_ERROR(in.Read(f, 16));
+  if (V5Word(c, f) != MAT_T_UINT32 || V5Word(c, f + 4) != 8) return bad("array flags expected");
+  const uint32_t klass = V5Word(c, f + 8) & 0xFF;
+  // Dimensions.
+  bool small = false;
+  NF_ASSIGN_OR_RETURN(const auto dims_tag, ReadStreamTag(c, in, &small));
+  if (dims_tag.first != MAT_T_INT32 || dims_tag.second % 4 != 0 || dims_tag.second > 32 * 4 ||
+      (small && dims_tag.second != 4) || dims_tag.second == 0) {
+    return bad("dimensions expected");
+  }
+  unsigned char d[32 * 4];
+  int64_t numel = 1;
+  if (small) {
+    return bad("dimensions of one value");  // MATLAB writes at least two
+  }
+  NF_RETURN_IF_ERROR(in.Read(d, dims_tag.second));
+  NF_RETURN_IF_ERROR(in.Skip((8 - dims_tag.second % 8) % 8));
+  for (int64_t i = 0; i < dims_tag.second / 4; ++i) {
+    const auto v = static_cast<int32_t>(V5Word(c, d + 4 * i));
+    if (v < 0) return bad("a negative dimension");
+    numel = SaturatingMul(numel, v);
+  }
+  // Name.
+  NF_ASSIGN_OR_RETURN(const auto name_tag, ReadStreamTag(c, in, &small));
+  if (name_tag.first != MAT_T_INT8 || name_tag.second > 4096) return bad("a name expected");
+  if (!small) NF_RETURN_IF_ERROR(in.Skip((name_tag.second + 7) / 8 * 8));
+  if (in.pos() > end) return bad("its header runs past its end");
+  if (klass == MAT_C_STRUCT || klass == MAT_C_OBJECT) {
+    if (klass == MAT_C_OBJECT) {  // the class name
+      NF_ASSIGN_OR_RETURN(const auto cls_tag, ReadStreamTag(c, in, &small));
+      if (cls_tag.first != MAT_T_INT8 || cls_tag.second > 4096) return bad("a class name expected");
+      if (!small) NF_RETURN_IF_ERROR(in.Skip((cls_tag.second + 7) / 8 * 8));
+    }
+    unsigned char l[8];
+    NF_RETURN_IF_ERROR(in.Read(l, 8));
+    const uint32_t lw = V5Word(c, l);
+    if ((lw & 0xFFFF) != MAT_T_INT32 || (lw >> 16) != 4) return bad("a field name length expected");
+    const uint32_t len = V5Word(c, l + 4);
+    NF_ASSIGN_OR_RETURN(const auto names_tag, ReadStreamTag(c, in, &small));
+    if (names_tag.first != MAT_T_INT8 || len == 0 || len > 4096 || names_tag.second % len != 0 ||
+        names_tag.second > (int64_t{1} << 20)) {
+      return bad("field names expected");
+    }
+    if (!small) NF_RETURN_IF_ERROR(in.Skip((names_tag.second + 7) / 8 * 8));
+    const int64_t nfields = names_tag.second / len;
+    const int64_t children = SaturatingMul(numel, nfields);
+    // Each value takes 8 bytes at least.
+    if (children > (end - in.pos()) / 8) return bad("more struct values than its bytes hold");
+    NF_RETURN_IF_ERROR(ValidateV5Children(c, in, children, end, depth, matrices));
+  } else if (klass == MAT_C_CELL) {
+    if (numel > (end - in.pos()) / 8) return bad("more cells than its bytes hold");
+    NF_RETURN_IF_ERROR(ValidateV5Children(c, in, numel, end, depth, matrices));
+  }
+  if (in.pos() > end) return bad("its values run past its end");
+  return in.Skip(end - in.pos());
+}
+
+// ValidateV5() walks every top-level element of a MAT v5 file (see above).
+// A cut file is DataLoss, naming the first missing frame when the samples
+// are what is cut.
+absl::Status ValidateV5(const V5Context& c) {
   int64_t pos = 128;
+  int64_t matrices = 0;
   for (int i = 0; i < kMaxVariables && pos <= c.size - 8; ++i) {
     NF_ASSIGN_OR_RETURN(const V5Tag tag, ReadV5Tag(c, pos, false));
     if (tag.type != MAT_T_MATRIX && tag.type != MAT_T_COMPRESSED) return absl::OkStatus();
@@ -725,6 +975,19 @@ absl::Status CheckV5Complete(const V5Context& c) {
       return absl::DataLossError(absl::StrCat(c.path, " is truncated: the MAT element at byte ",
                                               pos, " needs ", tag.next - pos,
                                               " bytes, the file ends ", c.size - pos, " bytes in"));
+    }
+    if (tag.type == MAT_T_MATRIX) {
+      V5FileStream in(c, tag.data, tag.data + tag.nbytes);
+      NF_RETURN_IF_ERROR(ValidateV5Matrix(c, in, tag.nbytes, 0, &matrices));
+    } else {
+      V5InflateStream in(c, tag.data, tag.data + tag.nbytes);
+      bool small = false;
+      NF_ASSIGN_OR_RETURN(const auto inner, ReadStreamTag(c, in, &small));
+      if (small || inner.first != MAT_T_MATRIX) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            c.path, ": the compressed MAT element at byte ", pos, " does not hold a value"));
+      }
+      NF_RETURN_IF_ERROR(ValidateV5Matrix(c, in, inner.second, 0, &matrices));
     }
     pos = tag.next;
   }
@@ -1290,7 +1553,7 @@ class Fields {
   Fields(matvar_t* root, const TopLevel* top, std::string prefix)
       : root_(root), top_(top), prefix_(std::move(prefix)) {}
   matvar_t* Get(const std::string& name) const {
-    if (root_ != nullptr) return Mat_VarGetStructFieldByName(root_, name.c_str(), 0);
+    if (root_ != nullptr) return StructField(root_, name.c_str(), 0);
     auto it = top_->vars.find(name);
     return it == top_->vars.end() ? nullptr : it->second.get();
   }
@@ -1486,17 +1749,20 @@ absl::StatusOr<std::vector<MneEvent>> ReadEvents(mat_t* mat, matvar_t* ev, doubl
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", what, " has ", n, " events, more than ", kMaxEvents));
   }
+  // MNE looks for a duration field in the events (an empty one is NaN).
   bool has_duration = false;
   char* const* field_names = Mat_VarGetStructFieldnames(ev);
   for (unsigned i = 0; field_names != nullptr && i < Mat_VarGetNumberOfFields(ev); ++i) {
-    if (field_names[i] != nullptr && std::string(field_names[i]) == "duration") has_duration = true;
+    if (field_names[i] != nullptr && std::strcmp(field_names[i], "duration") == 0) {
+      has_duration = true;
+    }
   }
   for (int64_t i = 0; i < n; ++i) {
     const std::string at = absl::StrCat(what, "(", i + 1, ")");
     MneEvent e;
     e.index = i;
-    matvar_t* type = Mat_VarGetStructFieldByName(ev, "type", i);
-    matvar_t* latency = Mat_VarGetStructFieldByName(ev, "latency", i);
+    matvar_t* type = StructField(ev, "type", i);
+    matvar_t* latency = StructField(ev, "latency", i);
     if (type == nullptr || latency == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": ", at, ".", type == nullptr ? "type" : "latency", " is missing"));
@@ -1517,7 +1783,7 @@ absl::StatusOr<std::vector<MneEvent>> ReadEvents(mat_t* mat, matvar_t* ev, doubl
     }
     e.duration = 0;
     if (has_duration) {
-      matvar_t* dur = Mat_VarGetStructFieldByName(ev, "duration", i);
+      matvar_t* dur = StructField(ev, "duration", i);
       int64_t nd = 0;
       if (dur != nullptr) {
         NF_ASSIGN_OR_RETURN(nd, Numel(dur, path));
@@ -1665,7 +1931,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
     }
     NF_ASSIGN_OR_RETURN(top, ReadTopLevel73(h5_file.get(), path));
   } else {
-    NF_RETURN_IF_ERROR(CheckV5Complete(v5));
+    NF_RETURN_IF_ERROR(ValidateV5(v5));
     mat = MatPtr(Mat_Open(fd_path.c_str(), MAT_ACC_RDONLY));
     if (mat == nullptr || Mat_GetVersion(mat.get()) != MAT_FT_MAT5) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": matio cannot read the MAT v5 file"));
@@ -1696,7 +1962,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
             absl::StrCat(path, ": ", prefix.substr(0, prefix.size() - 1), " is ", Describe(root),
                          ", not one EEGLAB dataset (a 1 x 1 struct)"));
       }
-      matvar_t* nested = depth == 0 ? Mat_VarGetStructFieldByName(root, "EEG", 0) : nullptr;
+      matvar_t* nested = depth == 0 ? StructField(root, "EEG", 0) : nullptr;
       if (nested == nullptr) break;
       root = nested;
       prefix = "EEG.EEG.";
@@ -1756,7 +2022,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
     std::vector<std::string> names;
     for (int64_t i = 0; i < nlocs; ++i) {
       const std::string at = absl::StrCat(fields.What("chanlocs"), "(", i + 1, ")");
-      matvar_t* label = Mat_VarGetStructFieldByName(locs, "labels", i);
+      matvar_t* label = StructField(locs, "labels", i);
       if (label == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": ", at, ".labels is missing"));
       }
@@ -1768,7 +2034,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
       }
       names.push_back(*std::move(name));
       std::string type = "eeg";
-      if (matvar_t* t = Mat_VarGetStructFieldByName(locs, "type", i); t != nullptr) {
+      if (matvar_t* t = StructField(locs, "type", i); t != nullptr) {
         NF_ASSIGN_OR_RETURN(std::optional<std::string> text,
                             ReadText(mat.get(), t, path, at + ".type"));
         const std::string lower =
