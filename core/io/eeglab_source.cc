@@ -898,6 +898,7 @@ absl::Status ValidateV5Matrix(const V5Context& c, V5Stream& in, int64_t nbytes, 
   NF_RETURN_IF_ERROR(in.Read(f, 16));
   if (V5Word(c, f) != MAT_T_UINT32 || V5Word(c, f + 4) != 8) return bad("array flags expected");
   const uint32_t klass = V5Word(c, f + 8) & 0xFF;
+  const bool complex = (V5Word(c, f + 8) & 0x800) != 0;
   // Dimensions.
   bool small = false;
   NF_ASSIGN_OR_RETURN(const auto dims_tag, ReadStreamTag(c, in, &small));
@@ -947,6 +948,18 @@ absl::Status ValidateV5Matrix(const V5Context& c, V5Stream& in, int64_t nbytes, 
   } else if (klass == MAT_C_CELL) {
     if (numel > (end - in.pos()) / 8) return bad("more cells than its bytes hold");
     NF_RETURN_IF_ERROR(ValidateV5Children(c, in, numel, end, depth, matrices));
+  } else if (IsNumericClass(static_cast<matio_classes>(klass))) {
+    // The real (and imaginary) parts: numel values of a storage type, so
+    // what matio allocates for a value is what the file holds.
+    for (int part = 0; part < (complex ? 2 : 1); ++part) {
+      NF_ASSIGN_OR_RETURN(const auto values, ReadStreamTag(c, in, &small));
+      const std::optional<Elem> stored = ElemOfStorage(values.first);
+      if (!stored || values.second != SaturatingMul(numel, ElemSize(*stored))) {
+        return bad(absl::StrCat("an array of ", numel, " numbers holds ", values.second,
+                                " bytes of type ", values.first));
+      }
+      if (!small) NF_RETURN_IF_ERROR(in.Skip((values.second + 7) / 8 * 8));
+    }
   }
   if (in.pos() > end) return bad("its values run past its end");
   return in.Skip(end - in.pos());
@@ -1409,7 +1422,8 @@ class EeglabSource final : public TraceSource {
       return absl::OkStatus();
     }
     const int64_t chunk = std::max<int64_t>(1, kReadChunkBytes / frame_bytes);
-    auto buf = std::make_unique<std::byte[]>(std::min(chunk, end - start) * frame_bytes);
+    auto buf =
+        std::make_unique_for_overwrite<std::byte[]>(std::min(chunk, end - start) * frame_bytes);
     for (int64_t f = start; f < end; f += chunk) {
       const int64_t k = std::min(chunk, end - f);
       NF_RETURN_IF_ERROR(ReadFrames(f, f + k, buf.get()));
@@ -1435,7 +1449,8 @@ class EeglabSource final : public TraceSource {
   absl::Status ReadMatio(int64_t start, int64_t end, double* out) const {
     const int64_t frame_bytes = channels_ * ElemSize(elem_);
     const int64_t chunk = std::max<int64_t>(1, kReadChunkBytes / frame_bytes);
-    auto buf = std::make_unique<std::byte[]>(std::min(chunk, end - start) * frame_bytes);
+    auto buf =
+        std::make_unique_for_overwrite<std::byte[]>(std::min(chunk, end - start) * frame_bytes);
     MutexLock lock(&mu_);
     const int rank = data_->rank;
     std::vector<int> first(rank, 0), stride(rank, 1), edge(rank, 1);
@@ -1994,6 +2009,13 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
                                                    PythonFloatText(srate),
                                                    " is not a sampling rate in (0, 1e9] Hz"));
   }
+  // Python's timedelta, which MNE's event cropping goes through, holds
+  // less; 1e10 s is 317 years.
+  if (!(static_cast<double>(pnts) / srate <= 1e10)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ", fields.What("srate"), "=", PythonFloatText(srate), " makes the ", pnts,
+        " frames last ", PythonFloatText(static_cast<double>(pnts) / srate), " s, over 1e10 s"));
+  }
 
   // Channels: chanlocs(i).labels and .type, or MNE's default names.
   RecordingInfo info;
@@ -2137,7 +2159,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
                                                           absl::StrCat(path, ": ", data_what)));
   if (bytes <= kMaxEeglabDecodedBytes) {
     // Compressed MAT v5: inflate once (see the header comment).
-    auto samples = std::make_unique<std::byte[]>(bytes);
+    auto samples = std::make_unique_for_overwrite<std::byte[]>(bytes);
     std::vector<int> first(data->rank, 0), stride(data->rank, 1), edge(data->rank, 1);
     edge[0] = static_cast<int>(nbchan);
     edge[1] = static_cast<int>(pnts);
