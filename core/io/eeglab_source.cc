@@ -59,6 +59,8 @@ using MatPtr = std::unique_ptr<mat_t, MatCloser>;
 using VarPtr = std::unique_ptr<matvar_t, VarFreer>;
 
 bool IsNumericClass(matio_classes c) { return c >= MAT_C_DOUBLE && c <= MAT_C_UINT64; }
+// The same for a class number read from a file (not yet known to be one).
+bool IsNumericClassNumber(uint32_t c) { return c >= MAT_C_DOUBLE && c <= MAT_C_UINT64; }
 
 const char* ClassText(matio_classes c) {
   switch (c) {
@@ -706,8 +708,7 @@ absl::StatusOr<V5Samples> LocateV5Samples(const V5Context& c, const std::vector<
     }
     NF_ASSIGN_OR_RETURN(const V5Tag real, ReadV5Tag(c, m.body, true));
     const std::optional<Elem> stored = ElemOfStorage(real.type);
-    if (!IsNumericClass(static_cast<matio_classes>(m.klass)) || m.complex || !stored ||
-        m.dims.size() < 2) {
+    if (!IsNumericClassNumber(m.klass) || m.complex || !stored || m.dims.size() < 2) {
       return not_found();
     }
     NF_ASSIGN_OR_RETURN(const int64_t count, CheckedProduct(m.dims.data(), m.dims.size(), what));
@@ -899,6 +900,7 @@ absl::Status ValidateV5Matrix(const V5Context& c, V5Stream& in, int64_t nbytes, 
   if (V5Word(c, f) != MAT_T_UINT32 || V5Word(c, f + 4) != 8) return bad("array flags expected");
   const uint32_t klass = V5Word(c, f + 8) & 0xFF;
   const bool complex = (V5Word(c, f + 8) & 0x800) != 0;
+  if (klass < MAT_C_CELL || klass > MAT_C_OPAQUE) return bad(absl::StrCat("unknown class ", klass));
   // Dimensions.
   bool small = false;
   NF_ASSIGN_OR_RETURN(const auto dims_tag, ReadStreamTag(c, in, &small));
@@ -948,7 +950,7 @@ absl::Status ValidateV5Matrix(const V5Context& c, V5Stream& in, int64_t nbytes, 
   } else if (klass == MAT_C_CELL) {
     if (numel > (end - in.pos()) / 8) return bad("more cells than its bytes hold");
     NF_RETURN_IF_ERROR(ValidateV5Children(c, in, numel, end, depth, matrices));
-  } else if (IsNumericClass(static_cast<matio_classes>(klass))) {
+  } else if (IsNumericClassNumber(klass)) {
     // The real (and imaginary) parts: numel values of a storage type, so
     // what matio allocates for a value is what the file holds.
     for (int part = 0; part < (complex ? 2 : 1); ++part) {
@@ -1187,6 +1189,35 @@ Keep KeepOfField(Keep parent, const std::string& field) {
   return Keep::kNone;
 }
 
+// CheckH5Dataset() refuses a dataset whose element type exceeds 64 bytes
+// or whose chunks exceed 64 MiB: HDF5 allocates a whole element (for type
+// conversion) and a whole chunk to read any part of one, and a damaged
+// header can declare any size. MATLAB writes numbers of 1-16 bytes, and
+// chunks far under 64 MiB.
+absl::Status CheckH5Dataset(hid_t ds, const std::string& what) {
+  H5Id plist(H5Dget_create_plist(ds), H5Pclose);
+  H5Id type(H5Dget_type(ds), H5Tclose);
+  if (!plist.valid() || !type.valid()) return absl::InvalidArgumentError(what + " is unreadable");
+  const size_t type_size = H5Tget_size(type.get());
+  if (type_size == 0 || type_size > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " has elements of ", type_size, " bytes, not numbers"));
+  }
+  if (H5Pget_layout(plist.get()) != H5D_CHUNKED) return absl::OkStatus();
+  hsize_t chunk[32];
+  const int rank = H5Pget_chunk(plist.get(), 32, chunk);
+  if (rank < 1 || rank > 32) return absl::InvalidArgumentError(what + " has unreadable chunks");
+  int64_t bytes = static_cast<int64_t>(H5Tget_size(type.get()));
+  for (int i = 0; i < rank; ++i) {
+    bytes = SaturatingMul(bytes, static_cast<int64_t>(std::min<hsize_t>(chunk[i], kMaxCount)));
+  }
+  if (bytes > (int64_t{64} << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is stored in HDF5 chunks of ", bytes, " bytes, over 64 MiB"));
+  }
+  return absl::OkStatus();
+}
+
 // MATLAB dims of a dataset: HDF5's, reversed (column-major), at least 2.
 absl::StatusOr<std::vector<size_t>> H5MatlabDims(hid_t ds, const std::string& what) {
   H5Id space(H5Dget_space(ds), H5Sclose);
@@ -1254,6 +1285,7 @@ absl::StatusOr<VarPtr> H5Struct(hid_t group, const std::string& name, Keep keep,
       return absl::InvalidArgumentError(
           absl::StrCat(at, " is not ", n, " references, as a field of a struct array is"));
     }
+    NF_RETURN_IF_ERROR(CheckH5Dataset(field.get(), at));
     std::vector<hobj_ref_t> refs(n);
     if (H5Dread(field.get(), H5T_STD_REF_OBJ, H5S_ALL, H5S_ALL, H5P_DEFAULT, refs.data()) < 0) {
       return absl::InvalidArgumentError(at + ": its references cannot be read");
@@ -1296,6 +1328,7 @@ absl::StatusOr<VarPtr> H5Var(hid_t obj, const std::string& name, Keep keep, cons
     H5Id space(H5Dget_space(obj), H5Sclose);
     const hssize_t rank = space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
     if (rank < 1 || rank > 32) return absl::InvalidArgumentError(what + " has unreadable dims");
+    NF_RETURN_IF_ERROR(CheckH5Dataset(obj, what));
     std::vector<unsigned long long> d(rank);
     if (H5Dread(obj, H5T_NATIVE_ULLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.data()) < 0) {
       return absl::InvalidArgumentError(what + " has unreadable dims");
@@ -1331,6 +1364,7 @@ absl::StatusOr<VarPtr> H5Var(hid_t obj, const std::string& name, Keep keep, cons
     numel = SaturatingMul(numel, static_cast<int64_t>(std::min<size_t>(d, kMaxCount)));
   const bool samples = keep == Keep::kSamples && c->klass != MAT_C_CHAR;
   if (samples || v->isComplex || numel == 0 || numel > kMaxValueBytes / 8) return v;
+  NF_RETURN_IF_ERROR(CheckH5Dataset(obj, what));
   v->nbytes = static_cast<size_t>(numel) * v->data_size;
   v->data = std::malloc(v->nbytes);
   if (v->data == nullptr) return absl::ResourceExhaustedError(what + ": out of memory");
@@ -2139,6 +2173,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": the samples of ", data_what, " (", in_file, ") cannot be read"));
     }
+    NF_RETURN_IF_ERROR(CheckH5Dataset(samples.get(), absl::StrCat(path, ": ", data_what)));
     src->UseHdf5(std::move(h5_file), std::move(samples), rank);
     rec.source = std::move(src);
     return rec;
