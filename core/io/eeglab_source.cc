@@ -1970,7 +1970,12 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
     quiet.emplace();
     H5Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     // Read-only: no lock file semantics to trip over (NFS, read-only mounts).
-    if (fapl.valid()) H5Pset_file_locking(fapl.get(), false, true);
+    if (fapl.valid()) {
+      H5Pset_file_locking(fapl.get(), false, true);
+      // Closing the file closes whatever HDF5 still holds of it, so that a
+      // damaged file is not kept open to the end of the process.
+      H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+    }
     h5_file =
         H5Id(H5Fopen(fd_path.c_str(), H5F_ACC_RDONLY, fapl.valid() ? fapl.get() : H5P_DEFAULT),
              H5Fclose);
