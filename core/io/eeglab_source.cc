@@ -1124,6 +1124,33 @@ hid_t NativeUInt32() { return H5T_NATIVE_UINT32; }
 hid_t NativeInt64() { return H5T_NATIVE_INT64; }
 hid_t NativeUInt64() { return H5T_NATIVE_UINT64; }
 
+// NativeType() is HDF5's in-memory type of a sample type.
+hid_t NativeType(Elem e) {
+  switch (e) {
+    case Elem::kInt8:
+      return H5T_NATIVE_INT8;
+    case Elem::kUInt8:
+      return H5T_NATIVE_UINT8;
+    case Elem::kInt16:
+      return H5T_NATIVE_INT16;
+    case Elem::kUInt16:
+      return H5T_NATIVE_UINT16;
+    case Elem::kInt32:
+      return H5T_NATIVE_INT32;
+    case Elem::kUInt32:
+      return H5T_NATIVE_UINT32;
+    case Elem::kInt64:
+      return H5T_NATIVE_INT64;
+    case Elem::kUInt64:
+      return H5T_NATIVE_UINT64;
+    case Elem::kFloat32:
+      return H5T_NATIVE_FLOAT;
+    case Elem::kFloat64:
+      return H5T_NATIVE_DOUBLE;
+  }
+  return H5T_NATIVE_DOUBLE;
+}
+
 // MATLAB_class values of numbers and chars, as matio classes. (logical is
 // uint8 with a flag; char is read as UTF-16 units.)
 const MatlabClass* FindMatlabClass(const std::string& name) {
@@ -1401,9 +1428,10 @@ class EeglabSource final : public TraceSource {
     elem_ = elem;
   }
   // H5Dread hyperslabs of the dataset `samples` (MAT v7.3).
-  void UseHdf5(H5Id file, H5Id samples, int hdf5_rank) {
+  void UseHdf5(H5Id file, H5Id samples, int hdf5_rank, Elem elem) {
     MutexLock lock(&mu_);
     mode_ = Mode::kHdf5;
+    elem_ = elem;
     h5_file_ = std::move(file);
     h5_samples_ = std::move(samples);
     h5_rank_ = hdf5_rank;
@@ -1506,25 +1534,35 @@ class EeglabSource final : public TraceSource {
   // Frames [start, end), all channels, straight into `out` as float64
   // (HDF5 converts exactly), then scaled as MNE scales.
   absl::Status ReadHdf5(int64_t start, int64_t end, double* out) const {
+    // Read in the stored class (HDF5's own float -> double conversion runs
+    // 3-10x slower than ours), a bounded piece at a time.
+    const int64_t frame_bytes = channels_ * ElemSize(elem_);
+    const int64_t chunk = std::max<int64_t>(1, kReadChunkBytes / frame_bytes);
+    auto buf =
+        std::make_unique_for_overwrite<std::byte[]>(std::min(chunk, end - start) * frame_bytes);
     H5Quiet quiet;
     MutexLock lock(&mu_);
     // HDF5 dims: (..., frames, channels), leading dims of size 1.
     std::vector<hsize_t> first(h5_rank_, 0), count(h5_rank_, 1);
-    first[h5_rank_ - 2] = static_cast<hsize_t>(start);
-    count[h5_rank_ - 2] = static_cast<hsize_t>(end - start);
     count[h5_rank_ - 1] = static_cast<hsize_t>(channels_);
-    const hsize_t n = static_cast<hsize_t>((end - start) * channels_);
     H5Id file_space(H5Dget_space(h5_samples_.get()), H5Sclose);
-    H5Id mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    if (!file_space.valid() || !mem_space.valid() ||
-        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, first.data(), nullptr, count.data(),
-                            nullptr) < 0 ||
-        H5Dread(h5_samples_.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(),
-                H5P_DEFAULT, out) < 0) {
-      return absl::DataLossError(absl::StrCat(path_, ": reading frames [", start, ", ", end,
-                                              ") failed: the file is damaged or truncated"));
+    for (int64_t f = start; f < end; f += chunk) {
+      const int64_t k = std::min(chunk, end - f);
+      first[h5_rank_ - 2] = static_cast<hsize_t>(f);
+      count[h5_rank_ - 2] = static_cast<hsize_t>(k);
+      // A memory space of the selection's own shape: HDF5 then copies whole
+      // rows (a flat one made it gather element by element, 3-4x slower).
+      H5Id mem_space(H5Screate_simple(h5_rank_, count.data(), nullptr), H5Sclose);
+      if (!file_space.valid() || !mem_space.valid() ||
+          H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, first.data(), nullptr, count.data(),
+                              nullptr) < 0 ||
+          H5Dread(h5_samples_.get(), NativeType(elem_), mem_space.get(), file_space.get(),
+                  H5P_DEFAULT, buf.get()) < 0) {
+        return absl::DataLossError(absl::StrCat(path_, ": reading frames [", f, ", ", f + k,
+                                                ") failed: the file is damaged or truncated"));
+      }
+      ToVolts(elem_, buf.get(), k * channels_, false, out + (f - start) * channels_);
     }
-    for (hsize_t i = 0; i < n; ++i) out[i] *= kCal;
     return absl::OkStatus();
   }
 
@@ -2179,7 +2217,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
           absl::StrCat(path, ": the samples of ", data_what, " (", in_file, ") cannot be read"));
     }
     NF_RETURN_IF_ERROR(CheckH5Dataset(samples.get(), absl::StrCat(path, ": ", data_what)));
-    src->UseHdf5(std::move(h5_file), std::move(samples), rank);
+    src->UseHdf5(std::move(h5_file), std::move(samples), rank, *elem);
     rec.source = std::move(src);
     return rec;
   }
