@@ -1446,6 +1446,15 @@ class EeglabSource final : public TraceSource {
     data_ = data;
   }
 
+  ~EeglabSource() override {
+    MutexLock lock(&mu_);
+    if (h5_file_.valid()) {
+      H5Quiet quiet;  // closing a damaged file may fail: no error stack printed
+      h5_samples_ = H5Id();
+      h5_file_ = H5Id();
+    }
+  }
+
   const RecordingInfo& info() const override { return info_; }
   int64_t num_frames() const override { return frames_; }
   SampleType sample_type() const override { return SampleType::kFloat64; }
@@ -1999,9 +2008,10 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
   // Both libraries open by name: the name of the descriptor already checked
   // to be a regular file, so what they read is what was checked.
   const std::string fd_path = FdPath(set_file.fd.get());
+  // Declared first, so that it outlives the HDF5 identifiers below.
+  std::optional<H5Quiet> quiet;
   MatPtr mat;    // MAT v5: matio
   H5Id h5_file;  // MAT v7.3: HDF5
-  std::optional<H5Quiet> quiet;
   TopLevel top;
   if (header.v73) {
     NF_RETURN_IF_ERROR(CheckHdf5Signature(set_file, path));
