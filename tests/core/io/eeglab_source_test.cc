@@ -47,11 +47,13 @@ const Generated& Files() {
 std::string SetPath(const std::string& name) { return Files().dir.File(name + ".set"); }
 
 // Every good variant: where the samples are (in the .set: v5 plain, v5
-// compressed, v7.3 chunked or contiguous; in a .fdt), EEG struct or
-// top-level fields, with and without chanlocs and event durations.
+// compressed, v5 big-endian, v7.3 chunked or contiguous; in a .fdt), EEG
+// struct or top-level fields, with and without chanlocs and event
+// durations.
 const char* const kGoodSets[] = {
-    "inline_v5", "inline_v5z", "inline_v73",   "top_v5",         "top_v5z",    "top_v73",
-    "fdt_v5",    "fdt_v73",    "fdt_fallback", "one_channel_v5", "nested_v5z", "data_last_v5",
+    "inline_v5",  "inline_v5z",   "inline_v73", "top_v5",       "top_v5z",
+    "top_v73",    "fdt_v5",       "fdt_v73",    "fdt_fallback", "one_channel_v5",
+    "nested_v5z", "data_last_v5", "top_v5_be",
 };
 
 google::protobuf::Struct ReadJson(const std::string& file) {

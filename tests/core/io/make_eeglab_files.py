@@ -32,6 +32,7 @@ must give.
 import json
 import os
 import shutil
+import struct
 import sys
 import tempfile
 import time
@@ -74,6 +75,33 @@ def write_v5(path, fields, top_level=False, compressed=False):
     variables = ({k: _to_scipy(v) for k, v in fields.items()} if top_level
                  else {'EEG': _to_scipy(fields)})
     sio.savemat(path, variables, do_compression=compressed, oned_as='row')
+
+
+def write_v5_big_endian(path, fields):
+    """Top-level numeric fields as a big-endian MAT v5 file (as written on
+    SPARC or PowerPC; scipy writes native order only)."""
+    def element(mtype, payload):
+        pad = (8 - len(payload) % 8) % 8
+        return struct.pack('>II', mtype, len(payload)) + payload + b'\0' * pad
+
+    def matrix(name, a):
+        a = np.asarray(a)
+        if a.ndim < 2:
+            a = a.reshape(1, -1) if a.ndim == 1 else a.reshape(1, 1)
+        mclass, mtype, code = {np.dtype('float64'): (6, 9, '>f8'),
+                               np.dtype('float32'): (7, 7, '>f4')}[a.dtype]
+        body = (element(6, struct.pack('>II', mclass, 0)) +
+                element(5, struct.pack('>%di' % a.ndim, *a.shape)) +
+                element(1, name.encode()) +
+                element(mtype, a.astype(code).ravel(order='F').tobytes()))
+        return struct.pack('>II', 14, len(body)) + body
+
+    header = b'MATLAB 5.0 MAT-file, big-endian test set'.ljust(116, b' ')
+    out = header + b'\0' * 8 + b'\x01\x00MI'
+    for name, value in fields.items():
+        out += matrix(name, value)
+    with open(path, 'wb') as fh:
+        fh.write(out)
 
 
 # --------------------------------------------------------------- MAT v7.3
@@ -351,6 +379,16 @@ def make_good(outdir):
     make_set(outdir, 'top_v5', f8, 'v5', top_level=True)
     make_set(outdir, 'top_v5z', f8, 'v5z', top_level=True)
     make_set(outdir, 'top_v73', f8, 'v73', top_level=True)
+
+    # Big-endian MAT v5, top-level fields, float32 samples.
+    dbe = make_data(rng, 8, 1500)
+    write_v5_big_endian(os.path.join(outdir, 'top_v5_be.set'),
+                        {'nbchan': 8.0, 'pnts': 1500.0, 'trials': 1.0,
+                         'srate': 250.0, 'chanlocs': np.zeros((0, 0)),
+                         'data': dbe})
+    data, meta = reference(os.path.join(outdir, 'top_v5_be.set'))
+    assert np.array_equal(data, dbe.astype(np.float64) * 1e-6)
+    save_reference(outdir, 'top_v5_be', data, meta)
 
     # Samples in a .fdt: 32 channels x 2000 frames at 500 Hz, duplicate
     # labels (MNE renames them), no events.
