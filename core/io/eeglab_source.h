@@ -35,6 +35,17 @@
 //     hyperslab read under the mutex (correct, but each read costs
 //     O(offset)).
 //
+// Damaged and hostile files: matio allocates what MAT v5 element headers
+// say (a 2 GB name, a struct array of 2^30 elements) before reading, so a
+// v5 file is walked first (compressed variables inflated in pieces) and
+// refused unless every element fits in its parent, names and dims are
+// small and it holds at most 4M values. For v7.3, datasets whose element
+// type exceeds 64 bytes or whose chunks exceed 64 MiB are refused before
+// HDF5 allocates them. HDF5 1.10.8 itself (Debian 12) is not safe on
+// damaged files: fuzzing finds heap overflows and a use-after-free inside
+// H5Aexists() (attribute message decoding), and leaks on some of them.
+// Only trusted v7.3 files should be read in a process that must not crash.
+//
 // What MNE does, and so this reader:
 //   - trials != 1 is an epoched set: refused (InvalidArgument, the count).
 //   - Channel names: chanlocs(i).labels, duplicates renamed as MNE renames
