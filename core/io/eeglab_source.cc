@@ -2231,7 +2231,7 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
     rec.source = std::move(src);
     return rec;
   }
-  if (!header.v73 && top_var != nullptr && top_var->compression == MAT_COMPRESSION_NONE) {
+  if (top_var != nullptr && top_var->compression == MAT_COMPRESSION_NONE) {
     NF_ASSIGN_OR_RETURN(const V5Samples s, LocateV5Samples(v5, fields.Path("data"), data_what));
     if (s.dims.size() < 2 || s.dims[0] != nbchan || s.dims[1] != pnts ||
         s.klass != static_cast<uint32_t>(data->class_type)) {
