@@ -44,7 +44,7 @@ constexpr double kCal = 1e-6;
 constexpr int64_t kMaxValueBytes = int64_t{16} << 20;
 constexpr int64_t kMaxEvents = int64_t{1} << 22;
 constexpr int kMaxVariables = 1 << 16;
-// One pread / matio read and conversion step of GetTraces().
+// One pread / H5Dread and conversion step of GetTraces().
 constexpr int64_t kReadChunkBytes = int64_t{8} << 20;
 
 // ----------------------------------------------------------------- matio
@@ -1436,15 +1436,6 @@ class EeglabSource final : public TraceSource {
     h5_samples_ = std::move(samples);
     h5_rank_ = hdf5_rank;
   }
-  // matio's hyperslab reads of `data`, a variable of the tree `owner`.
-  void UseMatio(MatPtr mat, VarPtr owner, matvar_t* data, Elem elem) {
-    MutexLock lock(&mu_);
-    mode_ = Mode::kMatio;
-    elem_ = elem;
-    mat_ = std::move(mat);
-    owner_ = std::move(owner);
-    data_ = data;
-  }
 
   ~EeglabSource() override {
     MutexLock lock(&mu_);
@@ -1471,9 +1462,6 @@ class EeglabSource final : public TraceSource {
         ToVolts(elem_, decoded_.get() + start * channels_ * ElemSize(elem_),
                 (end - start) * channels_, false, t.data<double>());
         break;
-      case Mode::kMatio:
-        NF_RETURN_IF_ERROR(ReadMatio(start, end, t.data<double>()));
-        break;
       case Mode::kHdf5:
         NF_RETURN_IF_ERROR(ReadHdf5(start, end, t.data<double>()));
         break;
@@ -1482,7 +1470,7 @@ class EeglabSource final : public TraceSource {
   }
 
  private:
-  enum class Mode { kPread, kDecoded, kMatio, kHdf5 };
+  enum class Mode { kPread, kDecoded, kHdf5 };
 
   absl::Status ReadPread(int64_t start, int64_t end, double* out) const {
     const int64_t frame_bytes = channels_ * ElemSize(elem_);
@@ -1515,29 +1503,6 @@ class EeglabSource final : public TraceSource {
     const int64_t have = std::max<int64_t>(0, size - offset_) / frame_bytes;
     return absl::DataLossError(absl::StrCat(path_, ": frame ", std::max(a, have),
                                             " is missing: the file now ends at byte ", size));
-  }
-
-  absl::Status ReadMatio(int64_t start, int64_t end, double* out) const {
-    const int64_t frame_bytes = channels_ * ElemSize(elem_);
-    const int64_t chunk = std::max<int64_t>(1, kReadChunkBytes / frame_bytes);
-    auto buf =
-        std::make_unique_for_overwrite<std::byte[]>(std::min(chunk, end - start) * frame_bytes);
-    MutexLock lock(&mu_);
-    const int rank = data_->rank;
-    std::vector<int> first(rank, 0), stride(rank, 1), edge(rank, 1);
-    for (int64_t f = start; f < end; f += chunk) {
-      const int64_t k = std::min(chunk, end - f);
-      first[1] = static_cast<int>(f);
-      edge[0] = static_cast<int>(channels_);
-      edge[1] = static_cast<int>(k);
-      if (Mat_VarReadData(mat_.get(), data_, buf.get(), first.data(), stride.data(), edge.data()) !=
-          0) {
-        return absl::DataLossError(absl::StrCat(path_, ": reading frames [", f, ", ", f + k,
-                                                ") failed: the file is damaged or truncated"));
-      }
-      ToVolts(elem_, buf.get(), k * channels_, false, out + (f - start) * channels_);
-    }
-    return absl::OkStatus();
   }
 
   // Frames [start, end), all channels, straight into `out` as float64
@@ -1585,13 +1550,10 @@ class EeglabSource final : public TraceSource {
   ScopedFd fd_;
   int64_t offset_ = 0;
   std::unique_ptr<std::byte[]> decoded_;
-  // matio keeps a file position (v5) and HDF5 handles per file: its reads
-  // take turns. The variable tree is freed before the file is closed.
+  // MAT v7.3: the file and its samples dataset (closed first). HDF5 keeps
+  // state per file (and its thread-safe build one global lock): reads
+  // take turns.
   mutable Mutex mu_;
-  MatPtr mat_ ABSL_GUARDED_BY(mu_);
-  VarPtr owner_ ABSL_GUARDED_BY(mu_);
-  matvar_t* data_ ABSL_GUARDED_BY(mu_) = nullptr;
-  // MAT v7.3: the file and its samples dataset (closed first).
   H5Id h5_file_ ABSL_GUARDED_BY(mu_);
   H5Id h5_samples_ ABSL_GUARDED_BY(mu_);
   int h5_rank_ = 2;
@@ -2245,8 +2207,17 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
   }
   NF_ASSIGN_OR_RETURN(const int64_t bytes, CheckedProduct({pnts, nbchan, ElemSize(*elem)},
                                                           absl::StrCat(path, ": ", data_what)));
-  if (bytes <= kMaxEeglabDecodedBytes) {
-    // Compressed MAT v5: inflate once (see the header comment).
+  if (bytes > kMaxEeglabDecodedBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": the compressed samples of ", data_what, " take ", bytes,
+                     " bytes, more than the ", kMaxEeglabDecodedBytes,
+                     " held in memory (save the set with its data in a .fdt, or as MAT v7.3)"));
+  }
+  {
+    // Compressed MAT v5: inflate once (see the header comment). matio's
+    // hyperslab read inflates from the start at every call, and for a
+    // field of a nested struct (EEG.EEG.data) it writes the whole variable
+    // whatever range is asked: only whole reads are safe.
     auto samples = std::make_unique_for_overwrite<std::byte[]>(bytes);
     std::vector<int> first(data->rank, 0), stride(data->rank, 1), edge(data->rank, 1);
     edge[0] = static_cast<int>(nbchan);
@@ -2260,12 +2231,6 @@ absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const Reader
     rec.source = std::move(src);
     return rec;
   }
-  // Compressed v5 too large to hold: matio reads each range. The variable
-  // tree that holds `data` stays alive with the file.
-  VarPtr owner = eeg != top.vars.end() ? std::move(eeg->second) : std::move(top.vars["data"]);
-  src->UseMatio(std::move(mat), std::move(owner), data, *elem);
-  rec.source = std::move(src);
-  return rec;
 }
 
 }  // namespace neurofeat

@@ -28,12 +28,12 @@
 //   MAT v5 compressed (miCOMPRESSED): a zlib stream cannot be entered in
 //     the middle, and matio's hyperslab read inflates from the start of the
 //     variable at every call (a 10 s read at the end of a 10 min recording
-//     costs 0.6 s; reading all of it in such pieces, minutes). So the
-//     samples are inflated once at Open and kept in memory, in their stored
-//     type, when they take at most kMaxEeglabDecodedBytes (1 GiB: 70 min of
-//     64 float32 channels at 1 kHz); larger ones fall back to matio's
-//     hyperslab read under the mutex (correct, but each read costs
-//     O(offset)).
+//     costs 0.6 s; reading all of it in such pieces, minutes; and for a
+//     field of a nested struct it writes the whole variable into a buffer
+//     meant for the range). So the samples are inflated once at Open and
+//     kept in memory, in their class, up to kMaxEeglabDecodedBytes (2 GiB:
+//     MATLAB's -v7 format holds no variable larger, so every compressed set
+//     MATLAB writes fits); larger ones are refused.
 //
 // Damaged and hostile files: matio allocates what MAT v5 element headers
 // say (a 2 GB name, a struct array of 2^30 elements) before reading, so a
@@ -86,7 +86,7 @@ namespace neurofeat {
 
 // kMaxEeglabDecodedBytes bounds the samples of a compressed MAT v5 set that
 // OpenEeglab() inflates into memory (see the file comment).
-inline constexpr int64_t kMaxEeglabDecodedBytes = int64_t{1} << 30;
+inline constexpr int64_t kMaxEeglabDecodedBytes = int64_t{2} << 30;
 
 // OpenEeglab() opens an EEGLAB .set (and its .fdt, through
 // options.resolve when set). The source returns float64 volts; it is
@@ -100,7 +100,7 @@ inline constexpr int64_t kMaxEeglabDecodedBytes = int64_t{1} << 30;
 //     a field missing or malformed (naming the field and its value), an
 //     epoched set, an unsupported variant (MAT v4, complex or non-numeric
 //     samples, an old .dat data file, an event type MNE would print as an
-//     array).
+//     array, compressed samples over kMaxEeglabDecodedBytes).
 //   DataLoss: the .set or .fdt is shorter than its fields say (naming the
 //     first missing frame when the samples are cut).
 absl::StatusOr<OpenedRecording> OpenEeglab(const std::string& path, const ReaderOptions& options);
