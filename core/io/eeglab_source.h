@@ -18,8 +18,8 @@
 //     once (walking the MAT elements; matio does not expose it) and frame
 //     ranges are pread straight into the result: no library call per read,
 //     no lock.
-//   MAT v7.3: H5Dread of a hyperslab (frames [a, b), all channels),
-//     converted to float64 by HDF5, under a mutex. Only the HDF5 chunks the
+//   MAT v7.3: H5Dread of a hyperslab (frames [a, b), all channels) in the
+//     stored class, converted here, under a mutex. Only the HDF5 chunks the
 //     range touches are read. (matio is not used for v7.3: it reads a
 //     struct array by asking HDF5 for the name of every referenced value,
 //     a search of the file each time, so a set with 1000 events took 55 s
@@ -43,8 +43,9 @@
 // type exceeds 64 bytes or whose chunks exceed 64 MiB are refused before
 // HDF5 allocates them. HDF5 1.10.8 itself (Debian 12) is not safe on
 // damaged files: fuzzing finds heap overflows and a use-after-free inside
-// H5Aexists() (attribute message decoding), and leaks on some of them.
-// Only trusted v7.3 files should be read in a process that must not crash.
+// H5Aexists() (attribute message decoding; one input crashes a release
+// build with SIGSEGV), and leaks on some of them. Only trusted v7.3 files
+// should be read in a process that must not crash.
 //
 // What MNE does, and so this reader:
 //   - trials != 1 is an epoched set: refused (InvalidArgument, the count).
