@@ -13,6 +13,7 @@
 #include "core/io/binary_source.h"
 #include "core/io/brainvision_source.h"
 #include "core/io/edf_source.h"
+#include "core/io/eeglab_source.h"
 #include "core/io/fif_source.h"
 #include "core/io/neuropixels.h"
 #include "core/io/npy.h"
@@ -575,8 +576,7 @@ absl::StatusOr<OpenedRecording> OpenRecordingFile(const std::string& path, Recor
     case RecordingFormat::kFif:
       return OpenFif(path, options);
     case RecordingFormat::kEeglab:
-      return absl::UnimplementedError(
-          absl::StrCat(path, ": format ", RecordingFormatName(format), " is not read yet"));
+      return OpenEeglab(path, options);
     case RecordingFormat::kAuto:
       break;
   }
