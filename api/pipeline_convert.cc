@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <regex>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -15,7 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/preprocess/step_registry.h"
 #include "core/status_macros.h"
+#include "core/util/json.h"
 
 namespace neurofeat::api {
 namespace {
@@ -44,41 +47,23 @@ std::string PathOr(const std::string& path, const std::string& what) {
   return path.empty() ? what : path;
 }
 
-absl::StatusOr<std::optional<double>> MarginMs(const pb::Value& v, bool present,
-                                               const std::string& path) {
-  if (!present || v.kind_case() == pb::Value::KIND_NOT_SET ||
-      v.kind_case() == pb::Value::kNullValue) {
-    return std::optional<double>();
+// StepJson() is a step's message in the JSON contract's form (protobuf's
+// JSON mapping, proto field names), as core reads step options.
+absl::StatusOr<JsonValue> StepJson(const pb::Message& message, const std::string& path) {
+  pb::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  auto printed = pb::util::MessageToJsonString(message, &json, options);
+  if (!printed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::string(printed.message())));
   }
-  if (v.kind_case() == pb::Value::kStringValue && v.string_value() == "auto") {
-    return std::optional<double>();
+  // Core's parser is stricter than protobuf's (nesting at most 64 deep):
+  // what it refuses is refused as input.
+  absl::StatusOr<JsonValue> value = ParseJson(json);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", value.status().message()));
   }
-  if (v.kind_case() == pb::Value::kNumberValue) {
-    if (!std::isfinite(v.number_value()) || v.number_value() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ".margin_ms=", v.number_value(),
-                                                     " must be a non-negative number of ms"));
-    }
-    return std::optional<double>(v.number_value());
-  }
-  std::string shown;
-  (void)pb::util::MessageToJsonString(v, &shown);
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ".margin_ms=", shown, " must be a number of ms or \"auto\""));
-}
-
-template <typename Step>
-absl::Status FillCommon(const Step& s, const std::string& path, std::optional<double>* margin_ms,
-                        FilterDirection* direction) {
-  NF_ASSIGN_OR_RETURN(*margin_ms, MarginMs(s.margin_ms(), s.has_margin_ms(), path));
-  if (s.has_direction()) {
-    NF_ASSIGN_OR_RETURN(*direction, ParseFilterDirection(s.direction(), path + ".direction"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Required(bool present, const std::string& field) {
-  if (!present) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  return absl::OkStatus();
+  return value;
 }
 
 }  // namespace
@@ -364,134 +349,25 @@ absl::StatusOr<v1::Pipeline> ParsePipelineJson(const std::string& json) {
 }
 
 absl::StatusOr<ChainSpec> ToChainSpec(const v1::Pipeline& pipeline) {
+  // Each step is the message set in the oneof, handed to core's registry by
+  // its field name: the proto keeps one typed message per step, and this
+  // edge knows none of them.
+  const pb::OneofDescriptor* oneof = v1::PreprocessStep::descriptor()->FindOneofByName("step");
+  const StepRegistry& registry = StepRegistry::Default();
   ChainSpec spec;
   for (int i = 0; i < pipeline.preprocess_size(); ++i) {
     const v1::PreprocessStep& step = pipeline.preprocess(i);
     const std::string base = absl::StrCat("preprocess[", i, "]");
-    PreprocessStepSpec out;
-    switch (step.step_case()) {
-      case v1::PreprocessStep::kBandpass: {
-        const auto& s = step.bandpass();
-        out.path = base + ".bandpass";
-        ButterworthOptions o;
-        o.band = BandType::kBandpass;
-        if (s.has_freq_min()) o.freq_min_hz = s.freq_min();
-        if (s.has_freq_max()) o.freq_max_hz = s.freq_max();
-        if (s.has_filter_order()) o.filter_order = s.filter_order();
-        NF_RETURN_IF_ERROR(FillCommon(s, out.path, &o.margin_ms, &o.direction));
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::kHighpass: {
-        const auto& s = step.highpass();
-        out.path = base + ".highpass";
-        ButterworthOptions o;
-        o.band = BandType::kHighpass;
-        if (s.has_freq_min()) o.freq_min_hz = s.freq_min();
-        if (s.has_filter_order()) o.filter_order = s.filter_order();
-        NF_RETURN_IF_ERROR(FillCommon(s, out.path, &o.margin_ms, &o.direction));
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::kLowpass: {
-        const auto& s = step.lowpass();
-        out.path = base + ".lowpass";
-        ButterworthOptions o;
-        o.band = BandType::kLowpass;
-        NF_RETURN_IF_ERROR(Required(s.has_freq_max(), out.path + ".freq_max"));
-        o.freq_max_hz = s.freq_max();
-        if (s.has_filter_order()) o.filter_order = s.filter_order();
-        NF_RETURN_IF_ERROR(FillCommon(s, out.path, &o.margin_ms, &o.direction));
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::kBandstop: {
-        const auto& s = step.bandstop();
-        out.path = base + ".bandstop";
-        ButterworthOptions o;
-        o.band = BandType::kBandstop;
-        NF_RETURN_IF_ERROR(Required(s.has_freq_min(), out.path + ".freq_min"));
-        NF_RETURN_IF_ERROR(Required(s.has_freq_max(), out.path + ".freq_max"));
-        o.freq_min_hz = s.freq_min();
-        o.freq_max_hz = s.freq_max();
-        if (s.has_filter_order()) o.filter_order = s.filter_order();
-        NF_RETURN_IF_ERROR(FillCommon(s, out.path, &o.margin_ms, &o.direction));
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::kNotch: {
-        const auto& s = step.notch();
-        out.path = base + ".notch";
-        NotchOptions o;
-        NF_RETURN_IF_ERROR(Required(s.has_freq(), out.path + ".freq"));
-        o.freq_hz = s.freq();
-        if (s.has_q()) o.q = s.q();
-        NF_RETURN_IF_ERROR(FillCommon(s, out.path, &o.margin_ms, &o.direction));
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::kCommonReference: {
-        const auto& s = step.common_reference();
-        out.path = base + ".common_reference";
-        CommonReferenceOptions o;
-        if (s.has_reference()) {
-          if (s.reference() == "global") {
-            o.reference = ReferenceKind::kGlobal;
-          } else if (s.reference() == "single") {
-            o.reference = ReferenceKind::kSingle;
-          } else if (s.reference() == "local") {
-            o.reference = ReferenceKind::kLocal;
-          } else {
-            return absl::InvalidArgumentError(
-                absl::StrCat(out.path, ".reference=\"", s.reference(),
-                             "\" is not one of global, single, local"));
-          }
-        }
-        if (s.has_operator_()) {
-          if (s.operator_() == "median") {
-            o.op = ReferenceOperator::kMedian;
-          } else if (s.operator_() == "average") {
-            o.op = ReferenceOperator::kAverage;
-          } else {
-            return absl::InvalidArgumentError(absl::StrCat(out.path, ".operator=\"", s.operator_(),
-                                                           "\" is not one of median, average"));
-          }
-        }
-        o.ref_channel_ids.assign(s.ref_channel_ids().begin(), s.ref_channel_ids().end());
-        if (s.local_radius_size() != 0) {
-          if (s.local_radius_size() != 2) {
-            return absl::InvalidArgumentError(absl::StrCat(out.path, ".local_radius has ",
-                                                           s.local_radius_size(),
-                                                           " values; give [inner, outer]"));
-          }
-          o.local_radius_inner = s.local_radius(0);
-          o.local_radius_outer = s.local_radius(1);
-        }
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::kScale: {
-        const auto& s = step.scale();
-        out.path = base + ".scale";
-        ScaleOptions o;
-        if (s.gain_size() > 0) o.gain.assign(s.gain().begin(), s.gain().end());
-        if (s.offset_size() > 0) o.offset.assign(s.offset().begin(), s.offset().end());
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::kPhaseShift: {
-        const auto& s = step.phase_shift();
-        out.path = base + ".phase_shift";
-        PhaseShiftOptions o;
-        if (s.has_margin_ms()) o.margin_ms = s.margin_ms();
-        o.inter_sample_shift.assign(s.inter_sample_shift().begin(), s.inter_sample_shift().end());
-        out.options = o;
-        break;
-      }
-      case v1::PreprocessStep::STEP_NOT_SET:
-        return absl::InvalidArgumentError(
-            absl::StrCat(base, " names no step (known: ", KnownKeysAt("preprocess"), ")"));
+    const pb::FieldDescriptor* field = step.GetReflection()->GetOneofFieldDescriptor(step, oneof);
+    if (field == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(base, " names no step (known: ", KnownKeysAt("preprocess"), ")"));
     }
+    PreprocessStepSpec out;
+    out.path = absl::StrCat(base, ".", field->name());
+    NF_ASSIGN_OR_RETURN(JsonValue json,
+                        StepJson(step.GetReflection()->GetMessage(step, field), out.path));
+    NF_ASSIGN_OR_RETURN(out.options, registry.ParseOptions(field->name(), json, out.path));
     spec.steps.push_back(std::move(out));
   }
   return spec;

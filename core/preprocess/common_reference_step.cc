@@ -10,6 +10,8 @@
 #include "core/dsp/pairwise_sum.h"
 #include "core/dsp/row_median.h"
 #include "core/preprocess/filter_step.h"
+#include "core/preprocess/step_json_reader.h"
+#include "core/preprocess/step_registry.h"
 #include "core/status_macros.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
@@ -94,6 +96,63 @@ int16_t RoundToInt16(double v) {
 }
 
 }  // namespace
+
+absl::StatusOr<CommonReferenceOptions> ParseCommonReferenceOptions(const JsonValue& json,
+                                                                   const std::string& path) {
+  StepJsonReader reader(json, path);
+  CommonReferenceOptions options;
+  std::string reference;
+  NF_RETURN_IF_ERROR(reader.String("reference", &reference));
+  if (reader.Has("reference")) {
+    if (reference == "global") {
+      options.reference = ReferenceKind::kGlobal;
+    } else if (reference == "single") {
+      options.reference = ReferenceKind::kSingle;
+    } else if (reference == "local") {
+      options.reference = ReferenceKind::kLocal;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(reader.Field("reference"), "=\"", reference,
+                                                     "\" is not one of global, single, local"));
+    }
+  }
+  std::string op;
+  NF_RETURN_IF_ERROR(reader.String("operator", &op));
+  if (reader.Has("operator")) {
+    if (op == "median") {
+      options.op = ReferenceOperator::kMedian;
+    } else if (op == "average") {
+      options.op = ReferenceOperator::kAverage;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(reader.Field("operator"), "=\"", op, "\" is not one of median, average"));
+    }
+  }
+  NF_RETURN_IF_ERROR(reader.Strings("ref_channel_ids", &options.ref_channel_ids));
+  std::vector<double> radius;
+  NF_RETURN_IF_ERROR(reader.Numbers("local_radius", &radius));
+  if (!radius.empty()) {
+    if (radius.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          reader.Field("local_radius"), " has ", radius.size(), " values; give [inner, outer]"));
+    }
+    options.local_radius_inner = radius[0];
+    options.local_radius_outer = radius[1];
+  }
+  NF_RETURN_IF_ERROR(reader.Finish());
+  return options;
+}
+
+void RegisterCommonReferenceStep(StepRegistry& registry) {
+  registry.Add(MakeStepRegistration<CommonReferenceOptions>(
+      "common_reference", &ParseCommonReferenceOptions, &CommonReferenceStep::Create));
+}
+
+int64_t CommonReferenceStep::ChunkBytes(int64_t frames) const {
+  return ChunkBytesFor(frames,
+                       {.input = static_cast<int64_t>(SampleTypeSize(parent_->sample_type())),
+                        .work = 0,
+                        .output = static_cast<int64_t>(SampleTypeSize(output_type_))});
+}
 
 absl::StatusOr<std::unique_ptr<CommonReferenceStep>> CommonReferenceStep::Create(
     const CommonReferenceOptions& options, std::shared_ptr<const TraceSource> parent,

@@ -20,7 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "core/preprocess/preprocess_step.h"
 #include "core/source/trace_source.h"
+#include "core/util/json.h"
 
 namespace neurofeat {
 
@@ -53,9 +55,18 @@ struct CommonReferenceOptions {
   // about 1 ulp in a third of the rows. Default: kAuto.
   enum class SumOrder { kAuto, kSequential, kPairwise };
   SumOrder sum_order = SumOrder::kAuto;
+
+  std::string step_name() const { return "common_reference"; }
 };
 
-class CommonReferenceStep final : public TraceSource {
+// ParseCommonReferenceOptions() reads a v1 CommonReferenceStep from JSON:
+// reference ("global", "single", "local"), operator ("median", "average"),
+// ref_channel_ids, local_radius ([inner, outer]), with the defaults above.
+// Errors: InvalidArgument naming `path`, the field and the value.
+absl::StatusOr<CommonReferenceOptions> ParseCommonReferenceOptions(const JsonValue& json,
+                                                                   const std::string& path);
+
+class CommonReferenceStep final : public PreprocessStep {
  public:
   // Create() validates the options against the parent's channels.
   // Errors: InvalidArgument naming the field and value (unknown channel id,
@@ -70,7 +81,12 @@ class CommonReferenceStep final : public TraceSource {
   int64_t num_frames() const override { return parent_->num_frames(); }
   SampleType sample_type() const override { return output_type_; }
   absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override;
-  const std::string& canonical() const { return canonical_; }
+  const std::string& canonical() const override { return canonical_; }
+  // The reference works frame by frame: no margin.
+  int64_t margin_samples() const override { return 0; }
+  // ChunkBytes(): the parent's block and the output (rows of another type
+  // are converted one at a time, per thread).
+  int64_t ChunkBytes(int64_t frames) const override;
 
  private:
   CommonReferenceStep() = default;

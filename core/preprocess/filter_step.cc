@@ -8,6 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "core/checked_math.h"
 #include "core/preprocess/finite_check.h"
+#include "core/preprocess/step_json_reader.h"
+#include "core/preprocess/step_registry.h"
 #include "core/status_macros.h"
 
 namespace neurofeat {
@@ -65,7 +67,40 @@ absl::StatusOr<int64_t> MarginSamples(std::optional<double> margin_ms, double au
   return frames;
 }
 
+// margin_ms: a non-negative number of ms, or "auto" (or null) for the
+// default, which leaves `margin_ms` empty.
+absl::Status ReadMarginMs(StepJsonReader& reader, std::optional<double>* margin_ms) {
+  const JsonValue* v = reader.Value("margin_ms");
+  if (v == nullptr || v->is_null() || (v->is_string() && v->string_value() == "auto")) {
+    *margin_ms = std::nullopt;
+    return absl::OkStatus();
+  }
+  const std::string field = reader.Field("margin_ms");
+  if (v->is_number()) {
+    if (!std::isfinite(v->number_value()) || v->number_value() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "=", v->number_value(), " must be a non-negative number of ms"));
+    }
+    *margin_ms = v->number_value();
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, "=", ToCanonicalJson(*v), " must be a number of ms or \"auto\""));
+}
+
+absl::Status ReadDirection(StepJsonReader& reader, FilterDirection* direction) {
+  std::string name;
+  const bool given = reader.Has("direction");
+  NF_RETURN_IF_ERROR(reader.String("direction", &name));
+  if (given) {
+    NF_ASSIGN_OR_RETURN(*direction, ParseFilterDirection(name, reader.Field("direction")));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::string ButterworthOptions::step_name() const { return BandName(band); }
 
 const char* FilterDirectionName(FilterDirection direction) {
   switch (direction) {
@@ -86,6 +121,55 @@ absl::StatusOr<FilterDirection> ParseFilterDirection(const std::string& name,
   if (name == "backward") return FilterDirection::kBackward;
   return absl::InvalidArgumentError(absl::StrCat(
       field, "=\"", name, "\" is not a direction (forward-backward, forward, backward)"));
+}
+
+absl::StatusOr<ButterworthOptions> ParseButterworthOptions(BandType band, const JsonValue& json,
+                                                           const std::string& path) {
+  StepJsonReader reader(json, path);
+  ButterworthOptions options;
+  options.band = band;
+  const bool uses_min = band != BandType::kLowpass;
+  const bool uses_max = band != BandType::kHighpass;
+  // SpikeInterface's defaults fill the corners of bandpass and highpass;
+  // the others have none.
+  if (band == BandType::kBandstop) NF_RETURN_IF_ERROR(reader.Required("freq_min"));
+  if (band == BandType::kLowpass || band == BandType::kBandstop) {
+    NF_RETURN_IF_ERROR(reader.Required("freq_max"));
+  }
+  if (uses_min) NF_RETURN_IF_ERROR(reader.Number("freq_min", &options.freq_min_hz));
+  if (uses_max) NF_RETURN_IF_ERROR(reader.Number("freq_max", &options.freq_max_hz));
+  NF_RETURN_IF_ERROR(reader.Int("filter_order", &options.filter_order));
+  NF_RETURN_IF_ERROR(ReadMarginMs(reader, &options.margin_ms));
+  NF_RETURN_IF_ERROR(ReadDirection(reader, &options.direction));
+  NF_RETURN_IF_ERROR(reader.Finish());
+  return options;
+}
+
+absl::StatusOr<NotchOptions> ParseNotchOptions(const JsonValue& json, const std::string& path) {
+  StepJsonReader reader(json, path);
+  NotchOptions options;
+  NF_RETURN_IF_ERROR(reader.Required("freq"));
+  NF_RETURN_IF_ERROR(reader.Number("freq", &options.freq_hz));
+  NF_RETURN_IF_ERROR(reader.Number("q", &options.q));
+  NF_RETURN_IF_ERROR(ReadMarginMs(reader, &options.margin_ms));
+  NF_RETURN_IF_ERROR(ReadDirection(reader, &options.direction));
+  NF_RETURN_IF_ERROR(reader.Finish());
+  return options;
+}
+
+void RegisterFilterSteps(StepRegistry& registry) {
+  for (BandType band :
+       {BandType::kBandpass, BandType::kHighpass, BandType::kLowpass, BandType::kBandstop}) {
+    registry.Add(MakeStepRegistration<ButterworthOptions>(
+        BandName(band),
+        [band](const JsonValue& json, const std::string& path) {
+          return ParseButterworthOptions(band, json, path);
+        },
+        &FilterStep::CreateButterworth, /*checks_finite_input=*/true));
+  }
+  registry.Add(MakeStepRegistration<NotchOptions>("notch", &ParseNotchOptions,
+                                                  &FilterStep::CreateNotch,
+                                                  /*checks_finite_input=*/true));
 }
 
 absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateButterworth(
@@ -144,6 +228,13 @@ absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateNotch(
   return std::unique_ptr<FilterStep>(new FilterStep(std::move(parent), IirFilter::FromBa(*ba),
                                                     options.direction, margin, output_type, path,
                                                     std::move(canonical)));
+}
+
+int64_t FilterStep::ChunkBytes(int64_t frames) const {
+  return ChunkBytesFor(frames,
+                       {.input = static_cast<int64_t>(SampleTypeSize(parent_->sample_type())),
+                        .work = 8,
+                        .output = static_cast<int64_t>(SampleTypeSize(output_type_))});
 }
 
 absl::StatusOr<Traces> FilterStep::GetTraces(int64_t start, int64_t end) const {

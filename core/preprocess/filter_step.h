@@ -21,7 +21,9 @@
 
 #include "core/dsp/iir_design.h"
 #include "core/dsp/iir_filter.h"
+#include "core/preprocess/preprocess_step.h"
 #include "core/source/trace_source.h"
+#include "core/util/json.h"
 
 namespace neurofeat {
 
@@ -43,6 +45,10 @@ struct ButterworthOptions {
   std::optional<double> margin_ms;
   // Default: forward-backward (scipy sosfiltfilt), as SpikeInterface.
   FilterDirection direction = FilterDirection::kForwardBackward;
+
+  // step_name() is the step these options configure: "bandpass",
+  // "highpass", "lowpass" or "bandstop", by `band`.
+  std::string step_name() const;
 };
 
 // NotchOptions: SpikeInterface's notch_filter (scipy iirnotch + filtfilt).
@@ -55,9 +61,11 @@ struct NotchOptions {
   // seconds. Default: auto.
   std::optional<double> margin_ms;
   FilterDirection direction = FilterDirection::kForwardBackward;
+
+  std::string step_name() const { return "notch"; }
 };
 
-class FilterStep final : public TraceSource {
+class FilterStep final : public PreprocessStep {
  public:
   // CreateButterworth() validates `options` against the parent's sampling
   // rate. `path` names the step in error messages ("preprocess[0].bandpass").
@@ -76,11 +84,15 @@ class FilterStep final : public TraceSource {
   absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override;
 
   // margin_samples() is the margin fetched on each side of a request.
-  int64_t margin_samples() const { return margin_samples_; }
+  int64_t margin_samples() const override { return margin_samples_; }
   const IirFilter& filter() const { return filter_; }
   // canonical() describes the step with every default filled in, for cache
   // keys and provenance.
-  const std::string& canonical() const { return canonical_; }
+  const std::string& canonical() const override { return canonical_; }
+  // ChunkBytes(): the parent's block with margins, one float64 working copy
+  // of it (the filter runs in float64 stripes, at most that much), the
+  // output.
+  int64_t ChunkBytes(int64_t frames) const override;
 
  private:
   FilterStep(std::shared_ptr<const TraceSource> parent, IirFilter filter, FilterDirection dir,
@@ -108,6 +120,18 @@ const char* FilterDirectionName(FilterDirection direction);
 // naming `field`.
 absl::StatusOr<FilterDirection> ParseFilterDirection(const std::string& name,
                                                      const std::string& field);
+
+// ParseButterworthOptions() reads the options of the `band` step from JSON
+// (the v1 BandpassStep, HighpassStep, LowpassStep or BandstopStep message:
+// freq_min, freq_max, filter_order, margin_ms, direction), with the
+// defaults above; lowpass needs freq_max, bandstop both corners.
+// ParseNotchOptions() reads a NotchStep (freq required, q, margin_ms,
+// direction). margin_ms is a number of ms, or "auto" or null for the
+// default.
+// Errors: InvalidArgument naming `path`, the field and the value.
+absl::StatusOr<ButterworthOptions> ParseButterworthOptions(BandType band, const JsonValue& json,
+                                                           const std::string& path);
+absl::StatusOr<NotchOptions> ParseNotchOptions(const JsonValue& json, const std::string& path);
 
 }  // namespace neurofeat
 

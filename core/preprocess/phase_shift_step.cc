@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/checked_math.h"
+#include "core/preprocess/step_json_reader.h"
+#include "core/preprocess/step_registry.h"
 #include "core/status_macros.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
@@ -73,6 +75,27 @@ void TransposeTiles(const T* from, int64_t rows, int64_t cols, T* to) {
 }
 
 }  // namespace
+
+absl::StatusOr<PhaseShiftOptions> ParsePhaseShiftOptions(const JsonValue& json,
+                                                         const std::string& path) {
+  StepJsonReader reader(json, path);
+  PhaseShiftOptions options;
+  NF_RETURN_IF_ERROR(reader.Number("margin_ms", &options.margin_ms));
+  NF_RETURN_IF_ERROR(reader.Numbers("inter_sample_shift", &options.inter_sample_shift));
+  NF_RETURN_IF_ERROR(reader.Finish());
+  return options;
+}
+
+void RegisterPhaseShiftStep(StepRegistry& registry) {
+  registry.Add(MakeStepRegistration<PhaseShiftOptions>("phase_shift", &ParsePhaseShiftOptions,
+                                                       &PhaseShiftStep::Create));
+}
+
+int64_t PhaseShiftStep::ChunkBytes(int64_t frames) const {
+  const auto in = static_cast<int64_t>(SampleTypeSize(parent_->sample_type()));
+  const auto out = static_cast<int64_t>(SampleTypeSize(output_type_));
+  return ChunkBytesFor(frames, {.input = in, .work = in + out, .output = out});
+}
 
 absl::StatusOr<std::unique_ptr<PhaseShiftStep>> PhaseShiftStep::Create(
     const PhaseShiftOptions& options, std::shared_ptr<const TraceSource> parent,

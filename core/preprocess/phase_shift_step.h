@@ -36,7 +36,9 @@
 #include "core/dsp/fft.h"
 #include "core/mutex.h"
 #include "core/preprocess/phase_shift_kernels.h"
+#include "core/preprocess/preprocess_step.h"
 #include "core/source/trace_source.h"
+#include "core/util/json.h"
 #include "tbb/enumerable_thread_specific.h"
 
 namespace neurofeat {
@@ -51,9 +53,17 @@ struct PhaseShiftOptions {
   // force each). Not part of the pipeline JSON.
   enum class Method { kAuto, kDirect, kSmoothLength };
   Method method = Method::kAuto;
+
+  std::string step_name() const { return "phase_shift"; }
 };
 
-class PhaseShiftStep final : public TraceSource {
+// ParsePhaseShiftOptions() reads a v1 PhaseShiftStep from JSON (margin_ms,
+// inter_sample_shift), with the defaults above.
+// Errors: InvalidArgument naming `path`, the field and the value.
+absl::StatusOr<PhaseShiftOptions> ParsePhaseShiftOptions(const JsonValue& json,
+                                                         const std::string& path);
+
+class PhaseShiftStep final : public PreprocessStep {
  public:
   // Errors (InvalidArgument, naming `path` and the field): margin_ms not
   // finite or giving a margin under 1 frame; shifts neither given nor in the
@@ -68,8 +78,12 @@ class PhaseShiftStep final : public TraceSource {
   SampleType sample_type() const override { return output_type_; }
   absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override;
 
-  int64_t margin_samples() const { return margin_; }
-  const std::string& canonical() const { return canonical_; }
+  int64_t margin_samples() const override { return margin_; }
+  const std::string& canonical() const override { return canonical_; }
+  // ChunkBytes(): the parent's block with margins, channel-major copies of
+  // it and of the output, the output (the float64 transform buffers, one
+  // per thread, are small).
+  int64_t ChunkBytes(int64_t frames) const override;
 
  private:
   PhaseShiftStep() = default;

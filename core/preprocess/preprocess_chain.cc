@@ -1,7 +1,7 @@
 #include "core/preprocess/preprocess_chain.h"
 
+#include <algorithm>
 #include <cmath>
-#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "core/checked_math.h"
@@ -11,9 +11,9 @@
 namespace neurofeat {
 namespace {
 
-// ConvertSource presents the source in the chain's output type when there
-// is no step to do it.
-class ConvertSource final : public TraceSource {
+// ConvertSource presents its parent in the chain's output type when the
+// last step (or the source, for an empty chain) outputs another.
+class ConvertSource final : public PreprocessStep {
  public:
   ConvertSource(std::shared_ptr<const TraceSource> parent, SampleType type)
       : parent_(std::move(parent)), type_(type) {}
@@ -25,10 +25,20 @@ class ConvertSource final : public TraceSource {
     if (t.type() == type_) return t;
     return ConvertTraces(t, type_);
   }
+  // Not part of the chain's canonical form (the steps name their dtype).
+  const std::string& canonical() const override { return canonical_; }
+  int64_t margin_samples() const override { return 0; }
+  int64_t ChunkBytes(int64_t frames) const override {
+    return ChunkBytesFor(frames,
+                         {.input = static_cast<int64_t>(SampleTypeSize(parent_->sample_type())),
+                          .work = 0,
+                          .output = static_cast<int64_t>(SampleTypeSize(type_))});
+  }
 
  private:
   std::shared_ptr<const TraceSource> parent_;
   SampleType type_;
+  std::string canonical_;
 };
 
 }  // namespace
@@ -40,7 +50,8 @@ absl::StatusOr<Traces> FiniteCheckSource::GetTraces(int64_t start, int64_t end) 
 }
 
 absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
-    const ChainSpec& spec, std::shared_ptr<const TraceSource> source, SampleType output_type) {
+    const ChainSpec& spec, std::shared_ptr<const TraceSource> source, SampleType output_type,
+    const StepRegistry& registry) {
   if (output_type == SampleType::kFloat64) {
     return absl::InvalidArgumentError("dtype=float64 is not an output type (float32, int16)");
   }
@@ -51,65 +62,40 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
     return absl::InvalidArgumentError(
         absl::StrCat("sampling rate fs=", source->info().sampling_rate_hz, " Hz must be positive"));
   }
+  // Every step is looked up before any is made: an unknown name fails
+  // first, whatever the recording.
+  std::vector<const StepRegistration*> registrations;
+  registrations.reserve(spec.steps.size());
+  for (const PreprocessStepSpec& step : spec.steps) {
+    NF_ASSIGN_OR_RETURN(const StepRegistration* r,
+                        registry.Lookup(step.options.step_name(), step.path));
+    registrations.push_back(r);
+  }
   auto chain = std::unique_ptr<PreprocessChain>(new PreprocessChain());
   std::shared_ptr<const TraceSource> current = source;
-  // A leading filter step refuses non-finite input itself (its state tells,
-  // for free); otherwise the source is scanned.
-  const bool filter_first =
-      !spec.steps.empty() && (std::holds_alternative<ButterworthOptions>(spec.steps[0].options) ||
-                              std::holds_alternative<NotchOptions>(spec.steps[0].options));
-  if (source->sample_type() != SampleType::kInt16 && !filter_first) {
+  // A leading step that refuses non-finite input itself (a filter learns it
+  // from its state, for free) spares the scan of the source.
+  const bool checked_first = !registrations.empty() && registrations[0]->checks_finite_input;
+  if (source->sample_type() != SampleType::kInt16 && !checked_first) {
     current = std::make_shared<FiniteCheckSource>(current);
   }
   std::string canonical;
   chain->channels_ = source->num_channels();
   chain->recording_frames_ = source->num_frames();
-  const int64_t out_size = static_cast<int64_t>(SampleTypeSize(output_type));
-  for (const PreprocessStepSpec& step : spec.steps) {
-    std::string step_canonical;
-    const int64_t in_size = static_cast<int64_t>(SampleTypeSize(current->sample_type()));
-    if (const auto* bw = std::get_if<ButterworthOptions>(&step.options)) {
-      NF_ASSIGN_OR_RETURN(auto s,
-                          FilterStep::CreateButterworth(*bw, current, output_type, step.path));
-      step_canonical = s->canonical();
-      chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
-      // Filters run in float64 stripes: a working copy of the input at most.
-      chain->costs_.push_back({s->margin_samples(), in_size, 8, out_size});
-      current = std::move(s);
-    } else if (const auto* notch = std::get_if<NotchOptions>(&step.options)) {
-      NF_ASSIGN_OR_RETURN(auto s, FilterStep::CreateNotch(*notch, current, output_type, step.path));
-      step_canonical = s->canonical();
-      chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
-      chain->costs_.push_back({s->margin_samples(), in_size, 8, out_size});
-      current = std::move(s);
-    } else if (const auto* cr = std::get_if<CommonReferenceOptions>(&step.options)) {
-      NF_ASSIGN_OR_RETURN(auto s,
-                          CommonReferenceStep::Create(*cr, current, output_type, step.path));
-      step_canonical = s->canonical();
-      // Rows of another type are converted one at a time, per thread.
-      chain->costs_.push_back({0, in_size, 0, out_size});
-      current = std::move(s);
-    } else if (const auto* ps = std::get_if<PhaseShiftOptions>(&step.options)) {
-      NF_ASSIGN_OR_RETURN(auto s, PhaseShiftStep::Create(*ps, current, output_type, step.path));
-      step_canonical = s->canonical();
-      chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
-      // Channel-major copies of its input and of its output (the float64
-      // transform buffers, one per thread, are small).
-      chain->costs_.push_back({s->margin_samples(), in_size, in_size + out_size, out_size});
-      current = std::move(s);
-    } else if (const auto* sc = std::get_if<ScaleOptions>(&step.options)) {
-      NF_ASSIGN_OR_RETURN(auto s, ScaleStep::Create(*sc, current, output_type, step.path));
-      step_canonical = s->canonical();
-      chain->costs_.push_back({0, in_size, 0, out_size});
-      current = std::move(s);
-    }
+  for (size_t i = 0; i < spec.steps.size(); ++i) {
+    const PreprocessStepSpec& step = spec.steps[i];
+    NF_ASSIGN_OR_RETURN(std::shared_ptr<const PreprocessStep> s,
+                        registrations[i]->create(step.options, current, output_type, step.path));
+    chain->margin_frames_ = SaturatingAdd(chain->margin_frames_, s->margin_samples());
     if (!canonical.empty()) canonical += "|";
-    canonical += step_canonical;
+    canonical += s->canonical();
+    chain->steps_.push_back(s);
+    current = std::move(s);
   }
   if (current->sample_type() != output_type) {
-    chain->costs_.push_back(
-        {0, static_cast<int64_t>(SampleTypeSize(current->sample_type())), 0, out_size});
-    current = std::make_shared<ConvertSource>(current, output_type);
+    auto convert = std::make_shared<ConvertSource>(current, output_type);
+    chain->steps_.push_back(convert);
+    current = std::move(convert);
   }
   chain->output_ = std::move(current);
   chain->canonical_ = canonical.empty() ? "identity" : canonical;
@@ -119,17 +105,11 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
 int64_t PreprocessChain::PeakBytes(int64_t frames) const {
   int64_t peak = 0;
   int64_t out_frames = std::min(frames, recording_frames_);
-  for (auto it = costs_.rbegin(); it != costs_.rend(); ++it) {
-    const int64_t in_frames =
-        std::min(recording_frames_, SaturatingAdd(out_frames, SaturatingMul(2, it->margin)));
-    const int64_t per_in = SaturatingAdd(it->in_bytes, it->work_bytes);
-    const int64_t bytes = SaturatingMul(
-        channels_,
-        SaturatingAdd(SaturatingMul(in_frames, per_in), SaturatingMul(out_frames, it->out_bytes)));
-    peak = std::max(peak, bytes);
-    out_frames = in_frames;
+  for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+    peak = std::max(peak, (*it)->ChunkBytes(out_frames));
+    out_frames = (*it)->InputFrames(out_frames);
   }
-  if (costs_.empty()) {
+  if (steps_.empty()) {
     // The source's block itself (an empty chain passes it through).
     peak = SaturatingMul(SaturatingMul(out_frames, channels_), 8);
   }

@@ -4,7 +4,9 @@
 // source recording. Each step wraps the previous one, so a request for
 // frames [start, end) of the chain's output pulls exactly the margins
 // SpikeInterface would pull (they add up along the chain). Non-finite input
-// samples are refused before any step sees them.
+// samples are refused before any step sees them. Steps are made by name
+// through a StepRegistry (step_registry.h), and each answers for its own
+// margin and memory: the chain knows no step.
 //
 // Example:
 //   ChainSpec spec;
@@ -18,24 +20,26 @@
 
 #include <memory>
 #include <string>
-#include <variant>
 #include <vector>
 
+// The built-in steps' option structs, so that a spec can be written with
+// them ({"preprocess[0].bandpass", ButterworthOptions{}}); the chain itself
+// uses none of them.
 #include "core/preprocess/common_reference_step.h"
 #include "core/preprocess/filter_step.h"
 #include "core/preprocess/phase_shift_step.h"
+#include "core/preprocess/preprocess_step.h"
 #include "core/preprocess/scale_step.h"
+#include "core/preprocess/step_registry.h"
 #include "core/source/trace_source.h"
 
 namespace neurofeat {
-
-using StepOptions = std::variant<ButterworthOptions, NotchOptions, CommonReferenceOptions,
-                                 ScaleOptions, PhaseShiftOptions>;
 
 struct PreprocessStepSpec {
   // Where the step sits in the pipeline, for messages:
   // "preprocess[0].bandpass".
   std::string path;
+  // The step's options; they name the step (options.step_name()).
   StepOptions options;
 };
 
@@ -45,12 +49,15 @@ struct ChainSpec {
 
 class PreprocessChain {
  public:
-  // Build() creates every step over `source`; each step outputs
-  // `output_type` (float32 or int16).
-  // Errors: InvalidArgument from the first step whose options do not fit the
-  // recording (naming the step path, field and value).
+  // Build() creates every step over `source`, each made by the step of
+  // `registry` its options name; each step outputs `output_type` (float32
+  // or int16).
+  // Errors: InvalidArgument for a step `registry` does not know (naming it
+  // and listing the known ones), or from the first step whose options do
+  // not fit the recording (naming the step path, field and value).
   static absl::StatusOr<std::unique_ptr<PreprocessChain>> Build(
-      const ChainSpec& spec, std::shared_ptr<const TraceSource> source, SampleType output_type);
+      const ChainSpec& spec, std::shared_ptr<const TraceSource> source, SampleType output_type,
+      const StepRegistry& registry = StepRegistry::Default());
 
   // output() is the last step (or the converted source for an empty chain).
   const TraceSource& output() const { return *output_; }
@@ -64,21 +71,15 @@ class PreprocessChain {
 
   // PeakBytes() is the most memory one GetTraces() call of `frames` frames
   // on output() holds at once: steps run one inside the other, so the peak
-  // is the largest step's input (with its margins, clipped to the
-  // recording), working copy and output; the source's read is the first
-  // step's input. Saturates (no estimate wraps).
+  // is the largest of the steps' ChunkBytes(), each asked for the frames
+  // the step after it pulls (margins added, clipped to the recording); the
+  // source's read is the first step's input. Saturates (no estimate wraps).
   int64_t PeakBytes(int64_t frames) const;
 
  private:
-  // What one step holds per call, in bytes per sample of its input / output
-  // frames, and the margin it adds on each side.
-  struct StepCost {
-    int64_t margin = 0;
-    int64_t in_bytes = 0;
-    int64_t work_bytes = 0;
-    int64_t out_bytes = 0;
-  };
-  std::vector<StepCost> costs_;  // first step first
+  // The steps, first first, and a last conversion to the output type when
+  // the last step (or the source) outputs another.
+  std::vector<std::shared_ptr<const PreprocessStep>> steps_;
   int64_t channels_ = 0;
   int64_t recording_frames_ = 0;
   int64_t margin_frames_ = 0;

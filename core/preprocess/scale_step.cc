@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/preprocess/step_json_reader.h"
+#include "core/preprocess/step_registry.h"
 #include "core/status_macros.h"
 
 namespace neurofeat {
@@ -57,6 +59,29 @@ void ScaleFrom(const Traces& in, const std::vector<double>& g, const std::vector
 }
 
 }  // namespace
+
+absl::StatusOr<ScaleOptions> ParseScaleOptions(const JsonValue& json, const std::string& path) {
+  StepJsonReader reader(json, path);
+  ScaleOptions options;
+  std::vector<double> gain, offset;
+  NF_RETURN_IF_ERROR(reader.Numbers("gain", &gain));
+  NF_RETURN_IF_ERROR(reader.Numbers("offset", &offset));
+  if (!gain.empty()) options.gain = std::move(gain);
+  if (!offset.empty()) options.offset = std::move(offset);
+  NF_RETURN_IF_ERROR(reader.Finish());
+  return options;
+}
+
+void RegisterScaleStep(StepRegistry& registry) {
+  registry.Add(MakeStepRegistration<ScaleOptions>("scale", &ParseScaleOptions, &ScaleStep::Create));
+}
+
+int64_t ScaleStep::ChunkBytes(int64_t frames) const {
+  return ChunkBytesFor(frames,
+                       {.input = static_cast<int64_t>(SampleTypeSize(parent_->sample_type())),
+                        .work = 0,
+                        .output = static_cast<int64_t>(SampleTypeSize(output_type_))});
+}
 
 absl::StatusOr<std::unique_ptr<ScaleStep>> ScaleStep::Create(
     const ScaleOptions& options, std::shared_ptr<const TraceSource> parent, SampleType output_type,

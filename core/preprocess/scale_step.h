@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "core/preprocess/preprocess_step.h"
 #include "core/source/trace_source.h"
+#include "core/util/json.h"
 
 namespace neurofeat {
 
@@ -24,9 +26,16 @@ struct ScaleOptions {
   std::vector<double> gain = {1.0};
   // One value, or one per channel. Default: {0}.
   std::vector<double> offset = {0.0};
+
+  std::string step_name() const { return "scale"; }
 };
 
-class ScaleStep final : public TraceSource {
+// ParseScaleOptions() reads a v1 ScaleStep from JSON (gain, offset: lists
+// of numbers; absent or empty keeps the default).
+// Errors: InvalidArgument naming `path`, the field and the value.
+absl::StatusOr<ScaleOptions> ParseScaleOptions(const JsonValue& json, const std::string& path);
+
+class ScaleStep final : public PreprocessStep {
  public:
   // Errors: InvalidArgument if gain/offset has neither 1 nor num_channels
   // values, or a value is not finite.
@@ -38,7 +47,10 @@ class ScaleStep final : public TraceSource {
   int64_t num_frames() const override { return parent_->num_frames(); }
   SampleType sample_type() const override { return output_type_; }
   absl::StatusOr<Traces> GetTraces(int64_t start, int64_t end) const override;
-  const std::string& canonical() const { return canonical_; }
+  const std::string& canonical() const override { return canonical_; }
+  int64_t margin_samples() const override { return 0; }
+  // ChunkBytes(): the parent's block and the output.
+  int64_t ChunkBytes(int64_t frames) const override;
 
  private:
   ScaleStep() = default;

@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/preprocess/chunked_runner.h"
-#include "core/source/in_memory_source.h"
 #include "core/preprocess/preprocess_chain.h"
+#include "core/source/in_memory_source.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_data.h"
 
@@ -119,10 +119,10 @@ Traces RunCase(const ParityCase& c) {
   StepOptions step = c.step;
   if (c.mode == Mode::kForward) {
     // SpikeInterface filter(direction="forward", margin_ms=0).
-    if (auto* b = std::get_if<ButterworthOptions>(&step)) {
+    if (auto* b = step.get_if<ButterworthOptions>()) {
       b->direction = FilterDirection::kForward;
       b->margin_ms = 0.0;
-    } else if (auto* nt = std::get_if<NotchOptions>(&step)) {
+    } else if (auto* nt = step.get_if<NotchOptions>()) {
       nt->direction = FilterDirection::kForward;
       nt->margin_ms = 0.0;
     }
