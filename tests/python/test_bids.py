@@ -46,7 +46,8 @@ def cli_table(dataset, *flags):
     code, output = cli("extract", "--bids", str(dataset / "ds"), "--pipeline", str(pipeline),
                        "--no-cache", "--quiet", "--output", str(out), *flags)
     assert code == 0, output
-    return pd.read_csv(out, dtype={"subject": str, "session": str, "run": str, "age": str})
+    return pd.read_csv(out, dtype={"subject": str, "session": str, "run": str, "age": str},
+                       float_precision="round_trip")
 
 
 def test_server_path_and_local_folder_give_the_cli_table(server, dataset):

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 
+import grpc
 from google.protobuf import json_format
 
 from neurofeat import _errors, _inputs
@@ -110,8 +111,10 @@ def plan(client, bids, pipeline, options):
     out = []
     for r in response.recordings:
         if r.error_code != 0:
+            code = next((c for c in grpc.StatusCode if c.value[0] == r.error_code),
+                        grpc.StatusCode.UNKNOWN)
             out.append((r.bids_path, _CODES.get(r.error_code, _errors.Error)(
-                r.error_message, code=r.error_code)))
+                r.error_message, code=code)))
             continue
         data = _inputs.LocalFile(r.path) if local else _inputs.ServerPath(r.path)
         out.append((r.bids_path, _inputs.Recording(
