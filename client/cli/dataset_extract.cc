@@ -30,10 +30,6 @@ namespace {
 
 using RunOne = std::function<absl::StatusOr<FeatureTable>(const DatasetEntry&)>;
 
-// How long one recording may keep being refused (RESOURCE_EXHAUSTED,
-// UNAVAILABLE) before it counts as failed.
-constexpr std::chrono::seconds kRetryBudget{300};
-
 absl::Status CheckDatasetFlags(const ParsedArgs& args) {
   const char* dataset = args.Has("bids") ? "--bids" : "--manifest";
   for (const char* flag : {"input", "remote-path", "recording", "include-metadata"}) {
@@ -83,7 +79,8 @@ RunOne EmbeddedRunner(EmbeddedEngine* engine) {
 
 // One recording on the replicas: its upload (if any) and its extract go
 // to one replica; a refusal, even after some rows, starts the recording
-// again on the next (the partial rows are dropped), within kRetryBudget.
+// again on the next (the partial rows are dropped), within the retry budget
+// (client/lib/retry_policy.h; --retry-budget).
 RunOne RemoteRunner(Replicas* replicas) {
   return [replicas](const DatasetEntry& e) -> absl::StatusOr<FeatureTable> {
     FeatureTable table;
@@ -103,8 +100,7 @@ RunOne RemoteRunner(Replicas* replicas) {
           NF_RETURN_IF_ERROR(reader.Finish());
           table = std::move(reader.mutable_table());
           return absl::OkStatus();
-        },
-        kRetryBudget));
+        }));
     return table;
   };
 }

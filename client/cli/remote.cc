@@ -67,13 +67,18 @@ std::vector<FlagSpec> RemoteFlags() {
           {"tls-ca", true, "PEM CA of the server's certificate (enables TLS)"},
           {"tls-cert", true, "PEM client certificate (mutual TLS)"},
           {"tls-key", true, "PEM client key (mutual TLS)"},
-          {"timeout", true, "deadline for the call, e.g. 10m. Default none"}};
+          {"timeout", true, "deadline for the call, e.g. 10m. Default none"},
+          {"retry-budget", true,
+           "how long a refused call (busy, down, draining, or a restarted server that lost its "
+           "upload) is retried, attempts and waits together, e.g. 30s. Default 300s"}};
 }
 
 absl::Status CheckRemoteFlags(const ParsedArgs& args) {
   if (!args.Has("server") &&
-      (args.Has("remote-path") || args.Has("tls-ca") || args.Has("timeout"))) {
-    return absl::InvalidArgumentError("--remote-path, --tls-* and --timeout need --server");
+      (args.Has("remote-path") || args.Has("tls-ca") || args.Has("timeout") ||
+       args.Has("retry-budget"))) {
+    return absl::InvalidArgumentError(
+        "--remote-path, --tls-*, --timeout and --retry-budget need --server");
   }
   if (args.Has("server") && args.Has("threads")) {
     return absl::InvalidArgumentError("--threads: the server decides its threads; drop the flag");
@@ -96,6 +101,10 @@ absl::StatusOr<std::unique_ptr<Replicas>> ConnectFromFlags(const ParsedArgs& arg
   if (auto t = args.GetOptional("timeout")) {
     NF_ASSIGN_OR_RETURN(double s, ParseDurationSeconds(*t, "timeout"));
     o.deadline = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+  }
+  if (auto b = args.GetOptional("retry-budget")) {
+    NF_ASSIGN_OR_RETURN(double s, ParseDurationSeconds(*b, "retry-budget", /*allow_zero=*/true));
+    o.retry.budget = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
   }
   return Replicas::Connect(o);
 }

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/lib/retry_policy.h"
 #include "core/source/trace_source.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "neurofeat/v1/service.grpc.pb.h"
@@ -39,6 +40,8 @@ struct ClientOptions {
   int64_t max_message_bytes = int64_t{64} << 20;
   // Deadline for each call; nullopt: none.
   std::optional<std::chrono::milliseconds> deadline;
+  // How refused calls are retried (retry_policy.h; Replicas use it).
+  RetryPolicy retry;
 };
 
 // What a call reported besides its status.

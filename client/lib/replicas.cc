@@ -85,11 +85,6 @@ absl::StatusOr<std::vector<std::string>> ResolveTargets(const std::string& targe
   return out;
 }
 
-bool IsRefusal(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnavailable ||
-         status.code() == absl::StatusCode::kResourceExhausted;
-}
-
 absl::StatusOr<std::unique_ptr<Replicas>> Replicas::Connect(const ClientOptions& options) {
   NF_ASSIGN_OR_RETURN(std::vector<std::string> addresses, ResolveTargets(options.target));
   std::vector<std::unique_ptr<NeurofeatClient>> clients;
@@ -99,13 +94,15 @@ absl::StatusOr<std::unique_ptr<Replicas>> Replicas::Connect(const ClientOptions&
     NF_ASSIGN_OR_RETURN(std::unique_ptr<NeurofeatClient> c, NeurofeatClient::Connect(one));
     clients.push_back(std::move(c));
   }
-  return std::unique_ptr<Replicas>(new Replicas(std::move(addresses), std::move(clients)));
+  return std::unique_ptr<Replicas>(
+      new Replicas(std::move(addresses), std::move(clients), options.retry));
 }
 
 Replicas::Replicas(std::vector<std::string> addresses,
-                   std::vector<std::unique_ptr<NeurofeatClient>> clients)
+                   std::vector<std::unique_ptr<NeurofeatClient>> clients, RetryPolicy retry)
     : addresses_(std::move(addresses)),
       clients_(std::move(clients)),
+      retry_(retry),
       skip_until_ms_(std::make_unique<std::atomic<int64_t>[]>(clients_.size())) {}
 
 namespace {
@@ -134,7 +131,7 @@ void Replicas::MarkUnreachable(size_t i) {
 absl::Status Replicas::Call(const Attempt& attempt, std::chrono::milliseconds budget) {
   const auto give_up = std::chrono::steady_clock::now() + budget;
   thread_local std::minstd_rand jitter(std::random_device{}());
-  std::chrono::milliseconds backoff{100};
+  std::chrono::milliseconds backoff = retry_.initial_backoff;
   size_t i = Turn();
   while (true) {
     std::chrono::milliseconds pushback{0};
@@ -146,6 +143,12 @@ absl::Status Replicas::Call(const Attempt& attempt, std::chrono::milliseconds bu
     for (size_t tried = 0; tried < clients_.size(); ++tried, i = (i + 1) % clients_.size()) {
       CallDetails details;
       last = attempt(*clients_[i], &details);
+      // An upload the server does not know (it restarted): at once, afresh.
+      for (int again = 0; IsUnknownUpload(last) && again < 2; ++again) {
+        if (std::chrono::steady_clock::now() >= give_up) return last;
+        details = CallDetails();
+        last = attempt(*clients_[i], &details);
+      }
       if (!IsRefusal(last)) return last;
       if (last.code() == absl::StatusCode::kUnavailable) MarkUnreachable(i);
       const std::chrono::milliseconds hint =
@@ -162,7 +165,7 @@ absl::Status Replicas::Call(const Attempt& attempt, std::chrono::milliseconds bu
                                    backoff.count() / 2, backoff.count())(jitter));
     if (std::chrono::steady_clock::now() + wait > give_up) return last;
     std::this_thread::sleep_for(wait);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    backoff = std::min(backoff * 2, retry_.max_backoff);
   }
 }
 

@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/lib/neurofeat_client.h"
+#include "client/lib/retry_policy.h"
 
 namespace neurofeat::client {
 
@@ -35,9 +36,6 @@ namespace neurofeat::client {
 // InvalidArgument naming the malformed entry; NotFound when a dns:/// name
 // does not resolve.
 absl::StatusOr<std::vector<std::string>> ResolveTargets(const std::string& target);
-
-// IsRefusal(): the codes another replica (or a later try) may not return.
-bool IsRefusal(const absl::Status& status);
 
 class Replicas {
  public:
@@ -52,15 +50,18 @@ class Replicas {
   using Attempt = std::function<absl::Status(NeurofeatClient& client, CallDetails* details)>;
 
   // Call() runs `attempt` on the next replica in turn and, while it is
-  // refused, on the following ones, backing off after each round, until it
-  // succeeds, fails otherwise, or `budget` would be exceeded (then the last
-  // refusal is returned). `attempt` must start its work afresh each time.
-  absl::Status Call(const Attempt& attempt,
-                    std::chrono::milliseconds budget = std::chrono::minutes(10));
+  // refused, on the following ones, backing off after each round, as
+  // options.retry says (retry_policy.h), until it succeeds, fails
+  // otherwise, or the budget would be exceeded (then the last refusal is
+  // returned). `attempt` must start its work afresh each time (upload
+  // again: an unknown upload is retried).
+  absl::Status Call(const Attempt& attempt) { return Call(attempt, retry_.budget); }
+  // The same within another budget than the policy's.
+  absl::Status Call(const Attempt& attempt, std::chrono::milliseconds budget);
 
  private:
   Replicas(std::vector<std::string> addresses,
-           std::vector<std::unique_ptr<NeurofeatClient>> clients);
+           std::vector<std::unique_ptr<NeurofeatClient>> clients, RetryPolicy retry);
 
   // The replica whose turn it is, skipping those that were unreachable in
   // the last few seconds (so that their share spreads over the others
@@ -70,6 +71,7 @@ class Replicas {
 
   std::vector<std::string> addresses_;
   std::vector<std::unique_ptr<NeurofeatClient>> clients_;
+  RetryPolicy retry_;
   std::atomic<size_t> next_{0};
   // Steady-clock milliseconds until which replica i is skipped.
   std::unique_ptr<std::atomic<int64_t>[]> skip_until_ms_;

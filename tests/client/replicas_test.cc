@@ -85,5 +85,53 @@ TEST(ReplicasTest, RefusalsMoveToTheNextReplicaOthersReturnAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
 }
 
+// A server that restarted between an upload and the request reading it
+// answers NOT_FOUND for the upload: the unit (upload and request) is run
+// again at once on the same replica; other NOT_FOUNDs are answers.
+TEST(ReplicasTest, AnUnknownUploadIsUploadedAgainAtOnce) {
+  ClientOptions o;
+  o.target = "127.0.0.1:1";
+  auto replicas = Replicas::Connect(o);
+  ASSERT_TRUE(replicas.ok()) << replicas.status();
+  int calls = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::Status s = (*replicas)->Call([&](NeurofeatClient&, CallDetails*) {
+    ++calls;
+    return calls == 1 ? absl::NotFoundError("recording.upload_id: upload \"x\" is unknown")
+                      : absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(calls, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
+  calls = 0;
+  s = (*replicas)->Call([&](NeurofeatClient&, CallDetails*) {
+    ++calls;
+    return absl::NotFoundError("recording.path.path: \"x.npy\" not found under the data roots");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(calls, 1);
+}
+
+// The budget bounds the whole call: with nothing listening, a 2 s budget
+// gives up after at most 2 s (and not long before: it keeps trying).
+TEST(ReplicasTest, TheBudgetBoundsTheWholeCall) {
+  ClientOptions o;
+  o.target = "127.0.0.1:1";
+  o.retry.budget = std::chrono::seconds(2);
+  auto replicas = Replicas::Connect(o);
+  ASSERT_TRUE(replicas.ok()) << replicas.status();
+  int calls = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::Status s = (*replicas)->Call([&](NeurofeatClient&, CallDetails*) {
+    ++calls;
+    return absl::UnavailableError("connection refused");
+  });
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_LE(took, std::chrono::seconds(2));
+  EXPECT_GE(took, std::chrono::milliseconds(1000));
+  EXPECT_GE(calls, 5);
+}
+
 }  // namespace
 }  // namespace neurofeat::client

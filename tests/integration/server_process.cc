@@ -27,17 +27,22 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_flags,
   std::filesystem::create_directories(data_root_);
   log_ = dir_.File("neurofeatd.log");
   const std::string port_file = dir_.File("port");
-  std::vector<std::string> argv = {std::string(NF_BINARY_DIR) + "/server/neurofeatd", "--listen",
-                                   "127.0.0.1:0", "--data-root", data_root_, "--port-file",
+  std::vector<std::string> argv = {std::string(NF_BINARY_DIR) + "/server/neurofeatd",
+                                   "--data-root", data_root_, "--port-file",
                                    port_file, "--grace-period",
                                    // Sanitized servers run ~10x slower.
                                    absl::StrCat(static_cast<int>(30 * TimeScale()), "s"),
                                    "--metrics-port-file", dir_.File("metrics_port")};
-  bool own_cache = false, own_notice = false, own_uploads = false;
+  bool own_cache = false, own_notice = false, own_uploads = false, own_listen = false;
   for (const auto& f : extra_flags) {
+    own_listen = own_listen || f == "--listen";
     own_cache = own_cache || f == "--cache-dir" || f == "--no-cache";
     own_notice = own_notice || f == "--drain-notice";
     own_uploads = own_uploads || f == "--upload-dir" || f.rfind("--upload-dir=", 0) == 0;
+  }
+  if (!own_listen) {
+    argv.push_back("--listen");
+    argv.push_back("127.0.0.1:0");
   }
   if (!own_uploads) {
     argv.push_back("--upload-dir");

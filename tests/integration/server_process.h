@@ -21,7 +21,9 @@ namespace neurofeat::testing {
 
 class ServerProcess {
  public:
-  // `extra_flags` are appended to neurofeatd's command line (a fresh
+  // `extra_flags` are appended to neurofeatd's command line (--listen
+  // 127.0.0.1:0 unless they give --listen, e.g. a restart on the same port;
+  // a fresh
   // --cache-dir and --upload-dir are given unless they name one, or
   // --no-cache); `env` is
   // added to its environment; `file_size_limit` (RLIMIT_FSIZE, bytes) makes

@@ -23,10 +23,12 @@ class Server:
         port_file = os.path.join(tmp, "port")
         metrics_file = os.path.join(tmp, "metrics_port")
         self.log_path = os.path.join(tmp, "neurofeatd.log")
-        argv = [os.path.join(BUILD, "server", "neurofeatd"), "--listen", "127.0.0.1:0",
+        argv = [os.path.join(BUILD, "server", "neurofeatd"),
                 "--port-file", port_file, "--data-root", self.data_root,
                 "--upload-dir", os.path.join(tmp, "uploads"), "--metrics-listen", "127.0.0.1:0",
                 "--metrics-port-file", metrics_file, "--drain-notice", "0s"]
+        if "--listen" not in flags:  # a restart on a known port gives it
+            argv += ["--listen", "127.0.0.1:0"]
         if "--cache-dir" not in flags and "--no-cache" not in flags:
             argv += ["--cache-dir", os.path.join(tmp, "cache")]
         argv += list(flags)

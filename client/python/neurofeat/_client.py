@@ -17,6 +17,20 @@ from neurofeat import _errors, _inputs, _table
 from neurofeat.v1 import pipeline_pb2, service_pb2, service_pb2_grpc
 
 _RETRIED = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
+# The C++ client library's policy (client/lib/retry_policy.h), the same
+# numbers: a budget for the whole call, backoff from 0.1 s doubling to 5 s
+# with jitter, the server's pushback when it sends one.
+DEFAULT_RETRY_BUDGET = 300.0
+
+
+def _unknown_upload(error):
+    """NOT_FOUND for recording.upload_id: the server restarted (or another
+    replica holds the upload): upload again."""
+    try:
+        return (error.code() == grpc.StatusCode.NOT_FOUND
+                and "recording.upload_id" in (error.details() or ""))
+    except Exception:  # not every RpcError has a code
+        return False
 _CACHE = {"default": service_pb2.CACHE_DEFAULT, "bypass": service_pb2.CACHE_BYPASS,
           "refresh": service_pb2.CACHE_REFRESH}
 
@@ -99,9 +113,13 @@ class Client:
     ``target``: "host:port". ``tls``: None (plaintext), True (system roots), a
     dict ``{"ca": path, "cert": path, "key": path}`` (mutual TLS with a
     client certificate) or ``grpc.ChannelCredentials``. ``timeout``: the
-    deadline of each call in seconds. ``retry_budget``: how long, in all,
-    RESOURCE_EXHAUSTED and UNAVAILABLE answers are retried (exponential
-    backoff with jitter, or the server's retry pushback).
+    deadline of each call in seconds. ``retry_budget``: how long, in all, a
+    call may keep being retried, attempts and waits together (default 300 s,
+    the C++ client's). A unit of retry is a recording's upload and the
+    request reading it: RESOURCE_EXHAUSTED (unless the server says never)
+    and UNAVAILABLE answers start it afresh after a backoff (exponential
+    with jitter, or the server's retry pushback), and an upload the server
+    does not know (it restarted) is sent again at once.
 
     Example::
 
@@ -110,7 +128,7 @@ class Client:
             table = client.extract(windows, "pipeline.json", sfreq=256, ch_names=names)
     """
 
-    def __init__(self, target, *, tls=None, timeout=60.0, retry_budget=120.0):
+    def __init__(self, target, *, tls=None, timeout=60.0, retry_budget=DEFAULT_RETRY_BUDGET):
         self.target = target
         self.timeout = timeout
         self.retry_budget = retry_budget
@@ -136,13 +154,18 @@ class Client:
     # ---- Plumbing ---------------------------------------------------------------
 
     def _with_retry(self, attempt):
-        """Runs `attempt()`; retries RESOURCE_EXHAUSTED / UNAVAILABLE within the budget."""
+        """Runs `attempt()` (one unit: uploads and the request); retries it within the
+        budget as the C++ client does (client/lib/retry_policy.h)."""
         start = time.monotonic()
         delay = 0.1
         while True:
             try:
                 return attempt()
             except grpc.RpcError as error:
+                if _unknown_upload(error):
+                    if time.monotonic() - start > self.retry_budget:
+                        raise _errors.from_rpc_error(error) from None
+                    continue  # upload again, at once
                 if error.code() not in _RETRIED:
                     raise _errors.from_rpc_error(error) from None
                 wait = _pushback_seconds(error)
@@ -177,11 +200,15 @@ class Client:
         return _bids.upload_local(self, local_file, meta)
 
     def _recording(self, data, index=0, **defaults):
+        """(make, rec, name): `make()` is the v1 Recording, uploading the samples if
+        they are sent that way; each attempt of a call makes it afresh."""
         samples, meta, rec = _inputs.resolve(data, **defaults)
-        message = self._with_retry(
-            lambda: _inputs.recording_message(samples, meta, self._upload, self._upload_file))
+
+        def make():
+            return _inputs.recording_message(samples, meta, self._upload, self._upload_file)
+
         name = rec.name if rec.name is not None else _inputs.default_name(samples, index)
-        return message, rec, name
+        return make, rec, name
 
     # ---- Calls --------------------------------------------------------------------
 
@@ -255,26 +282,31 @@ class Client:
                 ch_names=["Fz", "C3", "C4", "Pz"])
             test = client.extract(X_test, fitted, sfreq=256, ch_names=["Fz", "C3", "C4", "Pz"])
         """
-        message, _, _ = self._recording(data, 0, sfreq=sfreq, ch_names=ch_names)
+        make, _, _ = self._recording(data, 0, sfreq=sfreq, ch_names=ch_names)
         labels = np.asarray(labels)
         if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
             raise ValueError("labels: a 1-D array of integer labels, one per window")
-        request = service_pb2.FitRequest(recording=message, labels=labels.tolist(),
+        request = service_pb2.FitRequest(labels=labels.tolist(),
                                          pipeline=_pipeline_message(pipeline))
-        reply = self._with_retry(lambda: self._stub.Fit(request, timeout=self.timeout))
+
+        def attempt():
+            request.recording.CopyFrom(make())
+            return self._stub.Fit(request, timeout=self.timeout)
+
+        reply = self._with_retry(attempt)
         return json_format.MessageToDict(reply.pipeline, preserving_proto_field_name=True)
 
     def _extract_rows(self, recording, pipeline, index, cache, defaults, on_rows):
         if cache not in _CACHE:
             raise ValueError(f"cache: {cache!r} is not one of {', '.join(_CACHE)}")
-        message, rec, name = self._recording(recording, index, **defaults)
-        request = service_pb2.ExtractRequest(recording=message, pipeline=pipeline,
-                                             cache_policy=_CACHE[cache])
+        make, rec, name = self._recording(recording, index, **defaults)
+        request = service_pb2.ExtractRequest(pipeline=pipeline, cache_policy=_CACHE[cache])
         if rec.window_starts:
             request.window_starts.extend(int(s) for s in rec.window_starts)
             request.window_frames = int(rec.window_frames or 0)
 
         def attempt():
+            request.recording.CopyFrom(make())
             reader = _table.RowsReader(name, rec.description, on_rows, rec.targets)
             for response in self._stream(self._stub.Extract, request):
                 reader.add(response)
@@ -295,9 +327,8 @@ class Client:
             y = client.preprocess(ServerPath("probe.ap.bin"), chain, start_frame=60 * 30000,
                                   end_frame=61 * 30000)
         """
-        message, _, _ = self._recording(data, sfreq=sfreq, ch_names=ch_names)
-        request = service_pb2.PreprocessRequest(recording=message,
-                                                pipeline=_pipeline_message(pipeline),
+        make, _, _ = self._recording(data, sfreq=sfreq, ch_names=ch_names)
+        request = service_pb2.PreprocessRequest(pipeline=_pipeline_message(pipeline),
                                                 start_frame=start_frame)
         if end_frame is not None:
             request.end_frame = end_frame
@@ -306,6 +337,7 @@ class Client:
                                     "float32": service_pb2.FLOAT32}[np.dtype(dtype).name]
 
         def attempt():
+            request.recording.CopyFrom(make())
             out = None
             for response in self._stream(self._stub.Preprocess, request):
                 chunk = response.chunk
