@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Configures and builds the Release tree in ./build (ccache when present).
+#   build.sh          everything: libraries, tools, tests, benchmarks
+#   build.sh --demo   only the neurofeat CLI and the neurofeatd server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > build.configure.log 2>&1 || { cat build.configure.log; exit 1; }
-cmake --build build -j"$(nproc)"
+if [ "${1:-}" = "--demo" ]; then
+  flags=(-DNEUROFEAT_BUILD_TESTS=OFF -DNEUROFEAT_BUILD_BENCH=OFF)
+  targets=(--target neurofeat neurofeatd)
+else
+  flags=(-DNEUROFEAT_BUILD_TESTS=ON -DNEUROFEAT_BUILD_BENCH=ON)
+  targets=()
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "${flags[@]}" > build.configure.log 2>&1 ||
+  { cat build.configure.log; exit 1; }
+cmake --build build -j"$(nproc)" "${targets[@]}"

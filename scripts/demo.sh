@@ -7,8 +7,8 @@
 # (result cache, metrics) and a summary of its metrics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install_deps.sh
-bash scripts/build.sh
+bash scripts/install_build_deps.sh
+bash scripts/build.sh --demo
 out="${NEUROFEAT_DEMO_DIR:-/tmp/neurofeat_demo}"
 mkdir -p "$out"
 ./build/client/cli/neurofeat generate --output "$out/recording.npy" --channels 384 --duration 10s --fs 30000

@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # Installs every build, test and benchmark dependency from Debian 12's apt
-# repositories. Nothing else is downloaded.
+# repositories (and the manifest check's pinned npm packages). Nothing else
+# is downloaded.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_build_deps.sh
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+# Tests, benchmarks, the references they compare with, the Python client.
 $SUDO apt-get install -y -qq --no-install-recommends \
-  build-essential cmake pkg-config ccache \
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-  libabsl-dev libfftw3-dev libtbb-dev librocksdb-dev prometheus-cpp-dev \
-  libhwy-dev libgtest-dev libgmock-dev libbenchmark-dev libedf-dev libssl-dev grpc-proto \
-  libmatio-dev libhdf5-dev zlib1g-dev \
-  openssl prometheus \
+  libgtest-dev libgmock-dev libbenchmark-dev libedf-dev openssl prometheus \
   python3-scipy python3-numpy python3-pandas python3-grpcio python3-protobuf \
   python3-mne python3-tqdm python3-pytest python3-venv python3-pip python3-setuptools \
   python3-yaml python3-h5py python3-sklearn clang \
@@ -27,4 +25,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 if ! command -v npm > /dev/null; then
   $SUDO apt-get install -y -qq --no-install-recommends nodejs npm > /dev/null
 fi
-(cd "$(dirname "$0")/../deploy/kubernetes/check" && npm ci --no-audit --no-fund --loglevel=error)
+(cd deploy/kubernetes/check && npm ci --no-audit --no-fund --loglevel=error)
