@@ -8,14 +8,14 @@
 
 namespace neurofeat::api {
 
-absl::StatusOr<CacheUse> ToCacheUse(v1::CachePolicy policy) {
+absl::StatusOr<CachePolicy> ToCachePolicy(v1::CachePolicy policy) {
   switch (policy) {
     case v1::CACHE_DEFAULT:
-      return CacheUse::kDefault;
+      return CachePolicy::kUse;
     case v1::CACHE_BYPASS:
-      return CacheUse::kBypass;
+      return CachePolicy::kBypass;
     case v1::CACHE_REFRESH:
-      return CacheUse::kRefresh;
+      return CachePolicy::kRefresh;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("cache_policy: ", static_cast<int>(policy),
@@ -25,7 +25,7 @@ absl::StatusOr<CacheUse> ToCacheUse(v1::CachePolicy policy) {
 
 absl::StatusOr<ExtractionSpec> ToExtractionSpec(const v1::ExtractRequest& request,
                                                 const FileAccess& files) {
-  NF_RETURN_IF_ERROR(ToCacheUse(request.cache_policy()).status());
+  NF_ASSIGN_OR_RETURN(const CachePolicy cache_policy, ToCachePolicy(request.cache_policy()));
   if (request.rows_per_message() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("rows_per_message: must be >= 0, got ", request.rows_per_message()));
@@ -40,6 +40,7 @@ absl::StatusOr<ExtractionSpec> ToExtractionSpec(const v1::ExtractRequest& reques
   }
   spec.window_starts.assign(request.window_starts().begin(), request.window_starts().end());
   spec.window_frames = request.window_frames();
+  spec.cache_policy = cache_policy;
   return spec;
 }
 

@@ -31,8 +31,7 @@ absl::StatusOr<PreprocessSpec> ToPreprocessSpec(const v1::PreprocessRequest& req
 absl::StatusOr<FitSpec> ToFitSpec(const v1::FitRequest& request, const FileAccess& files);
 
 // The cache policy of an Extract request (unknown values are errors).
-enum class CacheUse { kDefault, kBypass, kRefresh };
-absl::StatusOr<CacheUse> ToCacheUse(v1::CachePolicy policy);
+absl::StatusOr<CachePolicy> ToCachePolicy(v1::CachePolicy policy);
 
 }  // namespace neurofeat::api
 

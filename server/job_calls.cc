@@ -31,15 +31,11 @@ api::FileAccess FilesOf(const ServiceDeps& deps) {
 absl::StatusOr<ExtractCall::Plan> PlanExtract(const v1::ExtractRequest& request,
                                               std::function<bool()> cancelled,
                                               const ServiceDeps& deps) {
-  NF_ASSIGN_OR_RETURN(const api::CacheUse cache_use, api::ToCacheUse(request.cache_policy()));
   NF_ASSIGN_OR_RETURN(ExtractionSpec spec, api::ToExtractionSpec(request, FilesOf(deps)));
   ExtractionOptions options;
   options.parallel_windows = deps.cpu.threads;
-  if (deps.cache != nullptr && cache_use != api::CacheUse::kBypass) {
-    options.store = deps.cache;
-    options.keys = deps.keys;
-    options.refresh = cache_use == api::CacheUse::kRefresh;
-  }
+  options.store = deps.cache;
+  options.keys = deps.keys;
   NF_ASSIGN_OR_RETURN(std::shared_ptr<ExtractionJob> job,
                       ExtractionJob::Create(std::move(spec), options));
   NF_ASSIGN_OR_RETURN(

@@ -53,14 +53,10 @@ absl::StatusOr<std::unique_ptr<EmbeddedEngine>> EmbeddedEngine::Create(const Par
 absl::StatusOr<EmbeddedRun> EmbeddedEngine::Extract(
     const v1::ExtractRequest& request,
     const std::function<absl::Status(const FeatureTable&, int64_t)>& on_block) {
-  NF_ASSIGN_OR_RETURN(const api::CacheUse cache_use, api::ToCacheUse(request.cache_policy()));
   ExtractionOptions options;
   options.parallel_windows = threads_;
-  if (cache_ != nullptr && cache_use != api::CacheUse::kBypass) {
-    options.store = cache_.get();
-    options.keys = keys_.get();
-    options.refresh = cache_use == api::CacheUse::kRefresh;
-  }
+  options.store = cache_.get();
+  options.keys = keys_.get();
   EmbeddedRun run;
   NF_RETURN_IF_ERROR(StatusInArena([&]() -> absl::Status {
     NF_ASSIGN_OR_RETURN(ExtractionSpec spec, api::ToExtractionSpec(request, api::FileAccess{}));

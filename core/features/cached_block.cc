@@ -1,5 +1,7 @@
 #include "core/features/cached_block.h"
 
+#include "core/cache/cache_key.h"
+
 #include <cstring>
 #include <optional>
 
@@ -65,13 +67,9 @@ absl::StatusOr<FeatureTable> ExtractBlockCached(
     return t;
   }
   const SignalInfo& info = tree.info();
-  const std::string prefix =
-      absl::StrCat("engine=", kEngineNumericVersion, "|fs=", info.fs,
-                   "|channels=", absl::StrJoin(info.channels, ","),
-                   "|highpass=", info.highpass.has_value() ? absl::StrCat(*info.highpass) : "none",
-                   "|lowpass=", info.lowpass.has_value() ? absl::StrCat(*info.lowpass) : "none",
-                   "|n_times=", tree.n_times(), "|", cache.recording_descriptor,
-                   "|block=", first_window, "+", n);
+  const std::string block =
+      BlockKey({info.fs, &info.channels, info.highpass, info.lowpass, tree.n_times()},
+               cache.recording_descriptor, first_window, n);
   const size_t cols = tree.columns().size();
   FeatureTable table;
   table.columns = tree.columns();
@@ -89,7 +87,7 @@ absl::StatusOr<FeatureTable> ExtractBlockCached(
     const auto& leaf = leaves[l];
     if (!cache.refresh) {
       std::optional<std::string> v =
-          cache.cache->Get(CacheLevel::kFeatures, absl::StrCat(prefix, "|leaf=", leaf.descriptor));
+          cache.cache->Get(CacheLevel::kFeatures, FeatureKey(block, leaf.descriptor));
       if (v.has_value() && v->size() == static_cast<size_t>(n * leaf.columns) * sizeof(double)) {
         const double* d = reinterpret_cast<const double*>(v->data());
         for (int64_t r = 0; r < n; ++r) {
@@ -124,7 +122,7 @@ absl::StatusOr<FeatureTable> ExtractBlockCached(
   for (size_t s = 0; s < slots.size(); ++s) {
     if (!slot_wanted[s] || cache.refresh) continue;
     if (std::optional<std::string> v = cache.cache->Get(
-            CacheLevel::kSpectra, absl::StrCat(prefix, "|spectra=", slots[s].descriptor))) {
+            CacheLevel::kSpectra, SpectraKey(block, slots[s].descriptor))) {
       cached[s] = DecodeValues(*v, static_cast<size_t>(n));
       if (cached[s].has_value()) {
         plan.cached[s] = &*cached[s];
@@ -183,12 +181,12 @@ absl::StatusOr<FeatureTable> ExtractBlockCached(
       std::memcpy(table.values.data() + r * cols + leaf.offset, row, leaf.columns * sizeof(double));
       payload += Doubles(row, leaf.columns);
     }
-    cache.cache->Put(CacheLevel::kFeatures, absl::StrCat(prefix, "|leaf=", leaf.descriptor),
+    cache.cache->Put(CacheLevel::kFeatures, FeatureKey(block, leaf.descriptor),
                      payload);
   }
   for (size_t s = 0; s < slots.size(); ++s) {
     if (plan.record[s] == nullptr) continue;
-    cache.cache->Put(CacheLevel::kSpectra, absl::StrCat(prefix, "|spectra=", slots[s].descriptor),
+    cache.cache->Put(CacheLevel::kSpectra, SpectraKey(block, slots[s].descriptor),
                      EncodeValues(recorded[s]));
   }
   return table;

@@ -104,6 +104,7 @@ ChainSpec ChainWithScale(const ChainSpec& chain, const RecordingInput& input) {
 absl::StatusOr<std::unique_ptr<ExtractionJob>> ExtractionJob::Create(
     ExtractionSpec spec, const ExtractionOptions& options) {
   NF_RETURN_IF_ERROR(CheckPipelineSize(spec.pipeline));
+  const CachePolicy spec_cache_policy = spec.cache_policy;
   RecordingInput& input = spec.input;
   std::unique_ptr<PreprocessChain> chain;
   std::optional<WindowSpec> window;
@@ -160,7 +161,8 @@ absl::StatusOr<std::unique_ptr<ExtractionJob>> ExtractionJob::Create(
   job->working_set_bytes_ =
       EstimateBytes(in, job->tree_, job->chain_.get(), window.has_value() ? &*window : nullptr,
                     chunk, block, options.parallel_windows);
-  if (options.store != nullptr && options.keys != nullptr) {
+  if (options.store != nullptr && options.keys != nullptr &&
+      spec_cache_policy != CachePolicy::kBypass) {
     std::string content;
     if (in.content_bytes != nullptr) {
       content = options.keys->ForBytes(*in.content_bytes);
@@ -184,7 +186,7 @@ absl::StatusOr<std::unique_ptr<ExtractionJob>> ExtractionJob::Create(
             : EpochsRecordingDescriptor(content, in.source_descriptor);
     CacheContext cache;
     cache.cache = options.store;
-    cache.refresh = options.refresh;
+    cache.refresh = spec_cache_policy == CachePolicy::kRefresh;
     cache.recording_descriptor = job->cache_descriptor_;
     job->extractor_->set_cache(std::move(cache));
   }

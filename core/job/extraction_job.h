@@ -43,6 +43,13 @@
 
 namespace neurofeat {
 
+// CachePolicy: what a request does with the result cache.
+enum class CachePolicy {
+  kUse,      // read what is there, store what is computed
+  kBypass,   // neither read nor write
+  kRefresh,  // recompute and overwrite
+};
+
 struct ExtractionSpec {
   RecordingInput input;
   PipelineSpec pipeline;
@@ -55,17 +62,19 @@ struct ExtractionSpec {
   // long, or the pipeline window's size_samples when 0. Default: none.
   std::vector<int64_t> window_starts;
   int64_t window_frames = 0;
+  // The request's use of the result cache (when the engine has one).
+  // Default: kUse.
+  CachePolicy cache_policy = CachePolicy::kUse;
 };
 
 struct ExtractionOptions {
   // Windows evaluated at once (the arena's threads), for the estimate.
   // Default: 1.
   int parallel_windows = 1;
-  // The result store and digests of content; null: uncached.
+  // The engine's result store and digests of content; null: the engine
+  // has no cache. The request's CachePolicy decides how they are used.
   ResultStore* store = nullptr;
   ContentKeys* keys = nullptr;
-  // Recompute and overwrite instead of reading. Default: false.
-  bool refresh = false;
 };
 
 class ExtractionJob {
