@@ -128,6 +128,10 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
+    def __deepcopy__(self, memo):
+        # A connection is shared, never copied (sklearn's clone deep-copies parameters).
+        return self
+
     def close(self):
         """Cancels what is in flight and closes the connection."""
         self._calls.cancel_all()
@@ -275,7 +279,8 @@ class Client:
             request.window_frames = int(rec.window_frames or 0)
 
         def attempt():
-            reader = _table.RowsReader(name, rec.description, on_rows, rec.targets)
+            reader = _table.RowsReader(name, rec.description, on_rows, rec.targets,
+                                       server=self.target)
             for response in self._stream(self._stub.Extract, request):
                 reader.add(response)
             return reader.finish()
