@@ -355,8 +355,9 @@ class Client:
         recording announced must arrive, or the call raises; a recording that
         fails (after retries of RESOURCE_EXHAUSTED / UNAVAILABLE) makes it
         raise :class:`DatasetError` listing the missing recordings. Ctrl-C
-        cancels what is in flight. ``progress``: a tqdm bar counting windows
-        (default: when stderr is a terminal).
+        cancels what is in flight. ``progress``: a tqdm bar per recording, or
+        without tqdm a line per recording on stderr (default: when stderr is a
+        terminal). ``attrs``: engine_version, pipeline_digest and servers.
 
         Example::
 

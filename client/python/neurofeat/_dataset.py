@@ -21,19 +21,27 @@ class _Progress:
     def _label(self, index, name):
         return f"recording {index + 1}/{self._total} {name}"
 
+    def started(self, index, name):
+        """Recording `index` is being sent: its bar appears (total still unknown)."""
+        if self._tqdm is None:
+            return
+        with self._lock:
+            if index not in self._bars:
+                self._bars[index] = self._tqdm(total=None, unit="windows",
+                                               desc=self._label(index, name), leave=True)
+
     def on_rows(self, index, name):
         """The RowsReader callback of recording `index`: (windows so far, total)."""
         if self._tqdm is None:
             return None
 
         def update(done, total):
+            self.started(index, name)
             with self._lock:
-                bar = self._bars.get(index)
-                if bar is None:
-                    bar = self._bars[index] = self._tqdm(
-                        total=total, unit="windows", desc=self._label(index, name), leave=True)
-                elif done < bar.n or bar.total != total:  # a retry starts again
+                bar = self._bars[index]
+                if done < bar.n:  # a retry starts the recording again
                     bar.reset(total=total)
+                bar.total = total  # known from the first message (the rate keeps its start)
                 bar.update(done - bar.n)
 
         return update
@@ -97,9 +105,15 @@ def run(client, recordings, pipeline, defaults, max_in_flight, progress, cache,
     results = [None] * len(recordings)
     errors = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_in_flight)
-    futures = {pool.submit(client._extract_rows, rec, pipeline, i, cache, defaults,
-                           shown.on_rows(i, _name(rec, i)) if shown else None): i
-               for i, rec in enumerate(recordings)}
+
+    def extract(i, rec):
+        if shown is None:
+            return client._extract_rows(rec, pipeline, i, cache, defaults, None)
+        shown.started(i, _name(rec, i))
+        return client._extract_rows(rec, pipeline, i, cache, defaults,
+                                    shown.on_rows(i, _name(rec, i)))
+
+    futures = {pool.submit(extract, i, rec): i for i, rec in enumerate(recordings)}
     try:
         for future in concurrent.futures.as_completed(futures):
             i = futures[future]

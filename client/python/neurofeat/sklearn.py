@@ -12,7 +12,8 @@ fitted on the training epochs only.
 The features are computed by a neurofeatd: ``client=None`` uses one started
 on 127.0.0.1 for this process (:func:`shared_server`, the embedded engine),
 a ``"host:port"`` string a server there, a :class:`neurofeat.Client` that
-connection. Connections are made when needed and are no part of the
+connection. A connection is opened for each fit or transform and closed after
+it (none stays open to hold up a server's shutdown) and is no part of the
 estimator's state, so it clones, and pickles with ``client`` None or a
 target string (``cross_val_score(..., n_jobs=2)`` then works too; a
 ``Client`` is shared by clones and does not pickle).
@@ -32,6 +33,7 @@ Example::
 """
 
 import atexit
+import contextlib
 import os
 import threading
 
@@ -48,9 +50,7 @@ from neurofeat._local import LocalServer
 CALL_TIMEOUT_S = 3600.0
 
 _lock = threading.Lock()
-_shared = None        # (pid, LocalServer) of shared_server()
-_clients = {}         # (pid, target) -> Client
-_trainable_fns = {}   # (pid, target) -> the feature functions with a "fitted" parameter
+_shared = None  # (pid, LocalServer) of shared_server()
 
 
 def _stop_at_exit(pid, server):
@@ -83,16 +83,16 @@ def stop_shared_server():
             return
         server = _shared[1]
         _shared = None
-        client = _clients.pop((os.getpid(), server.target), None)
-    if client is not None:
-        client.close()
     server.__exit__(None, None, None)
 
 
+@contextlib.contextmanager
 def _connection(client):
-    """The Client an estimator's ``client`` parameter stands for."""
+    """The Client an estimator's ``client`` parameter stands for, for one fit
+    or transform: the given one, or one opened here and closed after."""
     if isinstance(client, _client.Client):
-        return client
+        yield client
+        return
     if client is None:
         target = shared_server().target
     elif isinstance(client, str):
@@ -101,22 +101,15 @@ def _connection(client):
         hint = " (pass its .target)" if isinstance(client, LocalServer) else ""
         raise TypeError(f"client: None, a \"host:port\" target or a neurofeat.Client, "
                         f"not {type(client).__name__}{hint}")
-    key = (os.getpid(), target)
-    with _lock:
-        if key not in _clients:
-            _clients[key] = _client.Client(target, timeout=CALL_TIMEOUT_S)
-        return _clients[key]
+    with _client.Client(target, timeout=CALL_TIMEOUT_S) as connection:
+        yield connection
 
 
 def _trainable(connection, message):
     """The paths of the pipeline's nodes whose function is trainable (the
     server's catalogue gives it a "fitted" parameter, which Fit fills)."""
-    key = (os.getpid(), connection.target)
-    if key not in _trainable_fns:
-        bank = connection.features()
-        _trainable_fns[key] = {fn for fn, params in zip(bank["fn"], bank["params"])
-                               if "fitted" in params}
-    trainable = _trainable_fns[key]
+    bank = connection.features()
+    trainable = {fn for fn, params in zip(bank["fn"], bank["params"]) if "fitted" in params}
     paths = []
 
     def walk(nodes, path):
@@ -222,8 +215,9 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
 
     # ---- fit --------------------------------------------------------------------
 
-    def _fit(self, X, y):
-        """Fits the trainable nodes; returns (connection, samples)."""
+    def _check(self, X):
+        """(samples, metadata, pipeline message) of X and the parameters, checked
+        before any server is asked."""
         if self.cache not in _client._CACHE:  # pylint: disable=protected-access
             raise ValueError(f"cache: {self.cache!r} is not one of "
                              f"{', '.join(_client._CACHE)}")  # pylint: disable=protected-access
@@ -245,11 +239,14 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         for key in ("highpass", "lowpass"):
             given = getattr(self, key)
             meta[key] = given if given is not None else info.get(key)
-        connection = _connection(self.client)
         message = _client._pipeline_message(self.pipeline)  # pylint: disable=protected-access
         if message.HasField("window"):
             raise ValueError("pipeline.window: a FeatureExtractor gives one row per epoch; "
                              "drop the window (cut the epochs beforehand)")
+        return samples, meta, message
+
+    def _fit(self, connection, samples, meta, message, y):
+        """Fits the trainable nodes and sets the fitted attributes but the names."""
         self.fitted_nodes_ = _trainable(connection, message)
         if self.fitted_nodes_:
             if y is None:
@@ -263,21 +260,24 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
         self.ch_names_ = meta["ch_names"]
         self.highpass_ = meta["highpass"]
         self.lowpass_ = meta["lowpass"]
-        return connection, samples
 
     def fit(self, X, y=None):
         """Fits the pipeline's trainable nodes on the labelled epochs X (y: one
         label per epoch; two classes for CommonSpatialPattern) and learns the
         column names (from the first epoch). Returns self."""
-        connection, samples = self._fit(X, y)
-        rows = self._rows(connection, samples[:1])
+        samples, meta, message = self._check(X)
+        with _connection(self.client) as connection:
+            self._fit(connection, samples, meta, message, y)
+            rows = self._rows(connection, samples[:1])
         self.feature_names_out_ = np.asarray(rows.columns, dtype=object)
         return self
 
     def fit_transform(self, X, y=None, **fit_params):
         """fit(X, y).transform(X), with one extraction of X."""
-        connection, samples = self._fit(X, y)
-        rows = self._rows(connection, samples)
+        samples, meta, message = self._check(X)
+        with _connection(self.client) as connection:
+            self._fit(connection, samples, meta, message, y)
+            rows = self._rows(connection, samples)
         self.feature_names_out_ = np.asarray(rows.columns, dtype=object)
         return rows.values
 
@@ -305,7 +305,8 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
             if found is not None and fitted is not None and (
                     list(np.atleast_1d(found)) != list(np.atleast_1d(fitted))):
                 raise ValueError(f"X: {key} {found}, but the extractor was fitted on {fitted}")
-        rows = self._rows(_connection(self.client), samples)
+        with _connection(self.client) as connection:
+            rows = self._rows(connection, samples)
         if list(rows.columns) != list(self.feature_names_out_):
             raise ValueError(f"X gives the columns {rows.columns[:4]}..., not those of fit "
                              f"({list(self.feature_names_out_[:4])}...): other channels?")
