@@ -3,49 +3,44 @@ with its names and exact numbers."""
 
 import csv
 import os
-import re
 
 import numpy as np
 import pandas as pd
 
 # A number as the CLI writes one (std::to_chars' shortest form, or an integer),
 # and the words it writes for the values that are not finite.
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
-_NOT_FINITE = {"nan", "-nan", "inf", "-inf", "+inf", "NaN", "-NaN", "Inf", "-Inf"}
+_NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+_NOT_FINITE = ["nan", "-nan", "inf", "-inf", "+inf", "NaN", "-NaN", "Inf", "-Inf"]
 # "01", "-007": integers whose text a number would not give back.
-_LEADING_ZERO = re.compile(r"[+-]?0\d")
+_LEADING_ZERO = r"[+-]?0\d"
 # Always text, whatever it looks like: the recording's name.
 _TEXT_COLUMNS = ("recording",)
 
 
 def _is_text(values):
-    """True if a column holds anything a number would not write back: words,
-    or identifiers with leading zeros (subject "01")."""
-    for v in values:
-        if v == "" or v in _NOT_FINITE:
-            continue
-        if not _NUMBER.match(v) or _LEADING_ZERO.match(v):
-            return True
-    return False
+    """True if a column of texts holds anything a number would not write back:
+    words, or identifiers with leading zeros (subject "01")."""
+    written = values[(values != "") & ~values.isin(_NOT_FINITE)]
+    return bool((~written.str.fullmatch(_NUMBER)).any() or written.str.match(_LEADING_ZERO).any())
 
 
 def _read_csv(path):
     with open(path, newline="", encoding="utf-8") as f:
-        header = next(csv.reader(f), None)
-    if header is None:
-        raise ValueError(f"{path}: empty, not a table the neurofeat CLI wrote (no header)")
-    # Every cell as its text first, to see which columns are identifiers.
-    texts = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    text_columns = [c for c in texts.columns
-                    if c in _TEXT_COLUMNS or _is_text(texts[c].to_numpy())]
-    numeric = [c for c in texts.columns if c not in text_columns]
-    if numeric:
-        numbers = pd.read_csv(path, usecols=numeric, float_precision="round_trip",
-                              na_values=["", "nan", "-nan", "NaN"], keep_default_na=False)
-    else:
-        numbers = pd.DataFrame(index=texts.index)
-    data = {c: texts[c] if c in text_columns else numbers[c] for c in texts.columns}
-    return pd.DataFrame(data, columns=list(texts.columns))
+        if next(csv.reader(f), None) is None:
+            raise ValueError(f"{path}: empty, not a table the neurofeat CLI wrote (no header)")
+    table = pd.read_csv(path, float_precision="round_trip", keep_default_na=False,
+                        na_values=["", "nan", "-nan", "NaN", "-NaN"])
+    # Columns of floats without gaps are features; the others (integers, texts,
+    # gaps) are read again as texts to see which hold identifiers.
+    candidates = [c for c in table.columns if c in _TEXT_COLUMNS or not (
+        table[c].dtype == np.float64 and table[c].notna().all())]
+    if candidates:
+        texts = pd.read_csv(path, usecols=candidates, dtype=str, keep_default_na=False,
+                            na_filter=False)
+        for c in candidates:
+            if c in _TEXT_COLUMNS or _is_text(texts[c]):
+                table[c] = texts[c].astype(object)
+    return table
 
 
 def _read_npy(path):
