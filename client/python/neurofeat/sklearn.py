@@ -25,11 +25,13 @@ Example::
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
     from neurofeat.sklearn import FeatureExtractor
 
     csp = {"features": [{"name": "csp", "fn": "CommonSpatialPattern"}]}
-    clf = make_pipeline(FeatureExtractor(csp), LogisticRegression())
-    scores = cross_val_score(clf, epochs, y, cv=5)      # epochs: mne.Epochs
+    clf = make_pipeline(FeatureExtractor(csp), FunctionTransformer(np.log),
+                        LogisticRegression())       # log-variance of each CSP filter
+    scores = cross_val_score(clf, epochs, y, cv=5)  # epochs: mne.Epochs
 """
 
 import atexit
