@@ -146,6 +146,10 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
+    def __deepcopy__(self, memo):
+        # A connection is shared, never copied (sklearn's clone deep-copies parameters).
+        return self
+
     def close(self):
         """Cancels what is in flight and closes the connection."""
         self._calls.cancel_all()
@@ -307,7 +311,8 @@ class Client:
 
         def attempt():
             request.recording.CopyFrom(make())
-            reader = _table.RowsReader(name, rec.description, on_rows, rec.targets)
+            reader = _table.RowsReader(name, rec.description, on_rows, rec.targets,
+                                       server=self.target)
             for response in self._stream(self._stub.Extract, request):
                 reader.add(response)
             return reader.finish()
@@ -382,8 +387,9 @@ class Client:
         recording announced must arrive, or the call raises; a recording that
         fails (after retries of RESOURCE_EXHAUSTED / UNAVAILABLE) makes it
         raise :class:`DatasetError` listing the missing recordings. Ctrl-C
-        cancels what is in flight. ``progress``: a tqdm bar counting windows
-        (default: when stderr is a terminal).
+        cancels what is in flight. ``progress``: a tqdm bar per recording, or
+        without tqdm a line per recording on stderr (default: when stderr is a
+        terminal). ``attrs``: engine_version, pipeline_digest and servers.
 
         Example::
 

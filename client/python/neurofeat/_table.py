@@ -1,4 +1,6 @@
-"""Feature rows as they stream in, and the DataFrame made of them."""
+"""Feature rows as they stream in, and the DataFrame made of them, with the
+provenance every response carries (engine version, pipeline digest) and the
+server that computed them."""
 
 import numpy as np
 import pandas as pd
@@ -7,11 +9,16 @@ from neurofeat import _errors
 
 
 class Rows:
-    """One recording's rows: values (windows x columns), window indices, starts."""
+    """One recording's rows: values (windows x columns), window indices, starts,
+    and their provenance: the engine version and pipeline digest of the
+    responses (None when the server sent none) and the server's target."""
 
     def __init__(self, name, description, columns, integer, values, windows, starts,
-                 targets=None):
+                 targets=None, engine_version=None, pipeline_digest=None, server=None):
         self.name = name
+        self.engine_version = engine_version
+        self.pipeline_digest = pipeline_digest
+        self.server = server
         # One target per window (event windows), else None.
         self.targets = targets
         self.description = dict(description or {})
@@ -23,10 +30,18 @@ class Rows:
 
 
 class RowsReader:
-    """Collects ExtractResponse messages; checks each block and the total."""
+    """Collects ExtractResponse messages; checks each block, the total, and that
+    every message names the same engine version and pipeline digest.
 
-    def __init__(self, name, description, on_rows=None, targets=None):
+    ``on_rows(done, total)``, when given, is called after each block with the
+    windows received so far and the total the server announced. ``server``:
+    the target the messages come from.
+    """
+
+    def __init__(self, name, description, on_rows=None, targets=None, server=None):
         self._name = name
+        self._server = server
+        self._meta = None
         self._targets = list(targets) if targets is not None else None
         self._description = description
         self._on_rows = on_rows
@@ -39,6 +54,16 @@ class RowsReader:
         self._rows = 0
 
     def add(self, response):
+        meta = (response.meta.engine_version, response.meta.pipeline_digest)
+        if self._meta is None:
+            self._meta = meta
+        elif meta != self._meta:
+            field, first, now = (("engine_version", self._meta[0], meta[0])
+                                 if meta[0] != self._meta[0] else
+                                 ("pipeline_digest", self._meta[1], meta[1]))
+            raise _errors.DataLoss(
+                f"recording {self._name}: the server's messages disagree on {field}: "
+                f"{first!r} in the first, {now!r} after {self._rows} windows")
         if response.columns:
             self._columns = list(response.columns)
             self._integer = list(response.integer_columns) or [False] * len(self._columns)
@@ -54,7 +79,7 @@ class RowsReader:
         self._starts.append(np.asarray(rows.start_sample, dtype=np.int64))
         self._rows += n
         if self._on_rows is not None:
-            self._on_rows(n)
+            self._on_rows(self._rows, self._total)
 
     def finish(self):
         if self._columns is None:
@@ -70,13 +95,38 @@ class RowsReader:
         return Rows(self._name, self._description, self._columns, self._integer, values,
                     np.concatenate(self._windows) if self._windows else np.empty(0, np.int64),
                     np.concatenate(self._starts) if self._starts else np.empty(0, np.int64),
-                    self._targets)
+                    self._targets, engine_version=self._meta[0] or None,
+                    pipeline_digest=self._meta[1] or None, server=self._server)
+
+
+def _one_or_all(values):
+    """The value all recordings share, or the distinct values in order."""
+    distinct = list(dict.fromkeys(values))
+    return distinct[0] if len(distinct) == 1 else distinct
+
+
+def provenance(rows_list):
+    """The attrs of a table made of `rows_list`: "engine_version" and
+    "pipeline_digest" (one string when every recording agrees, else the
+    distinct values in order; None without rows) and "servers" (the targets
+    that computed the rows, in order)."""
+    return {"engine_version": _one_or_all(r.engine_version for r in rows_list) if rows_list
+            else None,
+            "pipeline_digest": _one_or_all(r.pipeline_digest for r in rows_list) if rows_list
+            else None,
+            "servers": list(dict.fromkeys(r.server for r in rows_list if r.server is not None))}
 
 
 def frame(rows_list):
     """One DataFrame: recording, window, start_sample, the descriptions' keys, the
     features (counts as int64), and target last, as EEGDash's
-    to_dataframe(include_target=True)."""
+    to_dataframe(include_target=True); its attrs hold the provenance()."""
+    df = _frame(rows_list)
+    df.attrs.update(provenance(rows_list))
+    return df
+
+
+def _frame(rows_list):
     if not rows_list:
         return pd.DataFrame()
     columns = rows_list[0].columns
@@ -84,7 +134,7 @@ def frame(rows_list):
         # Recordings with other channels (a BIDS dataset's bad channels): the
         # union of the columns, NaN where a recording has none, as pandas
         # concatenates EEGDash's per-recording frames.
-        parts = [frame([r]) for r in rows_list]
+        parts = [_frame([r]) for r in rows_list]
         df = pd.concat(parts, ignore_index=True, sort=False)
         if "target" in df.columns:
             df = df[[c for c in df.columns if c != "target"] + ["target"]]
