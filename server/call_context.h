@@ -35,6 +35,20 @@ inline absl::Status Abandoned(const grpc::CallbackServerContext* context) {
   return absl::CancelledError("the client cancelled the request; it stopped computing");
 }
 
+// RecordAdmission() counts an admission's answer in the metrics: the time
+// an admitted request waited, or why it was refused.
+inline void RecordAdmission(const CallContext& env,
+                            std::chrono::steady_clock::time_point queued_at,
+                            const absl::Status& answer) {
+  if (env.metrics == nullptr) return;
+  if (answer.ok()) {
+    env.metrics->QueueWait(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at).count());
+  } else {
+    env.metrics->Rejected(answer);
+  }
+}
+
 // LiveCall counts a call from its start to its end (OnDone).
 class LiveCall {
  public:

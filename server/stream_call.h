@@ -210,14 +210,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
       MutexLock lock(&s->mu);
       s->admission_id = 0;
     }
-    if (s->env.metrics != nullptr) {
-      if (ticket.ok()) {
-        s->env.metrics->QueueWait(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - s->queued_at).count());
-      } else {
-        s->env.metrics->Rejected(ticket.status());
-      }
-    }
+    RecordAdmission(s->env, s->queued_at, ticket.status());
     if (!ticket.ok()) return Fail(s, ticket.status());
     if (s->cancelled) return Fail(s, Abandoned(s->context));
     Action a;

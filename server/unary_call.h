@@ -121,14 +121,7 @@ class UnaryJobCall final : public grpc::ServerUnaryReactor {
       s->admission_id = 0;
       s->answered = true;
     }
-    if (s->env.metrics != nullptr) {
-      if (ticket.ok()) {
-        s->env.metrics->QueueWait(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - s->queued_at).count());
-      } else {
-        s->env.metrics->Rejected(ticket.status());
-      }
-    }
+    RecordAdmission(s->env, s->queued_at, ticket.status());
     if (!ticket.ok()) return Answer(s, ticket.status());
     // The answer may come on the thread that freed memory: run on the
     // arena, holding the ticket until the job is done.
