@@ -8,6 +8,9 @@
 #   preprocess  SpikeInterface's chain (bandpass 300-6000 Hz + median
 #               reference) over 10 s x 384 channels int16, embedded, 2 threads
 #   remote      the same preprocess through a local neurofeatd (--remote-path)
+#   fit         EEGDash's CommonSpatialPattern fitted on the 48 labelled
+#               test windows, copied 40 times (1920 windows x 4 channels),
+#               embedded
 # Prints each side's median seconds and the median of the per-round
 # new/old ratios.
 set -euo pipefail
@@ -23,6 +26,13 @@ import sys, numpy as np
 x = np.load(sys.argv[1])
 np.save(sys.argv[2], np.concatenate([x] * 15))
 PY
+$py - "$root/tests/data/eegdash/allfeatures_X.npy" "$root/tests/data/eegdash/allfeatures_target.npy" \
+  "$work/fit_x.npy" "$work/fit_y.npy" <<'PY'
+import sys, numpy as np
+np.save(sys.argv[3], np.concatenate([np.load(sys.argv[1])] * 40))
+np.save(sys.argv[4], np.concatenate([np.load(sys.argv[2]).astype(np.int64)] * 40))
+PY
+echo '{"features": [{"name": "csp", "fn": "CommonSpatialPattern"}]}' > "$work/csp.json"
 mkdir -p "$work/data"
 "$new/client/cli/neurofeat" generate --output "$work/data/rec.npy" --duration 10s > /dev/null
 
@@ -51,12 +61,14 @@ run() {  # $1 build, $2 workload, $3 side name
     preprocess) seconds "$cli" preprocess --input "$work/data/rec.npy" --fs 30000 \
       --pipeline "$root/examples/spikeinterface_preprocess.json" --output "$work/$3.npy" \
       --threads 2 --quiet ;;
+    fit) seconds "$cli" fit --input "$work/fit_x.npy" --labels "$work/fit_y.npy" \
+      --channels Fz,C3,C4,Pz --pipeline "$work/csp.json" --output "$work/$3_fitted.json" ;;
     remote) seconds "$cli" preprocess --server "127.0.0.1:$(cat "$work/$3.port")" \
       --remote-path rec.npy --fs 30000 --pipeline "$root/examples/spikeinterface_preprocess.json" \
       --output "$work/$3_remote.npy" --quiet ;;
   esac
 }
-for workload in extract preprocess remote; do
+for workload in extract preprocess remote fit; do
   olds=() news=() ratios=()
   run "$old" "$workload" old > /dev/null; run "$new" "$workload" new > /dev/null  # warm-up
   for _ in $(seq "$rounds"); do
