@@ -97,6 +97,7 @@ absl::StatusOr<EmbeddedRun> EmbeddedEngine::Preprocess(
   NF_RETURN_IF_ERROR(StatusInArena([&]() -> absl::Status {
     NF_ASSIGN_OR_RETURN(PreprocessSpec spec, api::ToPreprocessSpec(request, api::FileAccess{}));
     run.fs = spec.input.signal.fs;
+    run.unit = spec.input.unit;
     NF_ASSIGN_OR_RETURN(std::unique_ptr<PreprocessJob> job, PreprocessJob::Create(std::move(spec)));
     run.chain = job->chain_canonical();
     NF_RETURN_IF_ERROR(out.Begin(job->total_frames(), job->channels(), job->output_type()));

@@ -26,6 +26,7 @@ struct EmbeddedRun {
   EvalStats stats;
   std::string chain;  // canonical chain
   double fs = 0;      // the recording's sampling rate
+  std::string unit;   // of the values read: "V" for EEG formats, "" for stored samples
 };
 
 class EmbeddedEngine {

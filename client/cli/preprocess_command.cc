@@ -108,7 +108,10 @@ void PrintSummary(const ParsedArgs& args, const Summary& s, const TraceFile& out
       "threads (%.1fx real time, %.0f MB/s out)\n  chain: %s\n  output: %s (%s)\n",
       static_cast<long long>(out.frames()), static_cast<long long>(out.channels()), rec_s, s.fs,
       s.seconds, s.threads, rec_s / s.seconds, mb / s.seconds, s.embedded->chain.c_str(),
-      args.Get("output").c_str(), SampleTypeName(out.type()));
+      args.Get("output").c_str(),
+      absl::StrCat(SampleTypeName(out.type()),
+                   s.embedded->unit == "V" ? ", volts as MNE reads the file" : "")
+          .c_str());
 }
 
 }  // namespace
