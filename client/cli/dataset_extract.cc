@@ -93,7 +93,8 @@ RunOne RemoteRunner(Replicas* replicas) {
       placed.remote_format = e.request.recording().path().format();
     }
     NF_RETURN_IF_ERROR(replicas->Call(
-        PlacementKey(placed), [&](NeurofeatClient& client, CallDetails* details) -> absl::Status {
+        PlacementKey(*replicas, placed),
+        [&](NeurofeatClient& client, CallDetails* details) -> absl::Status {
           if (!e.upload_path.empty()) {
             request = e.request;  // an earlier attempt's upload is another server's
             RequestSamples samples;

@@ -102,7 +102,7 @@ absl::StatusOr<v1::FitResponse> FitRemote(const ParsedArgs& args, v1::FitRequest
   } else {
     samples.local_path = args.Get("input");
   }
-  const std::string key = PlacementKey(samples);
+  const std::string key = PlacementKey(*replicas, samples);
   NF_RETURN_IF_ERROR(replicas->Call(key, [&](NeurofeatClient& client, CallDetails* details) {
     v1::FitRequest attempt = request;  // an upload is per server
     NF_RETURN_IF_ERROR(AttachSamples(client, samples, attempt.mutable_recording(), nullptr));

@@ -59,7 +59,8 @@ absl::StatusOr<RequestSamples> SamplesFromFlags(const ParsedArgs& args) {
   return samples;
 }
 
-std::string PlacementKey(const RequestSamples& samples) {
+std::string PlacementKey(const Replicas& replicas, const RequestSamples& samples) {
+  if (!replicas.UsesKeys()) return std::string();
   if (!samples.remote_path.empty()) {
     return ServerPathKey(samples.remote_path, samples.remote_format);
   }
@@ -138,7 +139,7 @@ absl::StatusOr<std::string> RunRemoteExtract(v1::ExtractRequest request, const P
                                              api::ExtractTableReader* reader) {
   NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
   NF_ASSIGN_OR_RETURN(const RequestSamples samples, SamplesFromFlags(args));
-  const std::string key = PlacementKey(samples);
+  const std::string key = PlacementKey(*replicas, samples);
   // Each attempt starts afresh on its replica: the upload (uploads are
   // per server) and the rows.
   NF_RETURN_IF_ERROR(replicas->Call(key, [&](NeurofeatClient& client, CallDetails* details) {
@@ -163,7 +164,7 @@ absl::StatusOr<std::string> RunRemotePreprocess(v1::PreprocessRequest request,
                                                 const ParsedArgs& args, TraceFile& out) {
   NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
   NF_ASSIGN_OR_RETURN(const RequestSamples samples, SamplesFromFlags(args));
-  const std::string key = PlacementKey(samples);
+  const std::string key = PlacementKey(*replicas, samples);
   std::string digest;
   int64_t total = 0, received = 0;
   // Traces go straight to the output file, so a refusal is retried on

@@ -37,11 +37,12 @@ absl::StatusOr<std::unique_ptr<Replicas>> ConnectFromFlags(const ParsedArgs& arg
 // both or a bad --format.
 absl::StatusOr<RequestSamples> SamplesFromFlags(const ParsedArgs& args);
 
-// PlacementKey() is the key that places `samples` on a replica
+// PlacementKey() is the key that places `samples` on one of `replicas`
 // (client/lib/replicas.h): the path and format for a file the server reads,
-// the local file's SHA-256 for an upload. A local file that cannot be read
-// gets no key (""): its upload then says why, naming the flag.
-std::string PlacementKey(const RequestSamples& samples);
+// the local file's SHA-256 for an upload; "" when the replicas do not place
+// by key (one address, or round-robin). A local file that cannot be read
+// gets no key either: its upload then says why, naming the flag.
+std::string PlacementKey(const Replicas& replicas, const RequestSamples& samples);
 
 // CheckRemoteFlags(): the remote-only flags need --server.
 absl::Status CheckRemoteFlags(const ParsedArgs& args);

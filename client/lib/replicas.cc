@@ -243,6 +243,10 @@ std::string Replicas::address(size_t i) const { return (*Snapshot())[i]->address
 
 NeurofeatClient& Replicas::client(size_t i) { return *(*Snapshot())[i]->client; }
 
+bool Replicas::UsesKeys() const {
+  return options_.placement == Placement::kRendezvous && (dynamic_ || size() > 1);
+}
+
 std::shared_ptr<const Replicas::Members> Replicas::Current() {
   if (!dynamic_) return Snapshot();
   std::shared_ptr<const Members> old;

@@ -155,6 +155,12 @@ class Replicas {
   std::string address(size_t i) const ABSL_LOCKS_EXCLUDED(mu_);
   NeurofeatClient& client(size_t i) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // UsesKeys() says whether a call's key decides anything: rendezvous
+  // placement over several replicas, or over a dns:/// name that may come
+  // to list several. Otherwise a caller need not compute keys (an upload's
+  // key reads the whole file).
+  bool UsesKeys() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Preference() is the addresses a call with `key` tries, in order, as of
   // now (rendezvous rank; replicas unreachable lately last). An empty key,
   // or round-robin placement, gives the next turn's order.

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_data.h"
@@ -298,6 +299,34 @@ TEST(ReplicasTest, ADnsTargetIsResolvedAgainSoAScaledSetIsPickedUp) {
   EXPECT_EQ(dns.lookups, 4);
   EXPECT_EQ(r.size(), 2u);
   EXPECT_THAT(r.Preference(kEdfKey), ElementsAre(kB, kA));
+}
+
+TEST(ReplicasTest, KeysMatterWithSeveralReplicasOrANameThatMayListSeveral) {
+  struct Case {
+    std::string target;
+    Placement placement;
+    bool uses_keys;
+  };
+  const Case kCases[] = {
+      {kA, Placement::kRendezvous, false},
+      {absl::StrCat(kA, ",", kB), Placement::kRendezvous, true},
+      {absl::StrCat(kA, ",", kB), Placement::kRoundRobin, false},
+      {"dns:///neurofeat-headless.test:50051", Placement::kRendezvous, true},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.target);
+    ReplicasOptions options;
+    options.placement = c.placement;
+    options.resolve = [](const std::string& target) -> absl::StatusOr<std::vector<std::string>> {
+      if (absl::StartsWith(target, "dns:")) return std::vector<std::string>{kA};
+      return ResolveTargets(target);
+    };
+    ClientOptions o;
+    o.target = c.target;
+    auto replicas = Replicas::Connect(o, options);
+    ASSERT_TRUE(replicas.ok()) << replicas.status();
+    EXPECT_EQ((*replicas)->UsesKeys(), c.uses_keys);
+  }
 }
 
 TEST(ReplicasTest, AListOfAddressesIsNotResolvedAgain) {
