@@ -427,7 +427,9 @@ TEST(ReplicasTest, AnUnknownUploadIsUploadedAgainAtOnce) {
 }
 
 // The budget bounds the whole call: with nothing listening, a 2 s budget
-// gives up after at most 2 s (and not long before: it keeps trying).
+// gives up after at most 2 s, and not before the first four waits (at least
+// 50 + 100 + 200 + 400 ms: each a draw from [half, all] of its step) have
+// passed; the fifth step (800-1600 ms) may not fit the rest.
 TEST(ReplicasTest, TheBudgetBoundsTheWholeCall) {
   ClientOptions o;
   o.target = "127.0.0.1:1";
@@ -443,7 +445,7 @@ TEST(ReplicasTest, TheBudgetBoundsTheWholeCall) {
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_LE(took, std::chrono::seconds(2));
-  EXPECT_GE(took, std::chrono::milliseconds(1000));
+  EXPECT_GE(took, std::chrono::milliseconds(750));
   EXPECT_GE(calls, 5);
 }
 
