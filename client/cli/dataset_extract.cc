@@ -78,14 +78,22 @@ RunOne EmbeddedRunner(EmbeddedEngine* engine) {
 }
 
 // One recording on the replicas: its upload (if any) and its extract go
-// to one replica; a refusal, even after some rows, starts the recording
-// again on the next (the partial rows are dropped), within the retry budget
-// (client/lib/retry_policy.h; --retry-budget).
+// to the replica its key ranks first; a refusal, even after some rows,
+// starts the recording again on the next (the partial rows are dropped),
+// within the retry budget (client/lib/retry_policy.h; --retry-budget).
 RunOne RemoteRunner(Replicas* replicas) {
   return [replicas](const DatasetEntry& e) -> absl::StatusOr<FeatureTable> {
     FeatureTable table;
     v1::ExtractRequest request = e.request;
+    // The replica that holds its results, if any (client/lib/replicas.h).
+    RequestSamples placed;
+    placed.local_path = e.upload_path;
+    if (e.upload_path.empty()) {
+      placed.remote_path = e.request.recording().path().path();
+      placed.remote_format = e.request.recording().path().format();
+    }
     NF_RETURN_IF_ERROR(replicas->Call(
+        PlacementKey(*replicas, placed),
         [&](NeurofeatClient& client, CallDetails* details) -> absl::Status {
           if (!e.upload_path.empty()) {
             request = e.request;  // an earlier attempt's upload is another server's

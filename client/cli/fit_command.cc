@@ -96,13 +96,14 @@ absl::StatusOr<v1::FitRequest> RequestFromFlags(const ParsedArgs& args) {
 absl::StatusOr<v1::FitResponse> FitRemote(const ParsedArgs& args, v1::FitRequest request) {
   NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
   v1::FitResponse response;
-  NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails* details) {
-    RequestSamples samples;
-    if (auto remote = args.GetOptional("remote-path")) {
-      samples.remote_path = *remote;
-    } else {
-      samples.local_path = args.Get("input");
-    }
+  RequestSamples samples;
+  if (auto remote = args.GetOptional("remote-path")) {
+    samples.remote_path = *remote;
+  } else {
+    samples.local_path = args.Get("input");
+  }
+  const std::string key = PlacementKey(*replicas, samples);
+  NF_RETURN_IF_ERROR(replicas->Call(key, [&](NeurofeatClient& client, CallDetails* details) {
     v1::FitRequest attempt = request;  // an upload is per server
     NF_RETURN_IF_ERROR(AttachSamples(client, samples, attempt.mutable_recording(), nullptr));
     NF_ASSIGN_OR_RETURN(response, client.Fit(attempt, details));

@@ -28,23 +28,11 @@ bool ShowProgress(const ParsedArgs& args) {
   return ProgressBar::StderrIsTerminal() && !args.Has("quiet");
 }
 
-// The samples of a remote request: --remote-path (and --format), or an
-// upload of --input (any format; see request_samples.h).
-absl::Status SetRemoteSamples(const ParsedArgs& args, NeurofeatClient& client, v1::Recording* rec) {
-  NF_ASSIGN_OR_RETURN(RecordingFormat format,
-                      ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
-  RequestSamples samples;
-  if (auto remote = args.GetOptional("remote-path")) {
-    if (args.Has("input")) {
-      return absl::InvalidArgumentError("give --input (uploaded) or --remote-path, not both");
-    }
-    samples.remote_path = *remote;
-    samples.remote_format = api::ToProtoFormat(format);
-    rec->mutable_path()->set_nwb_series(args.Get("nwb-series"));
-  } else {
-    NF_ASSIGN_OR_RETURN(samples.local_path, args.Required("input"));
-    samples.local_format = format;
-  }
+// Attaches `samples` to `rec` on `client`'s server, with a progress bar
+// for an upload.
+absl::Status SetRemoteSamples(const ParsedArgs& args, const RequestSamples& samples,
+                              NeurofeatClient& client, v1::Recording* rec) {
+  if (!samples.remote_path.empty()) rec->mutable_path()->set_nwb_series(args.Get("nwb-series"));
   ProgressBar bar("upload", ShowProgress(args) && samples.remote_path.empty());
   NF_RETURN_IF_ERROR(AttachSamples(client, samples, rec,
                                    [&](int64_t done, int64_t total) { bar.Update(done, total); }));
@@ -54,10 +42,40 @@ absl::Status SetRemoteSamples(const ParsedArgs& args, NeurofeatClient& client, v
 
 }  // namespace
 
+absl::StatusOr<RequestSamples> SamplesFromFlags(const ParsedArgs& args) {
+  NF_ASSIGN_OR_RETURN(RecordingFormat format,
+                      ParseRecordingFormat(args.GetOptional("format").value_or("auto")));
+  RequestSamples samples;
+  if (auto remote = args.GetOptional("remote-path")) {
+    if (args.Has("input")) {
+      return absl::InvalidArgumentError("give --input (uploaded) or --remote-path, not both");
+    }
+    samples.remote_path = *remote;
+    samples.remote_format = api::ToProtoFormat(format);
+  } else {
+    NF_ASSIGN_OR_RETURN(samples.local_path, args.Required("input"));
+    samples.local_format = format;
+  }
+  return samples;
+}
+
+std::string PlacementKey(const Replicas& replicas, const RequestSamples& samples) {
+  if (!replicas.UsesKeys()) return std::string();
+  if (!samples.remote_path.empty()) {
+    return ServerPathKey(samples.remote_path, samples.remote_format);
+  }
+  absl::StatusOr<std::string> key = LocalFileKey(samples.local_path);
+  return key.ok() ? *std::move(key) : std::string();
+}
+
 std::vector<FlagSpec> RemoteFlags() {
   return {{"server", true,
            "HOST:PORT of a neurofeatd (or HOST:PORT,HOST:PORT,... or dns:///NAME:PORT: "
-           "replicas used in turn, a refusal retried on the next): run there, not in-process"},
+           "replicas; a recording goes to the one its content key ranks first, a refusal to "
+           "the next): run there, not in-process"},
+          {"placement", true,
+           "with several replicas: rendezvous (default: a recording goes where its results are "
+           "cached) or round-robin (in turn)"},
           {"remote-path", true, "with --server: a file the server reads, under its data roots"},
           {"format", true,
            "the file's format when it is not detected from its name and content: npy, raw, "
@@ -76,9 +94,9 @@ std::vector<FlagSpec> RemoteFlags() {
 absl::Status CheckRemoteFlags(const ParsedArgs& args) {
   if (!args.Has("server") &&
       (args.Has("remote-path") || args.Has("tls-ca") || args.Has("timeout") ||
-       args.Has("retry-budget"))) {
+       args.Has("retry-budget") || args.Has("placement"))) {
     return absl::InvalidArgumentError(
-        "--remote-path, --tls-*, --timeout and --retry-budget need --server");
+        "--remote-path, --tls-*, --timeout, --retry-budget and --placement need --server");
   }
   if (args.Has("server") && args.Has("threads")) {
     return absl::InvalidArgumentError("--threads: the server decides its threads; drop the flag");
@@ -106,17 +124,27 @@ absl::StatusOr<std::unique_ptr<Replicas>> ConnectFromFlags(const ParsedArgs& arg
     NF_ASSIGN_OR_RETURN(double s, ParseDurationSeconds(*b, "retry-budget", /*allow_zero=*/true));
     o.retry.budget = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
   }
-  return Replicas::Connect(o);
+  ReplicasOptions replicas;
+  const std::string placement = args.GetOptional("placement").value_or("rendezvous");
+  if (placement == "round-robin") {
+    replicas.placement = Placement::kRoundRobin;
+  } else if (placement != "rendezvous") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--placement=", placement, " is not rendezvous or round-robin"));
+  }
+  return Replicas::Connect(o, std::move(replicas));
 }
 
 absl::StatusOr<std::string> RunRemoteExtract(v1::ExtractRequest request, const ParsedArgs& args,
                                              api::ExtractTableReader* reader) {
   NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
+  NF_ASSIGN_OR_RETURN(const RequestSamples samples, SamplesFromFlags(args));
+  const std::string key = PlacementKey(*replicas, samples);
   // Each attempt starts afresh on its replica: the upload (uploads are
   // per server) and the rows.
-  NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails* details) {
+  NF_RETURN_IF_ERROR(replicas->Call(key, [&](NeurofeatClient& client, CallDetails* details) {
     *reader = api::ExtractTableReader();
-    NF_RETURN_IF_ERROR(SetRemoteSamples(args, client, request.mutable_recording()));
+    NF_RETURN_IF_ERROR(SetRemoteSamples(args, samples, client, request.mutable_recording()));
     ProgressBar bar("extract", ShowProgress(args));
     NF_RETURN_IF_ERROR(client.Extract(
         request,
@@ -135,12 +163,14 @@ absl::StatusOr<std::string> RunRemoteExtract(v1::ExtractRequest request, const P
 absl::StatusOr<std::string> RunRemotePreprocess(v1::PreprocessRequest request,
                                                 const ParsedArgs& args, TraceFile& out) {
   NF_ASSIGN_OR_RETURN(auto replicas, ConnectFromFlags(args));
+  NF_ASSIGN_OR_RETURN(const RequestSamples samples, SamplesFromFlags(args));
+  const std::string key = PlacementKey(*replicas, samples);
   std::string digest;
   int64_t total = 0, received = 0;
   // Traces go straight to the output file, so a refusal is retried on
   // another replica only before the first chunk was written.
-  NF_RETURN_IF_ERROR(replicas->Call([&](NeurofeatClient& client, CallDetails* details) {
-    NF_RETURN_IF_ERROR(SetRemoteSamples(args, client, request.mutable_recording()));
+  NF_RETURN_IF_ERROR(replicas->Call(key, [&](NeurofeatClient& client, CallDetails* details) {
+    NF_RETURN_IF_ERROR(SetRemoteSamples(args, samples, client, request.mutable_recording()));
     ProgressBar bar("preprocess", ShowProgress(args));
     absl::Status s = client.Preprocess(
         request,

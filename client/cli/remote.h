@@ -18,6 +18,7 @@
 #include "client/cli/outputs.h"
 #include "client/lib/neurofeat_client.h"
 #include "client/lib/replicas.h"
+#include "client/lib/request_samples.h"
 #include "cmdline/args.h"
 #include "neurofeat/v1/service.pb.h"
 
@@ -28,8 +29,20 @@ std::vector<FlagSpec> RemoteFlags();
 
 // ConnectFromFlags() reads --server (one address, a comma-separated list
 // or dns:///NAME:PORT: see client/lib/replicas.h), --tls-ca/--tls-cert/
-// --tls-key and --timeout.
+// --tls-key, --timeout, --retry-budget and --placement.
 absl::StatusOr<std::unique_ptr<Replicas>> ConnectFromFlags(const ParsedArgs& args);
+
+// SamplesFromFlags(): the recording a single remote run sends: --remote-path
+// (with --format) or an upload of --input. Errors: InvalidArgument for
+// both or a bad --format.
+absl::StatusOr<RequestSamples> SamplesFromFlags(const ParsedArgs& args);
+
+// PlacementKey() is the key that places `samples` on one of `replicas`
+// (client/lib/replicas.h): the path and format for a file the server reads,
+// the local file's SHA-256 for an upload; "" when the replicas do not place
+// by key (one address, or round-robin). A local file that cannot be read
+// gets no key either: its upload then says why, naming the flag.
+std::string PlacementKey(const Replicas& replicas, const RequestSamples& samples);
 
 // CheckRemoteFlags(): the remote-only flags need --server.
 absl::Status CheckRemoteFlags(const ParsedArgs& args);

@@ -1,4 +1,6 @@
-// `--server A,B,C`: a dataset spread round-robin over three replicas, and
+// `--server A,B,C`: a dataset spread over three replicas, each recording on
+// the replica its key ranks first, so that a re-run finds every result in
+// that replica's cache (or in turn with --placement round-robin); and
 // completed when one of them is killed mid-run, with every row equal to the
 // embedded engine's.
 #include <signal.h>
@@ -76,10 +78,10 @@ std::vector<std::string> Rows(const std::string& csv) {
   return out;
 }
 
-// Successful Extract calls a server answered (its metrics).
-int64_t ExtractsServed(const ServerProcess& s) {
+// A counter of a server's metrics (0 before it is first counted).
+int64_t Counter(const ServerProcess& s, const std::string& series) {
   const std::string page = s.Scrape();
-  const std::string key = "neurofeat_requests_total{code=\"OK\",rpc=\"Extract\"} ";
+  const std::string key = series + " ";
   const size_t at = page.find(key);
   if (at == std::string::npos) return 0;
   double v = 0;
@@ -87,12 +89,26 @@ int64_t ExtractsServed(const ServerProcess& s) {
   return absl::SimpleAtod(rest, &v) ? static_cast<int64_t>(v) : -1;
 }
 
-std::vector<std::unique_ptr<ServerProcess>> StartReplicas(const TempDir& dir) {
+// Successful Extract calls a server answered.
+int64_t ExtractsServed(const ServerProcess& s) {
+  return Counter(s, "neurofeat_requests_total{code=\"OK\",rpc=\"Extract\"}");
+}
+int64_t FeatureLookups(const ServerProcess& s, const std::string& result) {
+  return Counter(s, "neurofeat_cache_lookups_total{level=\"features\",result=\"" + result + "\"}");
+}
+
+// Three servers; with `cache`, each with a result cache of its own.
+std::vector<std::unique_ptr<ServerProcess>> StartReplicas(const TempDir& dir, bool cache = false) {
   std::vector<std::unique_ptr<ServerProcess>> servers;
   for (int i = 0; i < 3; ++i) {
-    servers.push_back(std::make_unique<ServerProcess>(
-        std::vector<std::string>{"--data-root", dir.File("data"), "--no-cache", "--metrics-listen",
-                                 "127.0.0.1:0", "--drain-notice", "0s"}));
+    std::vector<std::string> flags = {"--data-root", dir.File("data"), "--metrics-listen",
+                                      "127.0.0.1:0", "--drain-notice", "0s"};
+    if (cache) {
+      flags.insert(flags.end(), {"--cache-dir", dir.File(absl::StrCat("cache", i))});
+    } else {
+      flags.push_back("--no-cache");
+    }
+    servers.push_back(std::make_unique<ServerProcess>(flags));
   }
   return servers;
 }
@@ -103,7 +119,48 @@ std::string Targets(const std::vector<std::unique_ptr<ServerProcess>>& servers) 
   return absl::StrJoin(t, ",");
 }
 
-TEST(ReplicasCliTest, ThirtyRecordingsSpreadOverThreeReplicasEqualTheEmbeddedTable) {
+TEST(ReplicasCliTest, ARerunFindsEveryRecordingInTheCacheOfItsReplica) {
+  TempDir dir;
+  WriteDataset(dir, 1);
+  const auto embedded = testing::RunCli(
+      NF_BINARY_DIR, Extract(dir.File("local.csv"), dir.File("e.csv")) + " --no-cache", dir);
+  ASSERT_EQ(embedded.exit_code, 0) << embedded.output;
+  auto servers = StartReplicas(dir, /*cache=*/true);
+  for (const auto& s : servers) ASSERT_TRUE(s->started()) << s->Log();
+  std::vector<int64_t> served, computed;
+  for (int run = 0; run < 2; ++run) {
+    std::vector<int64_t> served_before, hits_before, misses_before;
+    for (const auto& s : servers) {
+      served_before.push_back(ExtractsServed(*s));
+      hits_before.push_back(FeatureLookups(*s, "hit"));
+      misses_before.push_back(FeatureLookups(*s, "miss"));
+    }
+    const std::string out = dir.File(absl::StrCat("r", run, ".csv"));
+    const auto remote = testing::RunCli(
+        NF_BINARY_DIR, Extract(dir.File("remote.csv"), out) + " --server " + Targets(servers), dir);
+    ASSERT_EQ(remote.exit_code, 0) << remote.output;
+    EXPECT_EQ(Rows(ReadFile(out)), Rows(ReadFile(dir.File("e.csv"))));
+    for (size_t i = 0; i < servers.size(); ++i) {
+      const int64_t n = ExtractsServed(*servers[i]) - served_before[i];
+      const int64_t hits = FeatureLookups(*servers[i], "hit") - hits_before[i];
+      const int64_t misses = FeatureLookups(*servers[i], "miss") - misses_before[i];
+      if (run == 0) {
+        served.push_back(n);
+        computed.push_back(misses);
+        EXPECT_GE(n, 1) << "replica " << i << " got no recording";
+      } else {
+        // The same recordings on the same replica, every result cached there.
+        EXPECT_EQ(n, served[i]) << "replica " << i;
+        EXPECT_EQ(misses, 0) << "replica " << i;
+        EXPECT_EQ(hits, computed[i]) << "replica " << i;
+      }
+    }
+  }
+  EXPECT_EQ(served[0] + served[1] + served[2], kRecordings);
+  std::printf("recordings per replica: %s\n", absl::StrJoin(served, ", ").c_str());
+}
+
+TEST(ReplicasCliTest, RoundRobinPlacementSpreadsRecordingsInTurn) {
   TempDir dir;
   WriteDataset(dir, 1);
   const auto embedded = testing::RunCli(
@@ -111,9 +168,10 @@ TEST(ReplicasCliTest, ThirtyRecordingsSpreadOverThreeReplicasEqualTheEmbeddedTab
   ASSERT_EQ(embedded.exit_code, 0) << embedded.output;
   auto servers = StartReplicas(dir);
   for (const auto& s : servers) ASSERT_TRUE(s->started()) << s->Log();
-  const auto remote = testing::RunCli(
-      NF_BINARY_DIR,
-      Extract(dir.File("remote.csv"), dir.File("r.csv")) + " --server " + Targets(servers), dir);
+  const auto remote = testing::RunCli(NF_BINARY_DIR,
+                                      Extract(dir.File("remote.csv"), dir.File("r.csv")) +
+                                          " --placement round-robin --server " + Targets(servers),
+                                      dir);
   ASSERT_EQ(remote.exit_code, 0) << remote.output;
   EXPECT_EQ(Rows(ReadFile(dir.File("r.csv"))), Rows(ReadFile(dir.File("e.csv"))));
   int64_t total = 0;
@@ -126,6 +184,23 @@ TEST(ReplicasCliTest, ThirtyRecordingsSpreadOverThreeReplicasEqualTheEmbeddedTab
     EXPECT_LE(share, 0.47) << "replica " << i << " served " << served[i];
   }
   std::printf("requests per replica: %s\n", absl::StrJoin(served, ", ").c_str());
+}
+
+TEST(ReplicasCliTest, PlacementIsRendezvousOrRoundRobin) {
+  TempDir dir;
+  WriteDataset(dir, 1);
+  auto bad = testing::RunCli(NF_BINARY_DIR,
+                             Extract(dir.File("remote.csv"), dir.File("r.csv")) +
+                                 " --placement nearest --server 127.0.0.1:1",
+                             dir);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.output,
+              ::testing::HasSubstr("--placement=nearest is not rendezvous or round-robin"));
+  bad = testing::RunCli(
+      NF_BINARY_DIR, Extract(dir.File("local.csv"), dir.File("r.csv")) + " --placement round-robin",
+      dir);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.output, ::testing::HasSubstr("need --server"));
 }
 
 TEST(ReplicasCliTest, OneReplicaKilledMidRunTheDatasetStillCompletesUnchanged) {

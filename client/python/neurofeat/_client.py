@@ -1,4 +1,4 @@
-"""The neurofeat client: one connection to a neurofeatd."""
+"""The neurofeat client: connections to one neurofeatd, or to its replicas."""
 
 import json
 import os
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from google.protobuf import json_format
 
-from neurofeat import _errors, _inputs, _table
+from neurofeat import _errors, _inputs, _replicas, _table
 from neurofeat.v1 import pipeline_pb2, service_pb2, service_pb2_grpc
 
 _RETRIED = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
@@ -108,9 +108,17 @@ class _CallRegistry:
 
 
 class Client:
-    """A connection to a neurofeatd.
+    """A connection to a neurofeatd, or to several replicas of it.
 
-    ``target``: "host:port". ``tls``: None (plaintext), True (system roots), a
+    ``target``: "host:port", a comma-separated list "host:port,host:port"
+    or "dns:///name:port" (every address the name resolves to, resolved
+    again every 10 s: a Kubernetes headless Service's pods), as the C++
+    client takes it. With several replicas a recording goes to the one its
+    content key ranks first by rendezvous hashing (``placement``
+    "rendezvous", the default: where its cached results are; what is hashed
+    is in ``neurofeat._replicas``), and on a refusal to the one ranked
+    next; "round-robin" sends recordings in turn. Calls without a recording
+    go in turn. ``tls``: None (plaintext), True (system roots), a
     dict ``{"ca": path, "cert": path, "key": path}`` (mutual TLS with a
     client certificate) or ``grpc.ChannelCredentials``. ``timeout``: the
     deadline of each call in seconds. ``retry_budget``: how long, in all, a
@@ -128,17 +136,30 @@ class Client:
             table = client.extract(windows, "pipeline.json", sfreq=256, ch_names=names)
     """
 
-    def __init__(self, target, *, tls=None, timeout=60.0, retry_budget=DEFAULT_RETRY_BUDGET):
+    def __init__(self, target, *, tls=None, timeout=60.0, retry_budget=DEFAULT_RETRY_BUDGET,
+                 placement="rendezvous"):
         self.target = target
         self.timeout = timeout
         self.retry_budget = retry_budget
         options = [("grpc.max_receive_message_length", 256 << 20),
                    ("grpc.max_send_message_length", 256 << 20)]
         credentials = _credentials(tls)
-        self._channel = (grpc.secure_channel(target, credentials, options) if credentials
-                         else grpc.insecure_channel(target, options))
-        self._stub = service_pb2_grpc.NeurofeatStub(self._channel)
+
+        def connect(address):
+            channel = (grpc.secure_channel(address, credentials, options) if credentials
+                       else grpc.insecure_channel(address, options))
+            return channel, service_pb2_grpc.NeurofeatStub(channel)
+
+        self._replicas = _replicas.Replicas(target, connect, placement=placement)
+        # The replica the running attempt of this thread is on (_with_retry).
+        self._attempt = threading.local()
         self._calls = _CallRegistry()
+
+    @property
+    def _stub(self):
+        """The stub of the replica the running attempt is on (else the next in turn)."""
+        replica = getattr(self._attempt, "replica", None)
+        return (replica or self._replicas.order(None)[0]).stub
 
     def __enter__(self):
         return self
@@ -151,36 +172,87 @@ class Client:
         return self
 
     def close(self):
-        """Cancels what is in flight and closes the connection."""
+        """Cancels what is in flight and closes the connections."""
         self._calls.cancel_all()
-        self._channel.close()
+        self._replicas.close()
 
     # ---- Plumbing ---------------------------------------------------------------
 
-    def _with_retry(self, attempt):
-        """Runs `attempt()` (one unit: uploads and the request); retries it within the
-        budget as the C++ client does (client/lib/retry_policy.h)."""
+    def _with_retry(self, attempt, key=None):
+        """Runs `attempt()` (one unit: uploads and the request) on the replica `key`
+        ranks first (no key: the next in turn), on a refusal on the one ranked
+        next, and after a round of refusals again after a backoff, within the
+        budget, as the C++ client does (client/lib/retry_policy.h, replicas.h).
+        During an attempt, ``self._stub`` is its replica's."""
         start = time.monotonic()
         delay = 0.1
         while True:
-            try:
-                return attempt()
-            except grpc.RpcError as error:
-                if _unknown_upload(error):
-                    if time.monotonic() - start > self.retry_budget:
+            pushback = 0.0
+            worth_waiting = False  # some replica said "later", not "never"
+            for replica in self._replicas.order(key):
+                outer = getattr(self._attempt, "replica", None)
+                self._attempt.replica = replica
+                try:
+                    for again in range(3):
+                        try:
+                            return attempt()
+                        except grpc.RpcError as error:
+                            # An upload the server does not know (it restarted):
+                            # at once, afresh, twice at most.
+                            if (again == 2 or not _unknown_upload(error)
+                                    or time.monotonic() - start > self.retry_budget):
+                                raise
+                except grpc.RpcError as error:
+                    last = error
+                    if error.code() not in _RETRIED:
                         raise _errors.from_rpc_error(error) from None
-                    continue  # upload again, at once
-                if error.code() not in _RETRIED:
-                    raise _errors.from_rpc_error(error) from None
-                wait = _pushback_seconds(error)
-                if wait is not None and wait < 0:  # the server says: never
-                    raise _errors.from_rpc_error(error) from None
-                if wait is None:
-                    wait = random.uniform(0.5, 1.0) * delay  # jitter
-                    delay = min(delay * 2, 5.0)
-                if time.monotonic() - start + wait > self.retry_budget:
-                    raise _errors.from_rpc_error(error) from None
-                time.sleep(wait)
+                    if error.code() == grpc.StatusCode.UNAVAILABLE:
+                        self._replicas.mark_unreachable(replica)
+                    wait = _pushback_seconds(error)
+                    if wait is None or wait >= 0:
+                        worth_waiting = True
+                        pushback = max(pushback, wait or 0.0)
+                finally:
+                    self._attempt.replica = outer
+            if not worth_waiting:
+                raise _errors.from_rpc_error(last) from None
+            if pushback > 0:
+                wait = pushback
+            else:
+                wait = random.uniform(0.5, 1.0) * delay  # jitter
+                delay = min(delay * 2, 5.0)
+            if time.monotonic() - start + wait > self.retry_budget:
+                raise _errors.from_rpc_error(last) from None
+            time.sleep(wait)
+
+    def _placement_key(self, samples):
+        """The key that places a recording on a replica (neurofeat._replicas), or
+        None when there is one replica to send it to."""
+        if not self._replicas.uses_keys():
+            return None
+        if isinstance(samples, _inputs.ServerPath):
+            file_format = _inputs._FORMATS.get(samples.format)  # pylint: disable=protected-access
+            if file_format is None:
+                return None  # refused when the request is made
+            return _replicas.path_key(samples.path, service_pb2.FileFormat.Name(file_format))
+        if isinstance(samples, _inputs.LocalFile):
+            try:
+                return _replicas.file_key(samples.path)
+            except OSError:
+                return None  # the upload says why
+        return _replicas.bytes_key(samples)
+
+    def _threads(self):
+        """The threads of every replica that answers: how many recordings to send
+        at once."""
+        total = 0
+        for replica in self._replicas.current():
+            try:
+                total += max(1, replica.stub.GetServerInfo(service_pb2.ServerInfoRequest(),
+                                                           timeout=self.timeout).threads)
+            except grpc.RpcError:
+                pass  # it may come back; its share goes to the others meanwhile
+        return total or max(1, int(self.info().get("threads", 1)))
 
     def _stream(self, method, request):
         """The messages of a server-streaming call, cancelled on Ctrl-C or failure."""
@@ -201,18 +273,21 @@ class Client:
 
     def _upload_file(self, local_file, meta):
         from neurofeat import _bids  # pylint: disable=import-outside-toplevel
-        return _bids.upload_local(self, local_file, meta)
+        # Uploaded to the replica of the running attempt (its .target).
+        replica = getattr(self._attempt, "replica", None) or self._replicas.order(None)[0]
+        return _bids.upload_local(replica, local_file, meta)
 
     def _recording(self, data, index=0, **defaults):
-        """(make, rec, name): `make()` is the v1 Recording, uploading the samples if
-        they are sent that way; each attempt of a call makes it afresh."""
+        """(make, rec, name, key): `make()` is the v1 Recording, uploading the
+        samples if they are sent that way; each attempt of a call makes it afresh.
+        `key` places it on a replica."""
         samples, meta, rec = _inputs.resolve(data, **defaults)
 
         def make():
             return _inputs.recording_message(samples, meta, self._upload, self._upload_file)
 
         name = rec.name if rec.name is not None else _inputs.default_name(samples, index)
-        return make, rec, name
+        return make, rec, name, self._placement_key(samples)
 
     # ---- Calls --------------------------------------------------------------------
 
@@ -224,17 +299,22 @@ class Client:
                                          including_default_value_fields=True)
 
     def health(self):
-        """"SERVING", "NOT_SERVING" (draining) or "UNKNOWN" (grpc.health.v1)."""
-        check = self._channel.unary_unary("/grpc.health.v1.Health/Check",
-                                          request_serializer=lambda _: b"",
-                                          response_deserializer=lambda b: b)
-        try:
-            reply = check(None, timeout=self.timeout)
-        except grpc.RpcError as error:
-            raise _errors.from_rpc_error(error) from None
-        # HealthCheckResponse: field 1, an enum varint (1 SERVING, 2 NOT_SERVING).
-        status = reply[1] if len(reply) >= 2 and reply[0] == 0x08 else 0
-        return {1: "SERVING", 2: "NOT_SERVING"}.get(status, "UNKNOWN")
+        """"SERVING", "NOT_SERVING" (draining) or "UNKNOWN" (grpc.health.v1). With
+        several replicas: "SERVING" when every one is, else the first other
+        answer; an unreachable one raises :class:`Unavailable`."""
+        for replica in self._replicas.current():
+            check = replica.channel.unary_unary("/grpc.health.v1.Health/Check",
+                                                request_serializer=lambda _: b"",
+                                                response_deserializer=lambda b: b)
+            try:
+                reply = check(None, timeout=self.timeout)
+            except grpc.RpcError as error:
+                raise _errors.from_rpc_error(error) from None
+            # HealthCheckResponse: field 1, an enum varint (1 SERVING, 2 NOT_SERVING).
+            status = reply[1] if len(reply) >= 2 and reply[0] == 0x08 else 0
+            if status != 1:
+                return {2: "NOT_SERVING"}.get(status, "UNKNOWN")
+        return "SERVING"
 
     def features(self):
         """The feature bank as a DataFrame: fn, kind, summary, parents, params."""
@@ -286,7 +366,7 @@ class Client:
                 ch_names=["Fz", "C3", "C4", "Pz"])
             test = client.extract(X_test, fitted, sfreq=256, ch_names=["Fz", "C3", "C4", "Pz"])
         """
-        make, _, _ = self._recording(data, 0, sfreq=sfreq, ch_names=ch_names)
+        make, _, _, key = self._recording(data, 0, sfreq=sfreq, ch_names=ch_names)
         labels = np.asarray(labels)
         if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
             raise ValueError("labels: a 1-D array of integer labels, one per window")
@@ -297,13 +377,13 @@ class Client:
             request.recording.CopyFrom(make())
             return self._stub.Fit(request, timeout=self.timeout)
 
-        reply = self._with_retry(attempt)
+        reply = self._with_retry(attempt, key)
         return json_format.MessageToDict(reply.pipeline, preserving_proto_field_name=True)
 
     def _extract_rows(self, recording, pipeline, index, cache, defaults, on_rows):
         if cache not in _CACHE:
             raise ValueError(f"cache: {cache!r} is not one of {', '.join(_CACHE)}")
-        make, rec, name = self._recording(recording, index, **defaults)
+        make, rec, name, key = self._recording(recording, index, **defaults)
         request = service_pb2.ExtractRequest(pipeline=pipeline, cache_policy=_CACHE[cache])
         if rec.window_starts:
             request.window_starts.extend(int(s) for s in rec.window_starts)
@@ -317,7 +397,7 @@ class Client:
                 reader.add(response)
             return reader.finish()
 
-        return self._with_retry(attempt)
+        return self._with_retry(attempt, key)
 
     def preprocess(self, data, pipeline, *, start_frame=0, end_frame=None, dtype=None,
                    sfreq=None, ch_names=None):
@@ -332,7 +412,7 @@ class Client:
             y = client.preprocess(ServerPath("probe.ap.bin"), chain, start_frame=60 * 30000,
                                   end_frame=61 * 30000)
         """
-        make, _, _ = self._recording(data, sfreq=sfreq, ch_names=ch_names)
+        make, _, _, key = self._recording(data, sfreq=sfreq, ch_names=ch_names)
         request = service_pb2.PreprocessRequest(pipeline=_pipeline_message(pipeline),
                                                 start_frame=start_frame)
         if end_frame is not None:
@@ -359,7 +439,7 @@ class Client:
                 raise _errors.DataLoss("the server sent fewer frames than it announced")
             return out
 
-        return self._with_retry(attempt)
+        return self._with_retry(attempt, key)
 
     def extract_dataset(self, recordings=None, pipeline=None, *, bids=None, sfreq=None,
                         ch_names=None, highpass=None, lowpass=None, max_in_flight=None,

@@ -99,7 +99,7 @@ def run(client, recordings, pipeline, defaults, max_in_flight, progress, cache,
         on_error="fail", failed=()):
     """`failed`: (index, name, error) of recordings that could not even be planned."""
     if max_in_flight is None:
-        max_in_flight = max(1, int(client.info().get("threads", 1)))
+        max_in_flight = client._threads()  # every replica's
     shown = _progress(progress, len(recordings))
 
     results = [None] * len(recordings)
