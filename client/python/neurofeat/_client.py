@@ -171,6 +171,10 @@ class Client:
         # A connection is shared, never copied (sklearn's clone deep-copies parameters).
         return self
 
+    def __reduce__(self):
+        raise TypeError("a neurofeat.Client holds live connections and does not pickle; "
+                        "pass its target (a string) instead")
+
     def close(self):
         """Cancels what is in flight and closes the connections."""
         self._calls.cancel_all()
