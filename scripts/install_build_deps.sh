@@ -11,6 +11,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ccache \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto \
   libabsl-dev libfftw3-dev libtbb-dev librocksdb-dev prometheus-cpp-dev libhwy-dev libssl-dev \
-  libmatio-dev libhdf5-dev zlib1g-dev \
+  libmatio-dev libhdf5-dev zlib1g-dev libdeflate-dev \
   python3 \
   > /dev/null

@@ -1,7 +1,7 @@
 #include "core/io/nwb_source.h"
 
 #include <hdf5.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <cmath>
@@ -931,12 +931,18 @@ class NwbSource final : public TraceSource {
       }
       std::byte* dst = cur == a ? b : a;
       if (layout_.filters[i] == H5Z_FILTER_DEFLATE) {
-        uLongf out_len = chunk_bytes;
-        const int rc = uncompress(reinterpret_cast<Bytef*>(dst), &out_len,
-                                  reinterpret_cast<const Bytef*>(cur), cur_bytes);
-        if (rc != Z_OK || out_len != chunk_bytes) {
+        // libdeflate inflates the same zlib streams 2-3x faster than zlib
+        // (checksum included); one decompressor per thread, made once.
+        thread_local std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)>
+            inflater(libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+        if (inflater == nullptr) return absl::ResourceExhaustedError("cannot allocate an inflater");
+        size_t out_len = 0;
+        const libdeflate_result rc = libdeflate_zlib_decompress(inflater.get(), cur, cur_bytes,
+                                                                dst, chunk_bytes, &out_len);
+        if (rc != LIBDEFLATE_SUCCESS || out_len != chunk_bytes) {
           return absl::DataLossError(absl::StrCat(chunk_name(), " does not inflate to its ",
-                                                  chunk_bytes, " bytes (zlib error ", rc, ")"));
+                                                  chunk_bytes, " bytes (deflate error ",
+                                                  static_cast<int>(rc), ")"));
         }
       } else if (i == 0 || (skipped & ((1u << i) - 1)) == ((1u << i) - 1)) {
         shuffled = item > 1;  // the last step: fused into the conversion
