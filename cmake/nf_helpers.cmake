@@ -28,3 +28,12 @@ function(nf_cc_test)
     NF_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(${NF_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 LABELS "${labels}")
 endfunction()
+
+# nf_grpc_pch(target): the gRPC, protobuf and Abseil headers every edge file
+# includes, compiled once per target instead of once per file (each of those
+# files otherwise spends most of its build parsing them).
+function(nf_grpc_pch target)
+  target_precompile_headers(${target} PRIVATE
+    <grpcpp/grpcpp.h> <google/protobuf/message.h> <google/protobuf/util/json_util.h>
+    <absl/status/statusor.h> <absl/strings/str_cat.h> <string> <vector> <memory> <functional>)
+endfunction()
