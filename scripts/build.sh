@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Precompiled headers (nf_grpc_pch) are cacheable with these.
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 if [ "${1:-}" = "--demo" ]; then
   flags=(-DNEUROFEAT_BUILD_TESTS=OFF -DNEUROFEAT_BUILD_BENCH=OFF)
   targets=(--target neurofeat neurofeatd)
