@@ -46,7 +46,12 @@ absl::StatusOr<OpenedFile> OpenRegularFile(const std::string& path) {
       return absl::PermissionDeniedError(absl::StrCat("cannot read ", path));
     }
     if (error == ENXIO || error == EISDIR) {
-      return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
+      // open() refuses sockets and directories before we can fstat them.
+      struct stat st;
+      const bool named = ::stat(path.c_str(), &st) == 0;
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " is not a regular file",
+                       named ? absl::StrCat(" (", FileKind(st.st_mode), ")") : ""));
     }
     return absl::InternalError(absl::StrCat("cannot open ", path, ": ", std::strerror(error)));
   }
