@@ -3,7 +3,6 @@
 #include <memory>
 
 #include "absl/strings/str_replace.h"
-
 #include "api/bids_convert.h"
 #include "api/pipeline_convert.h"
 #include "api/request_convert.h"
@@ -49,6 +48,7 @@ absl::StatusOr<ExtractCall::Plan> PlanExtract(const v1::ExtractRequest& request,
   job->set_cancelled(std::move(cancelled));
   ExtractCall::Plan plan;
   plan.working_set_bytes = job->working_set_bytes();
+  if (deps.metrics != nullptr) deps.metrics->WorkingSet("Extract", plan.working_set_bytes);
   plan.batches_ahead = 1;
   plan.producer =
       [job, rows, meta = api::MakeResponseMeta(request.pipeline()), metrics = deps.metrics,
@@ -87,6 +87,7 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
   // The chunks waiting to be written, the one being computed, and its
   // message copy while it is converted.
   plan.working_set_bytes = job->WorkingSetBytes(plan.batches_ahead + 2);
+  if (deps.metrics != nullptr) deps.metrics->WorkingSet("Preprocess", plan.working_set_bytes);
   plan.producer = [job, meta = api::MakeResponseMeta(request.pipeline()), metrics = deps.metrics,
                    first = true](std::vector<v1::PreprocessResponse>& spares) mutable
       -> absl::StatusOr<PreprocessCall::Batch> {
@@ -121,6 +122,7 @@ absl::StatusOr<FitCall::Plan> PlanFit(const v1::FitRequest& request,
   job->set_cancelled(std::move(cancelled));
   FitCall::Plan plan;
   plan.working_set_bytes = job->working_set_bytes();
+  if (deps.metrics != nullptr) deps.metrics->WorkingSet("Fit", plan.working_set_bytes);
   plan.run = [job]() -> absl::StatusOr<v1::FitResponse> {
     NF_ASSIGN_OR_RETURN(FitResult fitted, job->Run());
     v1::FitResponse response;
@@ -140,13 +142,13 @@ absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& requ
   api::FileAccess files = FilesOf(deps);
   files.upload = nullptr;
   // The root's own errors name the request's field, not a recording's.
-  files.resolve = [paths = deps.paths, root = request.root()](const std::string& p)
-      -> absl::StatusOr<std::string> {
+  files.resolve = [paths = deps.paths,
+                   root = request.root()](const std::string& p) -> absl::StatusOr<std::string> {
     absl::StatusOr<std::string> resolved = paths->Resolve(p);
     if (resolved.ok() || p != root) return resolved;
-    return absl::Status(resolved.status().code(),
-                        absl::StrReplaceAll(resolved.status().message(),
-                                            {{"recording.path.path", "bids root"}}));
+    return absl::Status(
+        resolved.status().code(),
+        absl::StrReplaceAll(resolved.status().message(), {{"recording.path.path", "bids root"}}));
   };
   NF_ASSIGN_OR_RETURN(std::vector<PlannedRecording> plan,
                       PlanBidsDataset(request.root(), options, files));
