@@ -29,6 +29,19 @@
 
 namespace neurofeat::server {
 
+// kCallBytes: what an admitted call holds besides its job's own buffers:
+// gRPC's for the call (HTTP/2 frames in flight, the call's arena), and the
+// pages its large blocks round up to. Measured: a request's peak exceeds
+// the buffers its job counts by up to 1.4 MiB
+// (tests/integration/admission_memory_test.cc).
+inline constexpr int64_t kCallBytes = int64_t{2} << 20;
+
+// CallWorkingSet() is what a call whose job holds `job_bytes` asks
+// admission for.
+inline int64_t CallWorkingSet(int64_t job_bytes) {
+  return job_bytes > INT64_MAX - kCallBytes ? INT64_MAX : job_bytes + kCallBytes;
+}
+
 class Admission {
  public:
   struct Options {

@@ -39,13 +39,15 @@ int64_t EstimateBytes(const RecordingInput& input, const FeatureTree& tree,
         bytes, SaturatingMul(SaturatingMul(block, SaturatingMul(channels, n_times)),
                              static_cast<int64_t>(SampleTypeSize(input.epochs_file->type))));
   }
-  // The block's rows (float64 values) four times: the table computed, the
-  // messages made of it, gRPC's serialized copy of the one being written,
-  // and the next block's table computed meanwhile. The tree's values for
-  // the windows evaluated at once.
+  // A block's rows (float64 values) eight times: the table computed and the
+  // next block's, the messages of each, gRPC's serialized copies of the
+  // message being written and of the one before it (the transport may
+  // hold it until the client's flow-control window takes it), and the two
+  // written messages the stream keeps for reuse. The tree's values for the
+  // windows evaluated at once.
   bytes = SaturatingAdd(
       bytes, SaturatingMul(SaturatingMul(block, static_cast<int64_t>(tree.columns().size())),
-                           4 * static_cast<int64_t>(sizeof(double))));
+                           8 * static_cast<int64_t>(sizeof(double))));
   bytes =
       SaturatingAdd(bytes, SaturatingMul(std::max(1, parallel_windows), tree.bytes_per_window()));
   if (chain != nullptr && window != nullptr) {

@@ -91,8 +91,8 @@ class ExtractionJob {
   // chain's blocks on one chunk (PreprocessChain::PeakBytes), the rolling
   // buffer of filtered frames, one block of windows (and, from an epochs
   // file, its bytes as read), the tree's values for the windows evaluated
-  // at once, and a block's rows four times (computed, as messages,
-  // serialized, and the next block's).
+  // at once, and a block's rows eight times (this block's and the next's
+  // as a table and as messages, two serialized, two kept for reuse).
   int64_t working_set_bytes() const { return working_set_bytes_; }
   // The descriptor its cache entries are keyed by ("" when uncached).
   const std::string& cache_descriptor() const { return cache_descriptor_; }

@@ -55,7 +55,8 @@ absl::StatusOr<std::unique_ptr<FitJob>> FitJob::Create(FitSpec spec) {
   // each) while the buffer is still held. Inline and uploaded windows are
   // already held (held_bytes). The CSP fit adds the labels sorted, one
   // centred window (float64), a mean and covariance per class, and the
-  // pipeline twice (in, and out with each fitted model).
+  // pipeline three times (in; out, with each fitted model; and as the
+  // response).
   int64_t decoded = 0;
   if (in.epochs_file.has_value()) {
     const int64_t samples = SaturatingMul(SaturatingMul(n, c), t);
@@ -69,7 +70,7 @@ absl::StatusOr<std::unique_ptr<FitJob>> FitJob::Create(FitSpec spec) {
   const int64_t centred = SaturatingMul(SaturatingMul(c, t), static_cast<int64_t>(sizeof(double)));
   const int64_t covariances = SaturatingMul(SaturatingAdd(SaturatingMul(c, c), c),
                                             2 * static_cast<int64_t>(sizeof(double)));
-  const int64_t pipeline = SaturatingMul(PipelineBytes(spec.pipeline, c), 2);
+  const int64_t pipeline = SaturatingMul(PipelineBytes(spec.pipeline, c), 3);
   const int64_t working_set =
       SaturatingAdd(SaturatingAdd(SaturatingAdd(in.held_bytes, decoded), labels),
                     SaturatingAdd(SaturatingAdd(centred, covariances), pipeline));

@@ -51,8 +51,8 @@ class FitJob {
   // What the fit holds at most: the epochs as the request holds them, or,
   // from a file, the file's bytes and their float32 decoding at once; the
   // labels, one window centred in float64, the class means and
-  // covariances, and the pipeline twice (in, and out with the fitted
-  // models).
+  // covariances, and the pipeline three times (in, out with the fitted
+  // models, and as the response).
   int64_t working_set_bytes() const { return working_set_bytes_; }
   int64_t windows() const { return n_windows_; }
 
