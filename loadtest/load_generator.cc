@@ -4,12 +4,15 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "api/request_convert.h"
 #include "client/lib/neurofeat_client.h"
 #include "core/exec/compute_arena.h"
@@ -75,7 +78,8 @@ Outcome Send(client::NeurofeatClient& client, const RequestTemplate& t, bool kee
       o.status = client.Extract(
           t.extract,
           [&](const v1::ExtractResponse& r) {
-            if (keep_answer) AppendDoubles(&o.answer, r.rows().values().data(), r.rows().values_size());
+            if (keep_answer)
+              AppendDoubles(&o.answer, r.rows().values().data(), r.rows().values_size());
             return absl::OkStatus();
           },
           &o.details);
@@ -91,6 +95,9 @@ Outcome Send(client::NeurofeatClient& client, const RequestTemplate& t, bool kee
       break;
     case Rpc::kUpload:
       o.status = client.UploadNpy(t.upload_file, int64_t{1} << 20, nullptr).status();
+      break;
+    case Rpc::kFit:
+      o.status = client.Fit(t.fit, &o.details).status();
       break;
   }
   return o;
@@ -129,8 +136,11 @@ class Run {
     } else {
       std::vector<std::thread> clients;
       for (int c = 0; c < s_.concurrency; ++c) {
-        clients.emplace_back([this, end] {
-          while (Clock::now() < end) One(Pick(), Clock::now() >= counted_from_);
+        clients.emplace_back([this, end, c] {
+          while (Clock::now() < end) {
+            const size_t which = s_.round_robin ? c % s_.requests.size() : Pick();
+            One(which, Clock::now() >= counted_from_);
+          }
         });
       }
       for (auto& t : clients) t.join();
@@ -179,6 +189,9 @@ class Run {
     if (!counted) return;
     Note([&] {
       ++report_.sent;
+      auto& rpc = report_.by_rpc[RpcName(t.rpc)];
+      ++rpc.first;
+      if (o.status.ok()) ++rpc.second;
       ++report_.by_code[absl::StatusCodeToString(o.status.code())];
       report_.latency_all_s.push_back(seconds);
       if (o.status.ok()) {
@@ -210,6 +223,21 @@ class Run {
 
 }  // namespace
 
+absl::StatusOr<int64_t> ProcStatusBytes(int pid, const std::string& field) {
+  const std::string path = absl::StrCat("/proc/", pid, "/status");
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    int64_t kb = 0;
+    for (absl::string_view part :
+         absl::StrSplit(line.substr(field.size() + 1), ' ', absl::SkipEmpty())) {
+      if (absl::SimpleAtoi(part, &kb)) return kb * 1024;
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("--server-pid: no ", field, " in ", path));
+}
+
 double LoadReport::Percentile(const std::vector<double>& sorted, double p) const {
   if (sorted.empty()) return 0;
   const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p * (sorted.size() - 1) + 0.5));
@@ -217,9 +245,8 @@ double LoadReport::Percentile(const std::vector<double>& sorted, double p) const
 }
 
 std::string LoadReport::Format() const {
-  std::string out = absl::StrFormat(
-      "sent %d in %.1f s: %.1f ok/s (%.1f answered/s)\n", sent, seconds, ok / seconds,
-      static_cast<double>(sent) / seconds);
+  std::string out = absl::StrFormat("sent %d in %.1f s: %.1f ok/s (%.1f answered/s)\n", sent,
+                                    seconds, ok / seconds, static_cast<double>(sent) / seconds);
   absl::StrAppendFormat(&out, "latency ok   p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n",
                         Percentile(latency_ok_s, 0.5), Percentile(latency_ok_s, 0.9),
                         Percentile(latency_ok_s, 0.99),
@@ -234,6 +261,20 @@ std::string LoadReport::Format() const {
                         "\nRESOURCE_EXHAUSTED without a retry hint: %d; client saturated: %d\n"
                         "verified %d answers against the embedded engine: %d wrong\n",
                         exhausted_without_retry_hint, client_saturated, verified, wrong);
+  out += "by rpc (ok/sent):";
+  for (const auto& [rpc, n] : by_rpc) absl::StrAppend(&out, " ", rpc, "=", n.second, "/", n.first);
+  out += "\n";
+  if (memory.has_value()) {
+    const auto mib = [](int64_t b) { return static_cast<double>(b) / (1 << 20); };
+    absl::StrAppendFormat(
+        &out,
+        "server RSS: start %.0f MiB, peak %.0f MiB (+%.0f MiB over start; budget %.0f MiB), "
+        "%.0f s after the last answer %.0f MiB (+%.0f MiB)\n",
+        mib(memory->start_bytes), mib(memory->peak_bytes),
+        mib(memory->peak_bytes - memory->start_bytes), mib(memory->budget_bytes),
+        memory->idle_after_s, mib(memory->idle_bytes),
+        mib(memory->idle_bytes - memory->start_bytes));
+  }
   return out;
 }
 
@@ -244,7 +285,9 @@ absl::StatusOr<LoadReport> RunLoad(const Scenario& scenario, const LoadOptions& 
       return absl::InvalidArgumentError("verify_every needs the server's data root (--data-root)");
     }
     for (size_t i = 0; i < scenario.requests.size(); ++i) {
-      if (scenario.requests[i].rpc == Rpc::kUpload) continue;
+      if (scenario.requests[i].rpc == Rpc::kUpload || scenario.requests[i].rpc == Rpc::kFit) {
+        continue;
+      }
       NF_ASSIGN_OR_RETURN(expected[i], EmbeddedAnswer(scenario.requests[i], options.data_root));
     }
   }
@@ -254,8 +297,24 @@ absl::StatusOr<LoadReport> RunLoad(const Scenario& scenario, const LoadOptions& 
   o.max_message_bytes = int64_t{256} << 20;
   NF_ASSIGN_OR_RETURN(std::unique_ptr<client::NeurofeatClient> client,
                       client::NeurofeatClient::Connect(o));
+  std::optional<MemoryReport> memory;
+  if (options.server_pid > 0) {
+    memory.emplace();
+    NF_ASSIGN_OR_RETURN(const v1::ServerInfo info, client->Info());
+    memory->budget_bytes = info.memory_budget_bytes();
+    memory->idle_after_s = options.idle_after_s;
+    NF_ASSIGN_OR_RETURN(memory->start_bytes, ProcStatusBytes(options.server_pid, "VmRSS"));
+    std::ofstream(absl::StrCat("/proc/", options.server_pid, "/clear_refs")) << "5";
+  }
   Run run(scenario, *client, std::move(expected));
-  return run.Go();
+  LoadReport report = run.Go();
+  if (memory.has_value()) {
+    NF_ASSIGN_OR_RETURN(memory->peak_bytes, ProcStatusBytes(options.server_pid, "VmHWM"));
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.idle_after_s));
+    NF_ASSIGN_OR_RETURN(memory->idle_bytes, ProcStatusBytes(options.server_pid, "VmRSS"));
+    report.memory = memory;
+  }
+  return report;
 }
 
 }  // namespace neurofeat::loadtest

@@ -61,14 +61,33 @@ absl::StatusOr<RequestTemplate> TemplateOf(const JsonValue& item, int index) {
     NF_ASSIGN_OR_RETURN(*t.preprocess.mutable_recording(), RecordingOf(item, where));
     NF_ASSIGN_OR_RETURN(*t.preprocess.mutable_pipeline(), PipelineOf(item, where));
     t.preprocess.set_chunk_frames(static_cast<int64_t>(chunk));
+    if (const JsonValue* dtype = item.Find("output_dtype")) {
+      if (!dtype->is_string() ||
+          (dtype->string_value() != "int16" && dtype->string_value() != "float32")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ".output_dtype: \"int16\" or \"float32\""));
+      }
+      t.preprocess.set_output_dtype(dtype->string_value() == "int16" ? v1::INT16 : v1::FLOAT32);
+    }
+  } else if (rpc == "fit") {
+    t.rpc = Rpc::kFit;
+    NF_ASSIGN_OR_RETURN(*t.fit.mutable_recording(), RecordingOf(item, where));
+    NF_ASSIGN_OR_RETURN(*t.fit.mutable_pipeline(), PipelineOf(item, where));
+    NF_ASSIGN_OR_RETURN(double labels, Number(item, "label_count", 0));
+    if (!(labels >= 2)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".label_count: the fit's windows (>= 2), labelled 0, 1, 0, ..."));
+    }
+    for (int64_t w = 0; w < static_cast<int64_t>(labels); ++w) t.fit.add_labels(w % 2);
   } else if (rpc == "upload") {
     t.rpc = Rpc::kUpload;
     NF_ASSIGN_OR_RETURN(t.upload_file, String(item, "file"));
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, ".rpc: \"", rpc, "\" is not extract, preprocess or upload"));
+        absl::StrCat(where, ".rpc: \"", rpc, "\" is not extract, preprocess, fit or upload"));
   }
-  if (!(t.weight > 0)) return absl::InvalidArgumentError(absl::StrCat(where, ".weight: must be > 0"));
+  if (!(t.weight > 0))
+    return absl::InvalidArgumentError(absl::StrCat(where, ".weight: must be > 0"));
   return t;
 }
 
@@ -82,6 +101,8 @@ const char* RpcName(Rpc rpc) {
       return "Preprocess";
     case Rpc::kUpload:
       return "Upload";
+    case Rpc::kFit:
+      return "Fit";
   }
   return "?";
 }
@@ -90,7 +111,8 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& json) {
   NF_ASSIGN_OR_RETURN(JsonValue root, ParseJson(json));
   Scenario s;
   if (const JsonValue* mode = root.Find("mode")) {
-    if (!mode->is_string() || (mode->string_value() != "open" && mode->string_value() != "closed")) {
+    if (!mode->is_string() ||
+        (mode->string_value() != "open" && mode->string_value() != "closed")) {
       return absl::InvalidArgumentError("mode: \"open\" or \"closed\"");
     }
     s.open_loop = mode->string_value() == "open";
@@ -105,6 +127,10 @@ absl::StatusOr<Scenario> ParseScenario(const std::string& json) {
   s.concurrency = static_cast<int>(concurrency);
   s.max_outstanding = static_cast<int>(outstanding);
   s.verify_every = static_cast<int>(verify);
+  if (const JsonValue* rr = root.Find("round_robin")) {
+    if (!rr->is_bool()) return absl::InvalidArgumentError("round_robin: true or false");
+    s.round_robin = rr->bool_value();
+  }
   if (!(s.rate > 0) || s.concurrency < 1 || !(s.duration_s > 0) || s.warmup_s < 0 ||
       !(s.deadline_s > 0) || s.max_outstanding < 1 || s.verify_every < 0) {
     return absl::InvalidArgumentError(

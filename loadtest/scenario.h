@@ -11,7 +11,14 @@
 //       "pipeline": {...the pipeline JSON...}},
 //      {"weight": 1, "rpc": "preprocess", "path": "np.npy", "fs": 30000, "chunk_frames": 30000,
 //       "pipeline": {...}},
-//      {"weight": 1, "rpc": "upload", "file": "/local/x.npy"}]}
+//      {"weight": 1, "rpc": "upload", "file": "/local/x.npy"},
+//      {"weight": 1, "rpc": "fit", "path": "epochs.npy", "fs": 256, "label_count": 2500,
+//       "pipeline": {...}}]}
+//
+// A preprocess request may give "output_dtype" ("int16", "float32"); a fit
+// request's labels alternate 0, 1, 0, ... over "label_count" windows. With
+// "round_robin": true, closed-loop client k sends only requests[k % n] (the
+// mix is exact, not drawn).
 #ifndef NEUROFEAT_LOADTEST_SCENARIO_H_
 #define NEUROFEAT_LOADTEST_SCENARIO_H_
 
@@ -23,7 +30,7 @@
 
 namespace neurofeat::loadtest {
 
-enum class Rpc { kExtract, kPreprocess, kUpload };
+enum class Rpc { kExtract, kPreprocess, kUpload, kFit };
 const char* RpcName(Rpc rpc);
 
 struct RequestTemplate {
@@ -31,6 +38,7 @@ struct RequestTemplate {
   Rpc rpc = Rpc::kExtract;
   v1::ExtractRequest extract;
   v1::PreprocessRequest preprocess;
+  v1::FitRequest fit;
   std::string upload_file;  // a local .npy (upload)
 };
 
@@ -51,6 +59,9 @@ struct Scenario {
   // Every n-th successful answer of a template is compared with the
   // embedded engine (0: never).
   int verify_every = 0;
+  // Closed loop: client k sends requests[k % n] only, instead of drawing by
+  // weight.
+  bool round_robin = false;
   std::vector<RequestTemplate> requests;
 };
 

@@ -55,6 +55,7 @@ Admission::~Admission() {
 Admission::Ticket Admission::TakeLocked(int64_t bytes) {
   in_use_ += bytes;
   ++in_flight_;
+  idle_pending_ = false;
   return Ticket(this, bytes);
 }
 
@@ -150,6 +151,11 @@ void Admission::Release(int64_t bytes) {
     in_use_ -= bytes;
     --in_flight_;
     AdmitWaitingLocked(&answers);
+    if (in_flight_ == 0 && queue_.empty() && options_.on_idle) {
+      idle_pending_ = true;
+      idle_at_ = std::chrono::steady_clock::now() + options_.idle_delay;
+      timer_cv_.SignalAll();
+    }
   }
   Deliver(std::move(answers), true);
 }
@@ -190,10 +196,19 @@ void Admission::TimerLoop() {
       mu_.Lock();
       continue;
     }
-    if (queue_.empty()) {
+    if (idle_pending_ && idle_at_ <= now) {
+      // Nothing ran or waited since idle_at_ was set (TakeLocked clears it).
+      idle_pending_ = false;
+      ++idle_calls_;
+      mu_.Unlock();
+      options_.on_idle();
+      mu_.Lock();
+      continue;
+    }
+    if (queue_.empty() && !idle_pending_) {
       timer_cv_.Wait(&mu_);
     } else {
-      auto earliest = queue_.front().deadline;
+      auto earliest = idle_pending_ ? idle_at_ : std::chrono::steady_clock::time_point::max();
       for (const Waiter& w : queue_) earliest = std::min(earliest, w.deadline);
       timer_cv_.WaitFor(&mu_, earliest - now);
     }
@@ -208,6 +223,11 @@ int Admission::in_flight() const {
 int Admission::waiting() const {
   MutexLock lock(&mu_);
   return static_cast<int>(queue_.size());
+}
+
+int64_t Admission::idle_calls() const {
+  MutexLock lock(&mu_);
+  return idle_calls_;
 }
 
 int64_t Admission::bytes_in_use() const {

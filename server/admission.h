@@ -29,6 +29,19 @@
 
 namespace neurofeat::server {
 
+// kCallBytes: what an admitted call holds besides its job's own buffers:
+// gRPC's for the call (HTTP/2 frames in flight, the call's arena), and the
+// pages its large blocks round up to. Measured: a request's peak exceeds
+// the buffers its job counts by up to 1.4 MiB
+// (tests/integration/admission_memory_test.cc).
+inline constexpr int64_t kCallBytes = int64_t{2} << 20;
+
+// CallWorkingSet() is what a call whose job holds `job_bytes` asks
+// admission for.
+inline int64_t CallWorkingSet(int64_t job_bytes) {
+  return job_bytes > INT64_MAX - kCallBytes ? INT64_MAX : job_bytes + kCallBytes;
+}
+
 class Admission {
  public:
   struct Options {
@@ -44,6 +57,14 @@ class Admission {
     // keep at most that much, so cached buffers and admitted working sets
     // together stay within the budget. Default: none.
     std::function<void(int64_t free_bytes)> on_free_bytes;
+    // Called (without the admission's lock, on its timer thread) once no
+    // request has been running or waiting for `idle_delay`: the server
+    // hands cached memory back to the kernel then (its buffer pool, the
+    // allocator's free pages), so a server at rest holds what it held at
+    // start. The delay keeps back-to-back requests from paying for pages
+    // the previous one just gave back. Default: none; 1 s.
+    std::function<void()> on_idle;
+    std::chrono::milliseconds idle_delay{1000};
   };
 
   // Ticket holds admitted bytes until it dies.
@@ -90,6 +111,8 @@ class Admission {
   int in_flight() const ABSL_LOCKS_EXCLUDED(mu_);
   int waiting() const ABSL_LOCKS_EXCLUDED(mu_);
   int64_t bytes_in_use() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Times on_idle has run.
+  int64_t idle_calls() const ABSL_LOCKS_EXCLUDED(mu_);
   const Options& options() const { return options_; }
 
  private:
@@ -120,6 +143,11 @@ class Admission {
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Set when the last request leaves; on_idle runs at idle_at_ unless a
+  // request comes first.
+  bool idle_pending_ ABSL_GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point idle_at_ ABSL_GUARDED_BY(mu_);
+  int64_t idle_calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread timer_;
 };
 

@@ -1,9 +1,9 @@
 #include "server/job_calls.h"
 
+#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_replace.h"
-
 #include "api/bids_convert.h"
 #include "api/pipeline_convert.h"
 #include "api/request_convert.h"
@@ -44,7 +44,8 @@ absl::StatusOr<ExtractCall::Plan> PlanExtract(const v1::ExtractRequest& request,
                           deps.max_message_bytes));
   job->set_cancelled(std::move(cancelled));
   ExtractCall::Plan plan;
-  plan.working_set_bytes = job->working_set_bytes();
+  plan.working_set_bytes = CallWorkingSet(job->working_set_bytes());
+  if (deps.metrics != nullptr) deps.metrics->WorkingSet("Extract", plan.working_set_bytes);
   plan.batches_ahead = 1;
   plan.producer =
       [job, rows, meta = api::MakeResponseMeta(request.pipeline()), metrics = deps.metrics,
@@ -82,7 +83,8 @@ absl::StatusOr<PreprocessCall::Plan> PlanPreprocess(const v1::PreprocessRequest&
   plan.batches_ahead = std::max(1, deps.preprocess_chunks_ahead);
   // The chunks waiting to be written, the one being computed, and its
   // message copy while it is converted.
-  plan.working_set_bytes = job->WorkingSetBytes(plan.batches_ahead + 2);
+  plan.working_set_bytes = CallWorkingSet(job->WorkingSetBytes(plan.batches_ahead + 2));
+  if (deps.metrics != nullptr) deps.metrics->WorkingSet("Preprocess", plan.working_set_bytes);
   plan.producer = [job, meta = api::MakeResponseMeta(request.pipeline()), metrics = deps.metrics,
                    first = true](std::vector<v1::PreprocessResponse>& spares) mutable
       -> absl::StatusOr<PreprocessCall::Batch> {
@@ -116,7 +118,8 @@ absl::StatusOr<FitCall::Plan> PlanFit(const v1::FitRequest& request,
   NF_ASSIGN_OR_RETURN(std::shared_ptr<FitJob> job, FitJob::Create(std::move(spec)));
   job->set_cancelled(std::move(cancelled));
   FitCall::Plan plan;
-  plan.working_set_bytes = job->working_set_bytes();
+  plan.working_set_bytes = CallWorkingSet(job->working_set_bytes());
+  if (deps.metrics != nullptr) deps.metrics->WorkingSet("Fit", plan.working_set_bytes);
   plan.run = [job]() -> absl::StatusOr<v1::FitResponse> {
     NF_ASSIGN_OR_RETURN(FitResult fitted, job->Run());
     v1::FitResponse response;
@@ -129,6 +132,39 @@ absl::StatusOr<FitCall::Plan> PlanFit(const v1::FitRequest& request,
   return plan;
 }
 
+int64_t PlanBidsWorkingSetBytes(const std::string& root) {
+  namespace fs = std::filesystem;
+  int64_t sidecar_bytes = 0, files = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    ++files;
+    const std::string ext = it->path().extension().string();
+    if (ext == ".tsv" || ext == ".json") {
+      const auto size = it->file_size(ec);
+      if (!ec) sidecar_bytes = SaturatingAdd(sidecar_bytes, static_cast<int64_t>(size));
+    }
+  }
+  return SaturatingAdd(SaturatingMul(sidecar_bytes, 3),
+                       SaturatingMul(files, 2 * static_cast<int64_t>(sizeof(PlannedRecording))));
+}
+
+absl::StatusOr<PlanBidsCall::Plan> PlanPlanBids(const v1::PlanBidsRequest& request,
+                                                const ServiceDeps& deps,
+                                                const StatusMapper& errors) {
+  NF_ASSIGN_OR_RETURN(const BidsPlanOptions options, api::ToBidsPlanOptions(request));
+  (void)options;  // checked here, before admission; RunPlanBids converts again
+  PlanBidsCall::Plan plan;
+  absl::StatusOr<std::string> root = deps.paths->Resolve(request.root());
+  // A root the policy refuses fails in RunPlanBids with its own message.
+  plan.working_set_bytes = CallWorkingSet(root.ok() ? PlanBidsWorkingSetBytes(*root) : 0);
+  if (deps.metrics != nullptr) deps.metrics->WorkingSet("PlanBids", plan.working_set_bytes);
+  plan.run = [&request, &deps, &errors] { return RunPlanBids(request, deps, errors); };
+  return plan;
+}
+
 absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& request,
                                                  const ServiceDeps& deps,
                                                  const StatusMapper& errors) {
@@ -136,13 +172,13 @@ absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& requ
   api::FileAccess files = FilesOf(deps);
   files.upload = nullptr;
   // The root's own errors name the request's field, not a recording's.
-  files.resolve = [paths = deps.paths, root = request.root()](const std::string& p)
-      -> absl::StatusOr<std::string> {
+  files.resolve = [paths = deps.paths,
+                   root = request.root()](const std::string& p) -> absl::StatusOr<std::string> {
     absl::StatusOr<std::string> resolved = paths->Resolve(p);
     if (resolved.ok() || p != root) return resolved;
-    return absl::Status(resolved.status().code(),
-                        absl::StrReplaceAll(resolved.status().message(),
-                                            {{"recording.path.path", "bids root"}}));
+    return absl::Status(
+        resolved.status().code(),
+        absl::StrReplaceAll(resolved.status().message(), {{"recording.path.path", "bids root"}}));
   };
   NF_ASSIGN_OR_RETURN(std::vector<PlannedRecording> plan,
                       PlanBidsDataset(request.root(), options, files));

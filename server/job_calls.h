@@ -36,6 +36,22 @@ using FitCall = UnaryJobCall<v1::FitResponse>;
 absl::StatusOr<FitCall::Plan> PlanFit(const v1::FitRequest& request,
                                       std::function<bool()> cancelled, const ServiceDeps& deps);
 
+using PlanBidsCall = UnaryJobCall<v1::PlanBidsResponse>;
+
+// PlanPlanBids() admits a BIDS plan like any request: its working set is
+// what planning holds of the dataset (PlanBidsWorkingSetBytes), and the
+// plan runs RunPlanBids(). REQUIRES: `request` outlives the plan's run.
+absl::StatusOr<PlanBidsCall::Plan> PlanPlanBids(const v1::PlanBidsRequest& request,
+                                                const ServiceDeps& deps,
+                                                const StatusMapper& errors);
+
+// PlanBidsWorkingSetBytes() is what planning the dataset under `root` (a
+// resolved path) holds at most, from what the folder holds: the sidecars
+// (*.tsv, *.json) as read, as parsed rows and as the response's events,
+// and a planned recording, in the plan and in the response, per file.
+// Symbolic links are not followed; unreadable folders count as empty.
+int64_t PlanBidsWorkingSetBytes(const std::string& root);
+
 // RunPlanBids() plans a BIDS dataset under the data roots (every file read
 // through the path policy); each recording's error message is made public
 // by `errors`. Runs on the arena.

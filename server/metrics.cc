@@ -45,6 +45,17 @@ const std::vector<double>& LatencyBuckets() {
   return b;
 }
 
+// Powers of two from 1 MiB to 32 GiB.
+const std::vector<double>& ByteBuckets() {
+  static const std::vector<double> b = [] {
+    std::vector<double> v;
+    for (int shift = 20; shift <= 35; ++shift)
+      v.push_back(static_cast<double>(int64_t{1} << shift));
+    return v;
+  }();
+  return b;
+}
+
 std::string CodeName(absl::StatusCode code) {
   return absl::StatusCodeToString(code);  // bounded: the 17 gRPC codes
 }
@@ -107,6 +118,12 @@ class ServerMetrics::StateCollector final : public prometheus::Collectable {
     gauge("neurofeat_in_flight_bytes", "Estimated working set of running requests.",
           static_cast<double>(admission_->bytes_in_use()));
     gauge("neurofeat_queued_requests", "Requests waiting for memory.", admission_->waiting());
+    auto idle = Family("neurofeat_idle_memory_returns_total",
+                       "Times the server, at rest, gave its cached memory back to the kernel.",
+                       MetricType::Counter);
+    idle.metric.push_back(
+        Value(MetricType::Counter, static_cast<double>(admission_->idle_calls())));
+    out.push_back(std::move(idle));
     if (uploads_ != nullptr) {
       gauge("neurofeat_upload_spool_bytes",
             "Bytes held by the upload spool: finished uploads until they expire, and the "
@@ -176,6 +193,12 @@ ServerMetrics::ServerMetrics(const Admission* admission, ResultCache* cache,
                      .Help("Time requests waited for memory before running.")
                      .Register(*registry_)
                      .Add({}, LatencyBuckets());
+  working_set_ = &prometheus::BuildHistogram()
+                      .Name("neurofeat_request_working_set_bytes")
+                      .Help(
+                          "Working set requests asked admission for (their estimate), by "
+                          "method.")
+                      .Register(*registry_);
   rejected_ = &prometheus::BuildCounter()
                    .Name("neurofeat_rejected_requests_total")
                    .Help("Requests refused by admission, by reason.")
@@ -242,6 +265,10 @@ void ServerMetrics::Request::Finish(const absl::Status& status) {
 }
 
 void ServerMetrics::QueueWait(double seconds) { queue_wait_->Observe(seconds); }
+
+void ServerMetrics::WorkingSet(const std::string& rpc, int64_t bytes) {
+  working_set_->Add({{"rpc", rpc}}, ByteBuckets()).Observe(static_cast<double>(bytes));
+}
 
 void ServerMetrics::Rejected(const absl::Status& status) {
   std::string reason = "too_large";

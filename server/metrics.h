@@ -70,6 +70,8 @@ class ServerMetrics {
   };
 
   void QueueWait(double seconds);
+  // The working set a request of `rpc` asked admission for (its estimate).
+  void WorkingSet(const std::string& rpc, int64_t bytes);
   // A refusal by admission: "too_large", "queue_full", "timeout", "draining",
   // "cancelled".
   void Rejected(const absl::Status& status);
@@ -86,6 +88,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Histogram>* duration_ = nullptr;
   prometheus::Histogram* queue_wait_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* working_set_ = nullptr;
   prometheus::Family<prometheus::Counter>* rejected_ = nullptr;
   prometheus::Counter* samples_ = nullptr;
   prometheus::Counter* bytes_ = nullptr;

@@ -33,7 +33,7 @@ grpc::ServerWriteReactor<v1::PreprocessResponse>* NeurofeatService::Preprocess(
 
 grpc::ServerReadReactor<v1::UploadChunk>* NeurofeatService::Upload(
     grpc::CallbackServerContext* context, v1::UploadResponse* response) {
-  return new UploadCall(env_, deps_.uploads, context, response);
+  return new UploadCall(env_, deps_.uploads, deps_.max_message_bytes, context, response);
 }
 
 grpc::ServerUnaryReactor* NeurofeatService::Fit(grpc::CallbackServerContext* context,
@@ -48,20 +48,12 @@ grpc::ServerUnaryReactor* NeurofeatService::Fit(grpc::CallbackServerContext* con
 grpc::ServerUnaryReactor* NeurofeatService::PlanBids(grpc::CallbackServerContext* context,
                                                      const v1::PlanBidsRequest* request,
                                                      v1::PlanBidsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Planning lists folders and opens every recording's header: on the
-  // arena, not on a gRPC thread.
-  auto live = std::make_shared<LiveCall>(env_.live_calls);
-  SubmitToArena([this, context, request, response, reactor, live] {
-    std::optional<ServerMetrics::Request> timing;
-    if (deps_.metrics != nullptr) timing.emplace(*deps_.metrics, "PlanBids");
-    absl::StatusOr<v1::PlanBidsResponse> result = RunPlanBids(*request, deps_, *env_.errors);
-    absl::Status status = result.status();
-    if (result.ok()) *response = *std::move(result);
-    if (timing.has_value()) timing->Finish(status);
-    reactor->Finish(env_.errors->ToGrpc(status, context));
-  });
-  return reactor;
+  // Planning lists folders and opens every recording's header: admitted,
+  // then on the arena, not on a gRPC thread.
+  return PlanBidsCall::Start(env_, context, "PlanBids", response,
+                             [this, request](std::function<bool()>) {
+                               return PlanPlanBids(*request, deps_, *env_.errors);
+                             });
 }
 
 grpc::ServerUnaryReactor* NeurofeatService::ListFeatures(grpc::CallbackServerContext* context,

@@ -2,13 +2,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/dtype_convert.h"
+#include "core/checked_math.h"
 #include "core/exec/compute_arena.h"
 
 namespace neurofeat::server {
 
-UploadCall::UploadCall(const CallContext& env, UploadStore* uploads,
+int64_t UploadWorkingSetBytes(int64_t announced_bytes, int64_t max_message_bytes) {
+  return SaturatingMul(std::min(announced_bytes, max_message_bytes), 2);
+}
+
+UploadCall::UploadCall(const CallContext& env, UploadStore* uploads, int64_t max_message_bytes,
                        grpc::CallbackServerContext* context, v1::UploadResponse* response)
-    : env_(env), uploads_(uploads), context_(context), response_(response), live_(env.live_calls) {
+    : env_(env),
+      uploads_(uploads),
+      max_message_bytes_(max_message_bytes),
+      context_(context),
+      response_(response),
+      live_(env.live_calls) {
   if (env.metrics != nullptr) timing_.emplace(*env.metrics, "Upload");
   if (uploads_ == nullptr) {
     End(absl::FailedPreconditionError("uploads are disabled on this server"));
@@ -42,6 +52,16 @@ void UploadCall::Spool() {
         uploads_->Begin(api::ToNpyDtype(*type), shape);
     if (!writer.ok()) return End(writer.status());
     writer_ = *std::move(writer);
+    const int64_t bytes =
+        CallWorkingSet(UploadWorkingSetBytes(writer_->expected_bytes(), max_message_bytes_));
+    if (env_.metrics != nullptr) env_.metrics->WorkingSet("Upload", bytes);
+    // The answer may come at once (on this thread) or when memory frees.
+    const uint64_t id = env_.admission->AdmitAsync(
+        bytes, [this](absl::StatusOr<Admission::Ticket> t) { Admitted(std::move(t)); });
+    // Still waiting unless Admitted() already ran: OnCancel may cancel it
+    // (an id left behind by a race is unknown to Cancel(), a no-op).
+    if (!admitted_.load()) admission_id_.store(id);
+    return;
   } else {
     if (chunk_.part_case() != v1::UploadChunk::kData) {
       return End(absl::InvalidArgumentError("upload: only the first message is a header"));
@@ -51,6 +71,22 @@ void UploadCall::Spool() {
     bytes_ += static_cast<int64_t>(chunk_.data().size());
   }
   StartRead(&chunk_);
+}
+
+void UploadCall::Admitted(absl::StatusOr<Admission::Ticket> ticket) {
+  admitted_ = true;
+  admission_id_ = 0;
+  if (env_.metrics != nullptr && !ticket.ok()) env_.metrics->Rejected(ticket.status());
+  if (!ticket.ok()) return End(ticket.status());
+  if (cancelled_) return End(Abandoned(context_));
+  ticket_ = *std::move(ticket);
+  StartRead(&chunk_);
+}
+
+void UploadCall::OnCancel() {
+  cancelled_ = true;
+  const uint64_t waiting = admission_id_.exchange(0);
+  if (waiting != 0) env_.admission->Cancel(waiting);
 }
 
 void UploadCall::Complete() {
@@ -68,6 +104,7 @@ void UploadCall::Complete() {
 
 void UploadCall::End(const absl::Status& status) {
   status_ = status;
+  ticket_ = Admission::Ticket();
   Finish(env_.errors->ToGrpc(status, context_));
 }
 

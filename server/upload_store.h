@@ -92,6 +92,8 @@ class UploadStore {
     absl::Status Append(const void* data, size_t bytes);
     // Finish() checks that exactly the announced bytes arrived; returns the id.
     absl::StatusOr<std::string> Finish();
+    // The samples' bytes the header announced.
+    int64_t expected_bytes() const { return expected_; }
     ~Writer();
 
    private:

@@ -434,6 +434,14 @@ IirFilter IirFilter::FromBa(BaFilter ba) {
   return f;
 }
 
+int64_t ApplyIirFilterTaskBytes(const IirFilter& filter, FilterDirection direction,
+                                int64_t in_frames) {
+  const int64_t pad = direction == FilterDirection::kForwardBackward ? filter.padlen() : 0;
+  // Scratch::Get(): kGroupStripes stripes of (frames + 2 pad) rows of
+  // kLanes doubles.
+  return (in_frames + 2 * pad) * kLanes * kGroupStripes * static_cast<int64_t>(sizeof(double));
+}
+
 absl::Status ApplyIirFilter(const IirFilter& filter, FilterDirection direction, const Traces& in,
                             int64_t keep_begin, int64_t keep_end, Traces* out, bool* input_finite) {
   const int64_t pad = direction == FilterDirection::kForwardBackward ? filter.padlen() : 0;

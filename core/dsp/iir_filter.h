@@ -68,6 +68,13 @@ absl::Status ApplyIirFilter(const IirFilter& filter, FilterDirection direction, 
                             int64_t keep_begin, int64_t keep_end, Traces* out,
                             bool* input_finite = nullptr);
 
+// ApplyIirFilterTaskBytes() is the scratch one parallel task of
+// ApplyIirFilter() holds for an input of `in_frames` frames: float64
+// stripes of one group of channels over the padded frames. Tasks running at
+// once hold one each; the rest of the filter works in place in `out`.
+int64_t ApplyIirFilterTaskBytes(const IirFilter& filter, FilterDirection direction,
+                                int64_t in_frames);
+
 }  // namespace neurofeat
 
 #endif  // NEUROFEAT_CORE_DSP_IIR_FILTER_H_

@@ -28,18 +28,31 @@ int64_t EstimateBytes(const RecordingInput& input, const FeatureTree& tree,
                       int64_t block, int parallel_windows) {
   const int64_t channels = input.channels();
   const int64_t n_times = tree.n_times();
-  const int64_t window_bytes = SaturatingMul(SaturatingMul(channels, n_times), 4);
-  // A block of windows, its rows (the table and the rows being sent), the
-  // tree's values for the windows evaluated at once.
+  const int64_t window_bytes =
+      SaturatingMul(SaturatingMul(channels, n_times), static_cast<int64_t>(sizeof(float)));
+  // A block of windows; from an epochs file, also the file's bytes of the
+  // block, held while they are decoded.
   int64_t bytes = SaturatingAdd(input.held_bytes, kJobOverheadBytes);
   bytes = SaturatingAdd(bytes, SaturatingMul(block, window_bytes));
+  if (input.epochs_file.has_value()) {
+    bytes = SaturatingAdd(
+        bytes, SaturatingMul(SaturatingMul(block, SaturatingMul(channels, n_times)),
+                             static_cast<int64_t>(SampleTypeSize(input.epochs_file->type))));
+  }
+  // A block's rows (float64 values) eight times: the table computed and the
+  // next block's, the messages of each, gRPC's serialized copies of the
+  // message being written and of the one before it (the transport may
+  // hold it until the client's flow-control window takes it), and the two
+  // written messages the stream keeps for reuse. The tree's values for the
+  // windows evaluated at once.
   bytes = SaturatingAdd(
-      bytes, SaturatingMul(SaturatingMul(block, static_cast<int64_t>(tree.columns().size())), 24));
+      bytes, SaturatingMul(SaturatingMul(block, static_cast<int64_t>(tree.columns().size())),
+                           8 * static_cast<int64_t>(sizeof(double))));
   bytes =
       SaturatingAdd(bytes, SaturatingMul(std::max(1, parallel_windows), tree.bytes_per_window()));
   if (chain != nullptr && window != nullptr) {
-    // The chain's largest step on one chunk, and the rolling buffer of
-    // filtered frames: a chunk, plus the span of one block of windows.
+    // The chain's blocks on one chunk (PeakBytes), and the rolling buffer
+    // of filtered frames: a chunk, plus the span of one block of windows.
     bytes = SaturatingAdd(bytes, chain->PeakBytes(chunk_frames));
     const int64_t span =
         SaturatingAdd(SaturatingMul(block - 1, window->stride == 0 ? window->size : window->stride),

@@ -97,9 +97,11 @@ class ExtractionJob {
   // pre-cut input).
   const std::string& chain_canonical() const { return chain_canonical_; }
   // What the job holds at most while it runs: the input in memory, the
-  // chain's largest step on one chunk, the rolling buffer of filtered
-  // frames, one block of windows, the tree's values for the windows
-  // evaluated at once, and the block's rows twice (computed and sent).
+  // chain's blocks on one chunk (PreprocessChain::PeakBytes), the rolling
+  // buffer of filtered frames, one block of windows (and, from an epochs
+  // file, its bytes as read), the tree's values for the windows evaluated
+  // at once, and a block's rows eight times (this block's and the next's
+  // as a table and as messages, two serialized, two kept for reuse).
   int64_t working_set_bytes() const { return working_set_bytes_; }
   // The descriptor its cache entries are keyed by ("" when uncached).
   const std::string& cache_descriptor() const { return cache_descriptor_; }

@@ -6,6 +6,36 @@
 #include "core/status_macros.h"
 
 namespace neurofeat {
+namespace {
+
+// The trainable nodes of a pipeline tree (CommonSpatialPattern).
+int64_t TrainableNodes(const JsonValue& v) {
+  int64_t n = 0;
+  if (v.is_object()) {
+    const JsonValue* fn = v.Find("fn");
+    if (fn != nullptr && fn->is_string() && fn->string_value() == "CommonSpatialPattern") ++n;
+    for (const auto& [key, child] : v.object()) n += TrainableNodes(child);
+  } else if (v.is_list()) {
+    for (const JsonValue& child : v.list()) n += TrainableNodes(child);
+  }
+  return n;
+}
+
+// What a pipeline holds as a tree of JSON values and as text, with each
+// trainable node's fitted model over `channels` channels (weights c x c,
+// mean and eigenvalues c, CspModelToJson()): at most one value per byte of
+// its text, and a fitted number as a value and its %.17g text.
+int64_t PipelineBytes(const JsonValue& pipeline, int64_t channels) {
+  const int64_t text = static_cast<int64_t>(ToCanonicalJson(pipeline).size());
+  const int64_t fitted_numbers =
+      SaturatingMul(TrainableNodes(pipeline),
+                    SaturatingAdd(SaturatingMul(channels, channels), SaturatingMul(channels, 2)));
+  constexpr int64_t kNumberText = 25;  // "-1.2345678901234567e-308,"
+  const int64_t per_value = static_cast<int64_t>(sizeof(JsonValue)) + kNumberText;
+  return SaturatingMul(SaturatingAdd(text, fitted_numbers), per_value);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<FitJob>> FitJob::Create(FitSpec spec) {
   const RecordingInput& in = spec.input;
@@ -15,26 +45,38 @@ absl::StatusOr<std::unique_ptr<FitJob>> FitJob::Create(FitSpec spec) {
   }
   const int64_t n = in.epochs != nullptr ? in.epochs->n_windows : in.epochs_file->n_windows;
   if (static_cast<int64_t>(spec.labels.size()) != n) {
-    return absl::InvalidArgumentError(absl::StrCat("labels: ", spec.labels.size(),
-                                                   " labels for ", n,
-                                                   " windows; give one per window"));
+    return absl::InvalidArgumentError(absl::StrCat("labels: ", spec.labels.size(), " labels for ",
+                                                   n, " windows; give one per window"));
   }
   const int64_t c = in.channels();
   const int64_t t = in.epoch_times();
+  // Windows read from a file are decoded whole: the file's bytes are read
+  // into one buffer and converted to float32 windows (with a start sample
+  // each) while the buffer is still held. Inline and uploaded windows are
+  // already held (held_bytes). The CSP fit adds the labels sorted, one
+  // centred window (float64), a mean and covariance per class, and the
+  // pipeline three times (in; out, with each fitted model; and as the
+  // response).
+  int64_t decoded = 0;
+  if (in.epochs_file.has_value()) {
+    const int64_t samples = SaturatingMul(SaturatingMul(n, c), t);
+    const int64_t raw =
+        SaturatingMul(samples, static_cast<int64_t>(SampleTypeSize(in.epochs_file->type)));
+    decoded = SaturatingAdd(
+        SaturatingAdd(raw, SaturatingMul(samples, static_cast<int64_t>(sizeof(float)))),
+        SaturatingMul(n, static_cast<int64_t>(sizeof(int64_t))));
+  }
+  const int64_t labels = SaturatingMul(n, static_cast<int64_t>(sizeof(int64_t)));
+  const int64_t centred = SaturatingMul(SaturatingMul(c, t), static_cast<int64_t>(sizeof(double)));
+  const int64_t covariances = SaturatingMul(SaturatingAdd(SaturatingMul(c, c), c),
+                                            2 * static_cast<int64_t>(sizeof(double)));
+  const int64_t pipeline = SaturatingMul(PipelineBytes(spec.pipeline, c), 3);
+  const int64_t working_set =
+      SaturatingAdd(SaturatingAdd(SaturatingAdd(in.held_bytes, decoded), labels),
+                    SaturatingAdd(SaturatingAdd(centred, covariances), pipeline));
   auto job = std::unique_ptr<FitJob>(new FitJob(std::move(spec)));
   job->n_windows_ = n;
-  // Windows read from a file are decoded whole (float32); inline and
-  // uploaded ones are already held (held_bytes). The CSP fit adds one
-  // centred window (float64) and two mean/covariance pairs; the pipeline
-  // is held in and out, a few kB to a few MB with fitted models.
-  const int64_t decoded =
-      in.epochs_file.has_value() ? SaturatingMul(SaturatingMul(n, c), SaturatingMul(t, 4)) : 0;
-  const int64_t centred = SaturatingMul(SaturatingMul(c, t), 8);
-  const int64_t covariances = SaturatingMul(SaturatingMul(c, c), 4 * 8);
-  const int64_t pipeline = int64_t{2} << 20;
-  job->working_set_bytes_ = SaturatingAdd(
-      SaturatingAdd(in.held_bytes, decoded), SaturatingAdd(SaturatingAdd(centred, covariances),
-                                                           pipeline));
+  job->working_set_bytes_ = working_set;
   return job;
 }
 
@@ -50,9 +92,8 @@ absl::StatusOr<FitResult> FitJob::Run() {
   }
   FitResult out;
   out.pipeline = spec_.pipeline;
-  NF_ASSIGN_OR_RETURN(
-      out.report, FitPipeline(&out.pipeline, *windows, spec_.labels, in.signal.channels,
-                              cancelled_));
+  NF_ASSIGN_OR_RETURN(out.report, FitPipeline(&out.pipeline, *windows, spec_.labels,
+                                              in.signal.channels, cancelled_));
   return out;
 }
 

@@ -48,9 +48,11 @@ class FitJob {
   // epochs), labels not one per window.
   static absl::StatusOr<std::unique_ptr<FitJob>> Create(FitSpec spec);
 
-  // What the fit holds at most: the epochs (as the request holds them and
-  // decoded to float32 when they come from a file), one window centred in
-  // float64, the class covariances, and the pipeline twice (in and out).
+  // What the fit holds at most: the epochs as the request holds them, or,
+  // from a file, the file's bytes and their float32 decoding at once; the
+  // labels, one window centred in float64, the class means and
+  // covariances, and the pipeline three times (in, out with the fitted
+  // models, and as the response).
   int64_t working_set_bytes() const { return working_set_bytes_; }
   int64_t windows() const { return n_windows_; }
 

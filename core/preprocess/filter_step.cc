@@ -11,6 +11,7 @@
 #include "core/preprocess/step_json_reader.h"
 #include "core/preprocess/step_registry.h"
 #include "core/status_macros.h"
+#include "tbb/task_arena.h"
 
 namespace neurofeat {
 namespace {
@@ -231,10 +232,13 @@ absl::StatusOr<std::unique_ptr<FilterStep>> FilterStep::CreateNotch(
 }
 
 int64_t FilterStep::ChunkBytes(int64_t frames) const {
-  return ChunkBytesFor(frames,
-                       {.input = static_cast<int64_t>(SampleTypeSize(parent_->sample_type())),
-                        .work = 8,
-                        .output = static_cast<int64_t>(SampleTypeSize(output_type_))});
+  const int64_t blocks =
+      ChunkBytesFor(frames, {.input = static_cast<int64_t>(SampleTypeSize(parent_->sample_type())),
+                             .work = 0,
+                             .output = static_cast<int64_t>(SampleTypeSize(output_type_))});
+  const int64_t tasks = std::max(1, tbb::this_task_arena::max_concurrency());
+  return SaturatingAdd(blocks, SaturatingMul(tasks, ApplyIirFilterTaskBytes(filter_, direction_,
+                                                                            InputFrames(frames))));
 }
 
 absl::StatusOr<Traces> FilterStep::GetTraces(int64_t start, int64_t end) const {

@@ -89,9 +89,9 @@ class FilterStep final : public PreprocessStep {
   // canonical() describes the step with every default filled in, for cache
   // keys and provenance.
   const std::string& canonical() const override { return canonical_; }
-  // ChunkBytes(): the parent's block with margins, one float64 working copy
-  // of it (the filter runs in float64 stripes, at most that much), the
-  // output.
+  // ChunkBytes(): the parent's block with margins, the output, and the
+  // float64 stripes of each filter task the calling arena runs at once
+  // (ApplyIirFilterTaskBytes()).
   int64_t ChunkBytes(int64_t frames) const override;
 
  private:

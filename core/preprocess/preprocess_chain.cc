@@ -103,17 +103,27 @@ absl::StatusOr<std::unique_ptr<PreprocessChain>> PreprocessChain::Build(
 }
 
 int64_t PreprocessChain::PeakBytes(int64_t frames) const {
-  int64_t peak = 0;
+  int64_t total = 0;
   int64_t out_frames = std::min(frames, recording_frames_);
-  for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
-    peak = std::max(peak, (*it)->ChunkBytes(out_frames));
-    out_frames = (*it)->InputFrames(out_frames);
+  for (size_t i = steps_.size(); i-- > 0;) {
+    const PreprocessStep& step = *steps_[i];
+    const int64_t in_frames = step.InputFrames(out_frames);
+    int64_t own = step.ChunkBytes(out_frames);
+    if (i > 0) {
+      // The input is the previous step's output, counted there.
+      const int64_t input =
+          SaturatingMul(SaturatingMul(in_frames, channels_),
+                        static_cast<int64_t>(SampleTypeSize(steps_[i - 1]->sample_type())));
+      own = std::max<int64_t>(0, own - input);
+    }
+    total = SaturatingAdd(total, own);
+    out_frames = in_frames;
   }
   if (steps_.empty()) {
     // The source's block itself (an empty chain passes it through).
-    peak = SaturatingMul(SaturatingMul(out_frames, channels_), 8);
+    total = SaturatingMul(SaturatingMul(out_frames, channels_), 8);
   }
-  return peak;
+  return total;
 }
 
 }  // namespace neurofeat

@@ -70,10 +70,14 @@ class PreprocessChain {
   int64_t margin_frames() const { return margin_frames_; }
 
   // PeakBytes() is the most memory one GetTraces() call of `frames` frames
-  // on output() holds at once: steps run one inside the other, so the peak
-  // is the largest of the steps' ChunkBytes(), each asked for the frames
-  // the step after it pulls (margins added, clipped to the recording); the
-  // source's read is the first step's input. Saturates (no estimate wraps).
+  // on output() holds, counting the blocks the buffer pool keeps: a step's
+  // blocks go back to the pool when it returns and wait there for the same
+  // step of the next chunk, so a chain holds every step's working copies
+  // and output at once, not only its largest step's. It is the source's
+  // read (the first step's input) plus each step's ChunkBytes() without
+  // its input (the step before it's output), each step asked for the
+  // frames the step after it pulls (margins added, clipped to the
+  // recording). Saturates (no estimate wraps).
   int64_t PeakBytes(int64_t frames) const;
 
  private:

@@ -1,6 +1,8 @@
 #include "server/admission.h"
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -82,6 +84,37 @@ TEST(AdmissionTest, CancelledWhileWaitingAndDraining) {
   EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
   a.Drain();
   EXPECT_EQ(a.Admit(1, nullptr).status().code(), absl::StatusCode::kUnavailable);
+}
+
+// At rest (nothing running or waiting for idle_delay) the server gives its
+// cached memory back: on_idle runs once per rest, not while a request runs,
+// and a request that comes within the delay postpones it.
+TEST(AdmissionTest, OnIdleRunsOnceTheServerIsAtRest) {
+  Admission::Options o = Opts(100, 4, 1000);
+  o.idle_delay = std::chrono::milliseconds(300);
+  std::promise<std::chrono::steady_clock::time_point> idle;
+  std::atomic<int> calls{0};
+  o.on_idle = [&] {
+    if (calls.fetch_add(1) == 0) idle.set_value(std::chrono::steady_clock::now());
+  };
+  Admission a(o);
+  std::future<std::chrono::steady_clock::time_point> rested = idle.get_future();
+  std::chrono::steady_clock::time_point released;
+  {
+    auto first = a.Admit(60, nullptr);
+    ASSERT_TRUE(first.ok());
+    {
+      auto second = a.Admit(30, nullptr);
+      ASSERT_TRUE(second.ok());
+    }
+    // One request still runs: not at rest.
+    EXPECT_EQ(rested.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+    released = std::chrono::steady_clock::now();
+  }
+  ASSERT_EQ(rested.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_GE(rested.get() - released, std::chrono::milliseconds(300));
+  EXPECT_EQ(a.idle_calls(), 1);
+  EXPECT_EQ(calls.load(), 1);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "core/util/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tbb/task_arena.h"
 #include "tests/testing/status_matchers.h"
 
 namespace neurofeat {
@@ -270,15 +271,22 @@ TEST(StepRegistryTest, MarginsAndCostsComeFromTheSteps) {
       PreprocessChain::Build(spec, Source(100000, 4, SampleType::kInt16), SampleType::kFloat32);
   ASSERT_THAT(chain.status(), IsOk());
   EXPECT_EQ((*chain)->margin_frames(), 1700);
-  // Bytes per channel for 30000 output frames (4 channels):
-  //   common_reference: 30000 x (4 in + 4 out)                    = 240000
-  //   bandpass: 31000 in x (4 + 8 work) + 30000 out x 4           = 492000
+  // The chain holds every step's blocks (the buffer pool keeps them for the
+  // next chunk); each step counts its working copies and output, the first
+  // also the source's read. Bytes per channel for 30000 output frames (4
+  // channels):
+  //   common_reference: 30000 out x 4                             = 120000
+  //   bandpass: 30000 out x 4                                     = 120000
   //   phase_shift: 33400 in x (2 + 2 + 4 work) + 31000 out x 4    = 391200
-  EXPECT_EQ((*chain)->PeakBytes(30000), 4 * 492000);
+  // and the bandpass's float64 stripes, one per task the arena runs at
+  // once: (31000 + 2 x 33 padlen (scipy's 3 x (2 x 5 sections + 1))) rows x
+  // 8 lanes x 4 stripes x 8 bytes.
+  const int64_t tasks = tbb::this_task_arena::max_concurrency();
+  EXPECT_EQ((*chain)->PeakBytes(30000), 4 * (120000 + 120000 + 391200) + tasks * 31066 * 256);
   // Near the end of the recording the margins are clipped: 99000 frames
-  // pull 100000 through the bandpass.
-  //   bandpass: 100000 x 12 + 99000 x 4 = 1596000 per channel
-  EXPECT_EQ((*chain)->PeakBytes(99000), 4 * 1596000);
+  // pull 100000 through the bandpass and the phase shift.
+  //   99000 x 4 + 99000 x 4 + 100000 x (2 + 2 + 4) + 100000 x 4 = 1992000
+  EXPECT_EQ((*chain)->PeakBytes(99000), 4 * 1992000 + tasks * 100066 * 256);
 
   // A step of the test's own: its margin and its bytes, not a formula of
   // the chain's.
@@ -290,7 +298,8 @@ TEST(StepRegistryTest, MarginsAndCostsComeFromTheSteps) {
       with_test_step, Source(100000, 4, SampleType::kFloat32), SampleType::kFloat32, registry);
   ASSERT_THAT(mixed.status(), IsOk());
   EXPECT_EQ((*mixed)->margin_frames(), 507);
-  EXPECT_EQ((*mixed)->PeakBytes(30000), MultiplyStep::kChunkBytes);
+  EXPECT_EQ((*mixed)->PeakBytes(30000),
+            MultiplyStep::kChunkBytes + 4 * 120000 + tasks * 31066 * 256);
 }
 
 // A step registered by the test runs inside a chain, between built-in
