@@ -66,8 +66,9 @@ class UploadCall final : public grpc::ServerReadReactor<v1::UploadChunk> {
 };
 
 // UploadWorkingSetBytes() is what an upload of `announced_bytes` holds in
-// memory at most: one message of its stream, as gRPC received it and
-// parsed, no larger than the samples nor than `max_message_bytes`.
+// memory at most: one message of its stream (no larger than the samples
+// nor than `max_message_bytes`), as gRPC received it and as parsed while
+// the parsed bytes grow: 2.5x the message.
 int64_t UploadWorkingSetBytes(int64_t announced_bytes, int64_t max_message_bytes);
 
 }  // namespace neurofeat::server
