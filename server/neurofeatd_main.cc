@@ -48,6 +48,10 @@ const ArgParser& Parser() {
        {"cache-max-bytes", true, "cache size cap, oldest data evicted first. Default 1GiB"},
        {"cache-ttl", true, "drop cached results older than this, e.g. 7d or 3600s. Default never"},
        {"no-cache", false, "run without the result cache"},
+       {"keep-memory-at-rest", false,
+        "keep freed memory in the process when idle (glibc's default malloc arenas, no trim at "
+        "rest); for comparison. Default: memory goes back to the kernel 1 s after the last "
+        "request"},
        {"metrics-listen", true, "HOST:PORT for Prometheus /metrics (port 0: any). Default off"},
        {"metrics-port-file", true, "write the metrics port to this file"},
        {"help", false, "show this help"}});
@@ -116,6 +120,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags(const ParsedArgs& args) {
   NF_RETURN_IF_ERROR(Bytes(args, "cache-max-bytes", &o.cache_max_bytes));
   NF_RETURN_IF_ERROR(Time(args, "cache-ttl", &o.cache_ttl));
   o.no_cache = args.Has("no-cache");
+  o.keep_memory_at_rest = args.Has("keep-memory-at-rest");
   o.metrics_listen = args.GetOptional("metrics-listen").value_or("");
   o.metrics_port_file = args.GetOptional("metrics-port-file").value_or("");
   NF_RETURN_IF_ERROR(Time(args, "grace-period", &o.grace_period));

@@ -185,7 +185,7 @@ absl::StatusOr<Components> Build(const ServerOptions& o) {
   // allocations of feature kernels, otherwise leave free pages in a dozen
   // heaps at once (an Extract's peak: 31 MiB with the default, 24 MiB with
   // two arenas; see README.md).
-  mallopt(M_ARENA_MAX, std::max(2, c.cpu.threads));
+  if (!o.keep_memory_at_rest) mallopt(M_ARENA_MAX, std::max(2, c.cpu.threads));
   Log(absl::StrCat(kEngineVersion));
   Log(absl::StrCat("cpu ", c.cpu.Describe()));
   Log(c.memory.Describe());
@@ -208,10 +208,12 @@ absl::StatusOr<Components> Build(const ServerOptions& o) {
   // set again when the next request is admitted) and the free pages the
   // allocator's arenas keep (malloc_trim also releases those inside the
   // heaps, not only at their tops).
-  admission_options.on_idle = [] {
-    BufferPool::Default().SetMaxCachedBytes(0);
-    malloc_trim(0);
-  };
+  if (!o.keep_memory_at_rest) {
+    admission_options.on_idle = [] {
+      BufferPool::Default().SetMaxCachedBytes(0);
+      malloc_trim(0);
+    };
+  }
   c.admission = std::make_unique<Admission>(admission_options);
   c.errors = std::make_unique<StatusMapper>(
       c.paths->roots(),

@@ -73,6 +73,13 @@ struct ServerOptions {
   // Run without the cache. Default: false.
   bool no_cache = false;
 
+  // ---- Memory at rest -------------------------------------------------------------
+  // Keep freed memory in the process when idle: glibc's default arena count
+  // and no trim at rest (what the measurements compare against). Default:
+  // false (one malloc arena per compute thread; 1 s after the last request
+  // the buffer pool is emptied and malloc_trim(0) runs).
+  bool keep_memory_at_rest = false;
+
   // ---- Metrics --------------------------------------------------------------------
   // HOST:PORT for Prometheus /metrics (port 0: any); empty: off.
   // Default: off.
