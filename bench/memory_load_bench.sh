@@ -3,11 +3,15 @@
 # 3 Extract, 3 CSP Fit, closed loop, round robin) against a local neurofeatd
 # under --memory-budget 512MiB --threads 2, once per allocator variant, in one
 # run on this machine:
-#   glibc     the server as built (one malloc arena per compute thread; at
-#             rest, 1 s after the last request, the buffer pool is emptied
-#             and malloc_trim(0) runs)
-#   keep      the same server with --keep-memory-at-rest (glibc's default
-#             arenas, no trim at rest)
+#   glibc     the server as built (one malloc arena per compute thread; mmap
+#             threshold fixed at 1 MiB; at rest, 1 s after the last
+#             request, the buffer pool is emptied and malloc_trim(0) runs)
+#   keep      the same server with --keep-memory-at-rest --malloc-arenas 0
+#             (glibc's defaults: 8 arenas per core, no trim at rest)
+#   arenas0   trim at rest with glibc's default arena count (--malloc-arenas 0)
+#   arenas4   trim at rest with 4 arenas (--malloc-arenas 4)
+#   mmap1m    glibc's mmap threshold fixed at 1 MiB through GLIBC_TUNABLES
+#             (what the server now sets itself; kept to compare builds)
 #   jemalloc  the same server with Debian's libjemalloc2 preloaded
 #   tcmalloc  the same server with Debian's libtcmalloc-minimal4 preloaded
 #   BASE      (optional) another build's neurofeatd, e.g. one from before
@@ -15,7 +19,7 @@
 # For each: answers per second, peak RSS over the RSS at start against the
 # budget, RSS 5 s after the last answer over the start (neurofeat-load
 # --server-pid). The variants alternate for ROUNDS rounds.
-#   bash bench/memory_load_bench.sh [BUILD_DIR] [ROUNDS] [DURATION] [BASE_BUILD_DIR]
+#   [VARIANTS="glibc keep"] bash bench/memory_load_bench.sh [BUILD_DIR] [ROUNDS] [DURATION] [BASE_BUILD_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
@@ -33,17 +37,22 @@ variants=(glibc keep)
 [ -e "$lib/libjemalloc.so.2" ] && variants+=(jemalloc)
 [ -e "$lib/libtcmalloc_minimal.so.4" ] && variants+=(tcmalloc)
 [ -n "$base_build" ] && variants+=(base)
+# VARIANTS="glibc keep" runs only those.
+[ -n "${VARIANTS:-}" ] && read -r -a variants <<< "$VARIANTS"
 
 run() {
-  local variant="$1" server="$build/server/neurofeatd" preload="" flags=()
+  local variant="$1" server="$build/server/neurofeatd" preload="" flags=() tunables=""
   case "$variant" in
-    keep) flags=(--keep-memory-at-rest) ;;
+    keep) flags=(--keep-memory-at-rest --malloc-arenas 0) ;;
+    arenas0) flags=(--malloc-arenas 0) ;;
+    arenas4) flags=(--malloc-arenas 4) ;;
+    mmap1m) tunables="glibc.malloc.mmap_threshold=1048576" ;;
     jemalloc) preload="$lib/libjemalloc.so.2" ;;
     tcmalloc) preload="$lib/libtcmalloc_minimal.so.4" ;;
     base) server="$base_build/server/neurofeatd" ;;
   esac
   rm -f "$work/port"
-  LD_PRELOAD="$preload" "$server" --listen 127.0.0.1:0 --port-file "$work/port" \
+  LD_PRELOAD="$preload" GLIBC_TUNABLES="$tunables" "$server" --listen 127.0.0.1:0 --port-file "$work/port" \
     --data-root "$work/data" --no-cache --memory-budget 512MiB --threads 2 \
     --drain-notice 0s "${flags[@]}" > "$work/server.log" 2>&1 &
   local pid=$!

@@ -49,9 +49,12 @@ const ArgParser& Parser() {
        {"cache-ttl", true, "drop cached results older than this, e.g. 7d or 3600s. Default never"},
        {"no-cache", false, "run without the result cache"},
        {"keep-memory-at-rest", false,
-        "keep freed memory in the process when idle (glibc's default malloc arenas, no trim at "
-        "rest); for comparison. Default: memory goes back to the kernel 1 s after the last "
-        "request"},
+        "glibc's defaults: freed memory stays in the process (no trim at rest, glibc's dynamic "
+        "mmap threshold); for comparison. Default: blocks of 1 MiB and more are unmapped when "
+        "freed, and the rest goes back to the kernel 1 s after the last request"},
+       {"malloc-arenas", true,
+        "glibc malloc arenas (0: glibc's default, 8 per core). Default: one per compute thread, "
+        "at least 2"},
        {"metrics-listen", true, "HOST:PORT for Prometheus /metrics (port 0: any). Default off"},
        {"metrics-port-file", true, "write the metrics port to this file"},
        {"help", false, "show this help"}});
@@ -121,6 +124,11 @@ absl::StatusOr<ServerOptions> OptionsFromFlags(const ParsedArgs& args) {
   NF_RETURN_IF_ERROR(Time(args, "cache-ttl", &o.cache_ttl));
   o.no_cache = args.Has("no-cache");
   o.keep_memory_at_rest = args.Has("keep-memory-at-rest");
+  if (args.Has("malloc-arenas")) {
+    int arenas = 0;
+    NF_RETURN_IF_ERROR(Count(args, "malloc-arenas", 0, &arenas));
+    o.malloc_arenas = arenas;
+  }
   o.metrics_listen = args.GetOptional("metrics-listen").value_or("");
   o.metrics_port_file = args.GetOptional("metrics-port-file").value_or("");
   NF_RETURN_IF_ERROR(Time(args, "grace-period", &o.grace_period));

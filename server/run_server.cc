@@ -185,7 +185,16 @@ absl::StatusOr<Components> Build(const ServerOptions& o) {
   // allocations of feature kernels, otherwise leave free pages in a dozen
   // heaps at once (an Extract's peak: 31 MiB with the default, 24 MiB with
   // two arenas; see README.md).
-  if (!o.keep_memory_at_rest) mallopt(M_ARENA_MAX, std::max(2, c.cpu.threads));
+  const int arenas = o.malloc_arenas.value_or(std::max(2, c.cpu.threads));
+  if (arenas > 0) mallopt(M_ARENA_MAX, arenas);
+  if (!o.keep_memory_at_rest) {
+    // Blocks of 1 MiB and more are mapped and unmapped, never kept in the
+    // heaps: glibc otherwise raises its threshold after each large free (up
+    // to 32 MiB), and the blocks of requests running at once then fragment
+    // the heaps (mixed scenario: peak 422-535 MiB over start at 512 MiB,
+    // 447-469 MiB with the threshold fixed; bench/RESULTS.md).
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  }
   Log(absl::StrCat(kEngineVersion));
   Log(absl::StrCat("cpu ", c.cpu.Describe()));
   Log(c.memory.Describe());
