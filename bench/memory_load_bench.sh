@@ -6,12 +6,15 @@
 #   glibc     the server as built (one malloc arena per compute thread; mmap
 #             threshold fixed at 1 MiB; at rest, 1 s after the last
 #             request, the buffer pool is emptied and malloc_trim(0) runs)
-#   keep      the same server with --keep-memory-at-rest --malloc-arenas 0
-#             (glibc's defaults: 8 arenas per core, no trim at rest)
+#   keep      the same server with glibc's defaults (8 arenas per core,
+#             dynamic mmap threshold, no trim at rest): --keep-memory-at-rest
+#             --malloc-arenas 0 --malloc-mmap-threshold 0
+#   trim      glibc's defaults but the trim at rest
+#   mmapdyn   as built, with glibc's dynamic mmap threshold
 #   arenas0   trim at rest with glibc's default arena count (--malloc-arenas 0)
 #   arenas4   trim at rest with 4 arenas (--malloc-arenas 4)
 #   mmap1m    glibc's mmap threshold fixed at 1 MiB through GLIBC_TUNABLES
-#             (what the server now sets itself; kept to compare builds)
+#             (what the server sets itself; for builds without the flag)
 #   jemalloc  the same server with Debian's libjemalloc2 preloaded
 #   tcmalloc  the same server with Debian's libtcmalloc-minimal4 preloaded
 #   BASE      (optional) another build's neurofeatd, e.g. one from before
@@ -43,7 +46,9 @@ variants=(glibc keep)
 run() {
   local variant="$1" server="$build/server/neurofeatd" preload="" flags=() tunables=""
   case "$variant" in
-    keep) flags=(--keep-memory-at-rest --malloc-arenas 0) ;;
+    keep) flags=(--keep-memory-at-rest --malloc-arenas 0 --malloc-mmap-threshold 0) ;;
+    trim) flags=(--malloc-arenas 0 --malloc-mmap-threshold 0) ;;
+    mmapdyn) flags=(--malloc-mmap-threshold 0) ;;
     arenas0) flags=(--malloc-arenas 0) ;;
     arenas4) flags=(--malloc-arenas 4) ;;
     mmap1m) tunables="glibc.malloc.mmap_threshold=1048576" ;;

@@ -49,9 +49,11 @@ const ArgParser& Parser() {
        {"cache-ttl", true, "drop cached results older than this, e.g. 7d or 3600s. Default never"},
        {"no-cache", false, "run without the result cache"},
        {"keep-memory-at-rest", false,
-        "glibc's defaults: freed memory stays in the process (no trim at rest, glibc's dynamic "
-        "mmap threshold); for comparison. Default: blocks of 1 MiB and more are unmapped when "
-        "freed, and the rest goes back to the kernel 1 s after the last request"},
+        "keep freed memory in the process when idle. Default: 1 s after the last request the "
+        "buffer pool is emptied and malloc_trim(0) gives free pages back to the kernel"},
+       {"malloc-mmap-threshold", true,
+        "blocks of this size and more are mapped and unmapped, not kept in malloc's heaps (0: "
+        "glibc's dynamic threshold, at most 32MiB). Default 1MiB"},
        {"malloc-arenas", true,
         "glibc malloc arenas (0: glibc's default, 8 per core). Default: one per compute thread, "
         "at least 2"},
@@ -124,6 +126,17 @@ absl::StatusOr<ServerOptions> OptionsFromFlags(const ParsedArgs& args) {
   NF_RETURN_IF_ERROR(Time(args, "cache-ttl", &o.cache_ttl));
   o.no_cache = args.Has("no-cache");
   o.keep_memory_at_rest = args.Has("keep-memory-at-rest");
+  if (auto v = args.GetOptional("malloc-mmap-threshold"); v.has_value()) {
+    if (*v == "0") {
+      o.malloc_mmap_threshold_bytes = 0;
+    } else {
+      NF_RETURN_IF_ERROR(Bytes(args, "malloc-mmap-threshold", &o.malloc_mmap_threshold_bytes));
+      if (o.malloc_mmap_threshold_bytes > (int64_t{32} << 20)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--malloc-mmap-threshold=", *v, " is over glibc's limit of 32MiB"));
+      }
+    }
+  }
   if (args.Has("malloc-arenas")) {
     int arenas = 0;
     NF_RETURN_IF_ERROR(Count(args, "malloc-arenas", 0, &arenas));

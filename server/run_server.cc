@@ -187,13 +187,13 @@ absl::StatusOr<Components> Build(const ServerOptions& o) {
   // two arenas; see README.md).
   const int arenas = o.malloc_arenas.value_or(std::max(2, c.cpu.threads));
   if (arenas > 0) mallopt(M_ARENA_MAX, arenas);
-  if (!o.keep_memory_at_rest) {
-    // Blocks of 1 MiB and more are mapped and unmapped, never kept in the
-    // heaps: glibc otherwise raises its threshold after each large free (up
-    // to 32 MiB), and the blocks of requests running at once then fragment
-    // the heaps (mixed scenario: peak 422-535 MiB over start at 512 MiB,
-    // 447-469 MiB with the threshold fixed; bench/RESULTS.md).
-    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  if (o.malloc_mmap_threshold_bytes > 0) {
+    // Large blocks are mapped and unmapped, never kept in the heaps: glibc
+    // otherwise raises its threshold after each large free (up to 32 MiB),
+    // and the blocks of requests running at once then fragment the heaps
+    // (mixed scenario: peak 422-535 MiB over start at 512 MiB, 398-469 MiB
+    // with the threshold fixed at 1 MiB; bench/RESULTS.md).
+    mallopt(M_MMAP_THRESHOLD, static_cast<int>(o.malloc_mmap_threshold_bytes));
   }
   Log(absl::StrCat(kEngineVersion));
   Log(absl::StrCat("cpu ", c.cpu.Describe()));

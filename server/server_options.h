@@ -74,15 +74,15 @@ struct ServerOptions {
   bool no_cache = false;
 
   // ---- Memory at rest -------------------------------------------------------------
-  // glibc's defaults: freed memory stays in the process (no trim at rest,
-  // glibc's dynamic mmap threshold; what the measurements compare against).
-  // Default: false (blocks of 1 MiB and more are unmapped when freed; 1 s
-  // after the last request the buffer pool is emptied and malloc_trim(0)
-  // runs).
+  // Keep freed memory in the process when idle. Default: false (1 s after
+  // the last request the buffer pool is emptied and malloc_trim(0) runs).
   bool keep_memory_at_rest = false;
   // glibc malloc arenas; 0: glibc's default (8 per core). Default: one per
   // compute thread, at least 2.
   std::optional<int> malloc_arenas;
+  // Blocks of this size and more are mapped and unmapped by malloc, not kept
+  // in its heaps; 0: glibc's dynamic threshold. Default: 1 MiB.
+  int64_t malloc_mmap_threshold_bytes = int64_t{1} << 20;
 
   // ---- Metrics --------------------------------------------------------------------
   // HOST:PORT for Prometheus /metrics (port 0: any); empty: off.
