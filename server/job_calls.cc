@@ -132,6 +132,37 @@ absl::StatusOr<FitCall::Plan> PlanFit(const v1::FitRequest& request,
   return plan;
 }
 
+namespace {
+
+// Plans a BIDS dataset under the data roots (every file read through the
+// path policy); each recording's error message is made public by `errors`.
+absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& request,
+                                                 const BidsPlanOptions& options,
+                                                 const ServiceDeps& deps,
+                                                 const StatusMapper& errors) {
+  api::FileAccess files = FilesOf(deps);
+  files.upload = nullptr;
+  // The root's own errors name the request's field, not a recording's.
+  files.resolve = [paths = deps.paths,
+                   root = request.root()](const std::string& p) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> resolved = paths->Resolve(p);
+    if (resolved.ok() || p != root) return resolved;
+    return absl::Status(
+        resolved.status().code(),
+        absl::StrReplaceAll(resolved.status().message(), {{"recording.path.path", "bids root"}}));
+  };
+  NF_ASSIGN_OR_RETURN(std::vector<PlannedRecording> plan,
+                      PlanBidsDataset(request.root(), options, files));
+  v1::PlanBidsResponse response = api::ToPlanBidsResponse(plan);
+  for (v1::PlannedRecording& r : *response.mutable_recordings()) {
+    if (r.error_code() != 0) r.set_error_message(errors.PublicMessage(r.error_message()));
+  }
+  *response.mutable_meta() = api::MakeResponseMeta(v1::Pipeline());
+  return response;
+}
+
+}  // namespace
+
 int64_t PlanBidsWorkingSetBytes(const std::string& root) {
   namespace fs = std::filesystem;
   int64_t sidecar_bytes = 0, files = 0;
@@ -154,40 +185,16 @@ int64_t PlanBidsWorkingSetBytes(const std::string& root) {
 absl::StatusOr<PlanBidsCall::Plan> PlanPlanBids(const v1::PlanBidsRequest& request,
                                                 const ServiceDeps& deps,
                                                 const StatusMapper& errors) {
-  NF_ASSIGN_OR_RETURN(const BidsPlanOptions options, api::ToBidsPlanOptions(request));
-  (void)options;  // checked here, before admission; RunPlanBids converts again
+  NF_ASSIGN_OR_RETURN(BidsPlanOptions options, api::ToBidsPlanOptions(request));
   PlanBidsCall::Plan plan;
   absl::StatusOr<std::string> root = deps.paths->Resolve(request.root());
   // A root the policy refuses fails in RunPlanBids with its own message.
   plan.working_set_bytes = CallWorkingSet(root.ok() ? PlanBidsWorkingSetBytes(*root) : 0);
   if (deps.metrics != nullptr) deps.metrics->WorkingSet("PlanBids", plan.working_set_bytes);
-  plan.run = [&request, &deps, &errors] { return RunPlanBids(request, deps, errors); };
-  return plan;
-}
-
-absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& request,
-                                                 const ServiceDeps& deps,
-                                                 const StatusMapper& errors) {
-  NF_ASSIGN_OR_RETURN(const BidsPlanOptions options, api::ToBidsPlanOptions(request));
-  api::FileAccess files = FilesOf(deps);
-  files.upload = nullptr;
-  // The root's own errors name the request's field, not a recording's.
-  files.resolve = [paths = deps.paths,
-                   root = request.root()](const std::string& p) -> absl::StatusOr<std::string> {
-    absl::StatusOr<std::string> resolved = paths->Resolve(p);
-    if (resolved.ok() || p != root) return resolved;
-    return absl::Status(
-        resolved.status().code(),
-        absl::StrReplaceAll(resolved.status().message(), {{"recording.path.path", "bids root"}}));
+  plan.run = [&request, options = std::move(options), &deps, &errors] {
+    return RunPlanBids(request, options, deps, errors);
   };
-  NF_ASSIGN_OR_RETURN(std::vector<PlannedRecording> plan,
-                      PlanBidsDataset(request.root(), options, files));
-  v1::PlanBidsResponse response = api::ToPlanBidsResponse(plan);
-  for (v1::PlannedRecording& r : *response.mutable_recordings()) {
-    if (r.error_code() != 0) r.set_error_message(errors.PublicMessage(r.error_message()));
-  }
-  *response.mutable_meta() = api::MakeResponseMeta(v1::Pipeline());
-  return response;
+  return plan;
 }
 
 }  // namespace neurofeat::server

@@ -40,7 +40,9 @@ using PlanBidsCall = UnaryJobCall<v1::PlanBidsResponse>;
 
 // PlanPlanBids() admits a BIDS plan like any request: its working set is
 // what planning holds of the dataset (PlanBidsWorkingSetBytes), and the
-// plan runs RunPlanBids(). REQUIRES: `request` outlives the plan's run.
+// plan lists the dataset through the path policy and makes each
+// recording's error message public by `errors`. REQUIRES: `request`
+// outlives the plan's run.
 absl::StatusOr<PlanBidsCall::Plan> PlanPlanBids(const v1::PlanBidsRequest& request,
                                                 const ServiceDeps& deps,
                                                 const StatusMapper& errors);
@@ -51,13 +53,6 @@ absl::StatusOr<PlanBidsCall::Plan> PlanPlanBids(const v1::PlanBidsRequest& reque
 // and a planned recording, in the plan and in the response, per file.
 // Symbolic links are not followed; unreadable folders count as empty.
 int64_t PlanBidsWorkingSetBytes(const std::string& root);
-
-// RunPlanBids() plans a BIDS dataset under the data roots (every file read
-// through the path policy); each recording's error message is made public
-// by `errors`. Runs on the arena.
-absl::StatusOr<v1::PlanBidsResponse> RunPlanBids(const v1::PlanBidsRequest& request,
-                                                 const ServiceDeps& deps,
-                                                 const StatusMapper& errors);
 
 }  // namespace neurofeat::server
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/buffer_pool.h"
+#include "core/checked_math.h"
 #include "core/dsp/sosfilt.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
@@ -439,7 +440,8 @@ int64_t ApplyIirFilterTaskBytes(const IirFilter& filter, FilterDirection directi
   const int64_t pad = direction == FilterDirection::kForwardBackward ? filter.padlen() : 0;
   // Scratch::Get(): kGroupStripes stripes of (frames + 2 pad) rows of
   // kLanes doubles.
-  return (in_frames + 2 * pad) * kLanes * kGroupStripes * static_cast<int64_t>(sizeof(double));
+  return SaturatingMul(SaturatingAdd(in_frames, SaturatingMul(pad, 2)),
+                       kLanes * kGroupStripes * static_cast<int64_t>(sizeof(double)));
 }
 
 absl::Status ApplyIirFilter(const IirFilter& filter, FilterDirection direction, const Traces& in,

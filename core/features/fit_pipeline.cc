@@ -6,6 +6,12 @@
 #include "core/status_macros.h"
 
 namespace neurofeat {
+
+bool IsTrainableNode(const JsonValue& node) {
+  const JsonValue* fn = node.is_object() ? node.Find("fn") : nullptr;
+  return fn != nullptr && fn->is_string() && fn->string_value() == "CommonSpatialPattern";
+}
+
 namespace {
 
 struct FitInput {
@@ -25,9 +31,8 @@ absl::Status FitNodes(JsonValue* nodes, const std::string& path, bool under_prep
     const std::string here = absl::StrCat(
         path, ".",
         name != nullptr && name->is_string() ? name->string_value() : absl::StrCat("[", i, "]"));
-    const JsonValue* fn = node.Find("fn");
     auto& members = *node.mutable_object();
-    if (fn != nullptr && fn->is_string() && fn->string_value() == "CommonSpatialPattern") {
+    if (IsTrainableNode(node)) {
       if (under_preprocessor) {
         return absl::UnimplementedError(absl::StrCat(
             here,
@@ -35,9 +40,8 @@ absl::Status FitNodes(JsonValue* nodes, const std::string& path, bool under_prep
             "place it directly under the windows (\"features\" at the top level)"));
       }
       const Windows& w = *in.windows;
-      absl::StatusOr<CspModel> model =
-          FitCsp(w.data.data(), w.n_windows, w.channels, w.n_times, *in.labels, *in.channels,
-                 *in.cancelled);
+      absl::StatusOr<CspModel> model = FitCsp(w.data.data(), w.n_windows, w.channels, w.n_times,
+                                              *in.labels, *in.channels, *in.cancelled);
       if (!model.ok()) {
         return absl::Status(model.status().code(),
                             absl::StrCat(here, ": ", model.status().message()));
@@ -66,9 +70,10 @@ absl::Status FitNodes(JsonValue* nodes, const std::string& path, bool under_prep
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> FitPipeline(
-    JsonValue* pipeline, const Windows& windows, const std::vector<int64_t>& labels,
-    const std::vector<std::string>& channels, const std::function<bool()>& cancelled) {
+absl::StatusOr<std::vector<std::string>> FitPipeline(JsonValue* pipeline, const Windows& windows,
+                                                     const std::vector<int64_t>& labels,
+                                                     const std::vector<std::string>& channels,
+                                                     const std::function<bool()>& cancelled) {
   if (static_cast<int64_t>(channels.size()) != windows.channels) {
     return absl::InvalidArgumentError(absl::StrCat(
         "channels: ", channels.size(), " names for windows of ", windows.channels, " channels"));
@@ -79,8 +84,8 @@ absl::StatusOr<std::vector<std::string>> FitPipeline(
     auto it = pipeline->mutable_object()->find("features");
     if (it != pipeline->mutable_object()->end()) features = &it->second;
   }
-  NF_RETURN_IF_ERROR(
-      FitNodes(features, "features", false, FitInput{&windows, &labels, &channels, &cancelled}, &report));
+  NF_RETURN_IF_ERROR(FitNodes(features, "features", false,
+                              FitInput{&windows, &labels, &channels, &cancelled}, &report));
   if (report.empty()) {
     return absl::InvalidArgumentError("pipeline: no trainable node (CommonSpatialPattern) to fit");
   }

@@ -30,9 +30,14 @@ namespace neurofeat {
 // (InvalidArgument), a trainable node below a preprocessor (Unimplemented),
 // no trainable node at all (InvalidArgument); Cancelled once `cancelled`
 // (polled between windows; may be empty) returns true.
-absl::StatusOr<std::vector<std::string>> FitPipeline(
-    JsonValue* pipeline, const Windows& windows, const std::vector<int64_t>& labels,
-    const std::vector<std::string>& channels, const std::function<bool()>& cancelled = {});
+// IsTrainableNode() is true for a pipeline node FitPipeline() fits (its
+// "fn" is CommonSpatialPattern).
+bool IsTrainableNode(const JsonValue& node);
+
+absl::StatusOr<std::vector<std::string>> FitPipeline(JsonValue* pipeline, const Windows& windows,
+                                                     const std::vector<int64_t>& labels,
+                                                     const std::vector<std::string>& channels,
+                                                     const std::function<bool()>& cancelled = {});
 
 }  // namespace neurofeat
 

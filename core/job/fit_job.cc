@@ -12,8 +12,7 @@ namespace {
 int64_t TrainableNodes(const JsonValue& v) {
   int64_t n = 0;
   if (v.is_object()) {
-    const JsonValue* fn = v.Find("fn");
-    if (fn != nullptr && fn->is_string() && fn->string_value() == "CommonSpatialPattern") ++n;
+    if (IsTrainableNode(v)) ++n;
     for (const auto& [key, child] : v.object()) n += TrainableNodes(child);
   } else if (v.is_list()) {
     for (const JsonValue& child : v.list()) n += TrainableNodes(child);
